@@ -1,0 +1,330 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using ContainerNetworking.Interop;
+using ContainerNetworking.Netlink;
+using Microsoft.Win32.SafeHandles;
+
+namespace ContainerNetworking.Namespaces;
+
+/// <summary>
+/// A network namespace, open: a file handle on it and, created on first use, one netlink connection per protocol
+/// bound to it. Named namespaces live where iproute2 keeps them (<c>/run/netns/NAME</c>), so <c>ip netns</c>
+/// and this class see each other's namespaces.
+/// </summary>
+public sealed class NetNamespace : IDisposable
+{
+    /// <summary>Where named namespaces are bind-mounted, as iproute2 does (NETNS_RUN_DIR).</summary>
+    public const string RunDirectory = "/run/netns";
+
+    private readonly SafeFileHandle _handle;
+    private readonly object _lock = new();
+    private NetlinkConnection? _route;
+    private NetlinkConnection? _netfilter;
+    private bool _disposed;
+
+    private NetNamespace(SafeFileHandle handle, string? name, string path, bool isCurrent, NetlinkSocket? routeSocket = null)
+    {
+        _handle = handle;
+        Name = name;
+        Path = path;
+        IsCurrent = isCurrent;
+        Id = ReadInode(handle);
+        if (routeSocket is not null) _route = NewRouteConnection(routeSocket);
+    }
+
+    /// <summary>The name under /run/netns, or null for a namespace opened by process id or by path elsewhere.</summary>
+    public string? Name { get; }
+
+    /// <summary>The path the namespace was opened from, e.g. /run/netns/red or /proc/1234/ns/net.</summary>
+    public string Path { get; }
+
+    /// <summary>The namespace's inode number (the number in <c>net:[4026532…]</c>): equal ids, same namespace.</summary>
+    public ulong Id { get; }
+
+    /// <summary>True when this is the namespace the process itself runs in: no thread switch is needed.</summary>
+    public bool IsCurrent { get; }
+
+    public bool IsDisposed => _disposed;
+
+    /// <summary>The namespace file handle (for setns, or IFLA_NET_NS_FD when moving a link here).</summary>
+    public SafeFileHandle Handle => _disposed ? throw new ObjectDisposedException(ToString()) : _handle;
+
+    /// <summary>The rtnetlink connection of this namespace, opened on first use and reused.</summary>
+    public NetlinkConnection RouteConnection
+    {
+        get
+        {
+            lock (_lock)
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                return _route ??= NewRouteConnection(OpenSocket(LibC.NETLINK_ROUTE));
+            }
+        }
+    }
+
+    /// <summary>The nfnetlink connection of this namespace, opened on first use and reused.</summary>
+    public NetlinkConnection NetfilterConnection
+    {
+        get
+        {
+            lock (_lock)
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                return _netfilter ??= new NetlinkConnection(OpenSocket(LibC.NETLINK_NETFILTER), global::ContainerNetworking.Netfilter.NetfilterNames.Describe);
+            }
+        }
+    }
+
+    private static NetlinkConnection NewRouteConnection(NetlinkSocket s) => new(s, global::ContainerNetworking.Route.RouteNames.Describe);
+
+    /// <summary>Opens a netlink socket that belongs to this namespace (on a dedicated thread unless it is the current one).</summary>
+    public NetlinkSocket OpenSocket(int protocol) =>
+        IsCurrent ? NetlinkSocket.Open(protocol) : NamespaceThread.Run(Handle, () => NetlinkSocket.Open(protocol));
+
+    /// <summary>Runs <paramref name="work"/> inside this namespace on a dedicated thread that then ends.</summary>
+    public T Run<T>(Func<T> work) => IsCurrent ? work() : NamespaceThread.Run(Handle, work);
+
+    // ---- opening -------------------------------------------------------------------------------------------
+
+    /// <summary>The namespace this process runs in (<c>/proc/self/ns/net</c>).</summary>
+    public static NetNamespace OpenCurrent()
+    {
+        var h = OpenFile("/proc/self/ns/net");
+        return new NetNamespace(h, null, "/proc/self/ns/net", isCurrent: true);
+    }
+
+    /// <summary>
+    /// Opens a namespace by name (<c>/run/netns/NAME</c>) or by absolute path (a bind mount or <c>/proc/PID/ns/net</c>).
+    /// Like <c>ip netns exec NAME …</c> finding NAME.
+    /// </summary>
+    public static NetNamespace Open(string nameOrPath)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(nameOrPath);
+        string path;
+        string? name = null;
+        if (nameOrPath.StartsWith('/')) path = nameOrPath;
+        else
+        {
+            ValidateName(nameOrPath);
+            name = nameOrPath;
+            path = System.IO.Path.Combine(RunDirectory, nameOrPath);
+        }
+        if (!File.Exists(path))
+            throw new NetNamespaceNotFoundException(nameOrPath, name is null
+                ? $"Network namespace path '{path}' does not exist."
+                : $"Network namespace '{name}' does not exist (no {path}). List them with Get-NetNamespace or 'ip netns list'; create it with New-NetNamespace.");
+        var h = OpenFile(path);
+        try
+        {
+            var isCurrent = ReadInode(h) == CurrentId();
+            if (name is null && path.StartsWith(RunDirectory + "/", StringComparison.Ordinal)) name = path[(RunDirectory.Length + 1)..];
+            return new NetNamespace(h, name, path, isCurrent);
+        }
+        catch
+        {
+            h.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Opens the namespace of a process, like <c>ip netns exec</c> on <c>/proc/PID/ns/net</c>.</summary>
+    public static NetNamespace OpenProcess(int pid)
+    {
+        var path = $"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/ns/net";
+        if (!File.Exists(path)) throw new NetNamespaceNotFoundException(pid.ToString(CultureInfo.InvariantCulture), $"Process {pid} does not exist, so it has no network namespace.");
+        return Open(path);
+    }
+
+    /// <summary>True when <c>/run/netns/NAME</c> exists.</summary>
+    public static bool Exists(string name)
+    {
+        ValidateName(name);
+        return File.Exists(System.IO.Path.Combine(RunDirectory, name));
+    }
+
+    /// <summary>The names under /run/netns, sorted: what <c>ip netns list</c> shows.</summary>
+    public static IReadOnlyList<string> ListNames()
+    {
+        if (!Directory.Exists(RunDirectory)) return [];
+        var names = Directory.EnumerateFiles(RunDirectory).Select(System.IO.Path.GetFileName).OfType<string>().ToList();
+        names.Sort(StringComparer.Ordinal);
+        return names;
+    }
+
+    // ---- creating and deleting -----------------------------------------------------------------------------
+
+    /// <summary>
+    /// Creates a named namespace exactly as <c>ip netns add NAME</c> does: /run/netns made a shared mount point,
+    /// an empty file /run/netns/NAME, a new namespace bind-mounted onto it. The namespace's loopback is left down,
+    /// as iproute2 leaves it. Nothing is left behind on failure.
+    /// </summary>
+    public static NetNamespace Create(string name)
+    {
+        ValidateName(name);
+        EnsureRunDirectory();
+        var path = System.IO.Path.Combine(RunDirectory, name);
+        var fd = LibC.open(path, LibC.O_RDONLY | LibC.O_CREAT | LibC.O_EXCL | LibC.O_CLOEXEC, 0);
+        if (fd < 0)
+        {
+            var e = Errno.Last;
+            if (e == LibC.EEXIST)
+                throw new NetNamespaceExistsException(name, $"Network namespace '{name}' already exists ({path}). Use Get-NetNamespace -Name {name} to open it, or choose another name.");
+            throw new LinuxException(e, $"create {path}");
+        }
+        LibC.close(fd);
+        try
+        {
+            var (handle, socket) = NamespaceThread.RunInNew(() =>
+            {
+                Errno.ThrowIfError(LibC.mount("/proc/thread-self/ns/net", path, "none", LibC.MS_BIND, 0), $"mount --bind /proc/thread-self/ns/net {path}");
+                var h = OpenFile("/proc/thread-self/ns/net");
+                // Open the namespace's rtnetlink socket now, while we are inside: it saves a thread later.
+                NetlinkSocket? s = null;
+                try { s = NetlinkSocket.Open(LibC.NETLINK_ROUTE); }
+                catch { h.Dispose(); throw; }
+                return (h, s);
+            });
+            return new NetNamespace(handle, name, path, isCurrent: false, routeSocket: socket);
+        }
+        catch
+        {
+            LibC.umount2(path, LibC.MNT_DETACH);
+            LibC.unlink(path);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Deletes a named namespace as <c>ip netns delete NAME</c> does: unmounts and removes /run/netns/NAME. The
+    /// namespace itself ends when nothing else (a process, an open handle) still holds it.
+    /// </summary>
+    public static void Delete(string name)
+    {
+        ValidateName(name);
+        var path = System.IO.Path.Combine(RunDirectory, name);
+        if (!File.Exists(path))
+            throw new NetNamespaceNotFoundException(name, $"Network namespace '{name}' does not exist (no {path}); nothing to remove.");
+        if (LibC.umount2(path, LibC.MNT_DETACH) < 0)
+        {
+            var e = Errno.Last;
+            if (e != LibC.EINVAL) throw new LinuxException(e, $"umount {path}");
+        }
+        if (LibC.unlink(path) < 0) throw new LinuxException(Errno.Last, $"unlink {path}");
+    }
+
+    /// <summary>Checks a namespace name as iproute2 would accept it for a file under /run/netns.</summary>
+    public static void ValidateName(string name)
+    {
+        if (string.IsNullOrEmpty(name))
+            throw new ArgumentException("A network namespace name cannot be empty.", nameof(name));
+        if (name is "." or ".." || name.Contains('/') || name.Contains('\0'))
+            throw new ArgumentException($"'{name}' is not a valid network namespace name: it may not be '.', '..' or contain '/'. Use a plain name such as 'red'.", nameof(name));
+        if (Encoding.UTF8.GetByteCount(name) > 255)
+            throw new ArgumentException($"Network namespace name '{name[..16]}…' is longer than 255 bytes. Use a shorter name.", nameof(name));
+    }
+
+    private static void EnsureRunDirectory()
+    {
+        Directory.CreateDirectory(RunDirectory);
+        // As iproute2's netns_add: make the directory a shared mount point, so that the namespaces mounted under it
+        // propagate to other mount namespaces. If it is not a mount point yet (EINVAL), bind it onto itself first.
+        if (LibC.mount("", RunDirectory, "none", LibC.MS_SHARED | LibC.MS_REC, 0) == 0) return;
+        var e = Errno.Last;
+        if (e != LibC.EINVAL) throw new LinuxException(e, $"mount --make-rshared {RunDirectory}");
+        Errno.ThrowIfError(LibC.mount(RunDirectory, RunDirectory, "none", LibC.MS_BIND | LibC.MS_REC, 0), $"mount --bind {RunDirectory} {RunDirectory}");
+        Errno.ThrowIfError(LibC.mount("", RunDirectory, "none", LibC.MS_SHARED | LibC.MS_REC, 0), $"mount --make-rshared {RunDirectory}");
+    }
+
+    // ---- sysctl and processes ------------------------------------------------------------------------------
+
+    /// <summary>Reads a sysctl of this namespace (e.g. "net.ipv4.ip_forward") from /proc/sys, without spawning sysctl.</summary>
+    public string ReadSysctl(string key)
+    {
+        var path = SysctlPath(key);
+        return Run(() => File.ReadAllText(path).Trim());
+    }
+
+    /// <summary>Writes a sysctl of this namespace (e.g. "net.ipv4.ip_forward" = "1").</summary>
+    public void WriteSysctl(string key, string value)
+    {
+        var path = SysctlPath(key);
+        Run(() =>
+        {
+            File.WriteAllText(path, value);
+            return 0;
+        });
+    }
+
+    private static string SysctlPath(string key)
+    {
+        if (string.IsNullOrEmpty(key) || key.Contains("..", StringComparison.Ordinal) || key.Contains('/'))
+            throw new ArgumentException($"'{key}' is not a sysctl key. Use the dotted form, e.g. net.ipv4.ip_forward.", nameof(key));
+        return "/proc/sys/" + key.Replace('.', '/');
+    }
+
+    /// <summary>
+    /// Starts a program inside this namespace, like <c>ip netns exec NAME program args…</c>: the process is forked
+    /// from a thread that is in the namespace, so it starts there. (Unlike ip netns exec it does not remount /sys.)
+    /// </summary>
+    public Process StartProcess(ProcessStartInfo startInfo) =>
+        Run(() => Process.Start(startInfo) ?? throw new InvalidOperationException($"'{startInfo.FileName}' did not start."));
+
+    // ---- plumbing ------------------------------------------------------------------------------------------
+
+    private static ulong? _currentId;
+
+    /// <summary>The inode of the namespace the process runs in.</summary>
+    public static ulong CurrentId()
+    {
+        if (_currentId is { } id) return id;
+        using var h = OpenFile("/proc/self/ns/net");
+        return (_currentId = ReadInode(h)).Value;
+    }
+
+    private static SafeFileHandle OpenFile(string path)
+    {
+        var fd = LibC.open(path, LibC.O_RDONLY | LibC.O_CLOEXEC, 0);
+        if (fd < 0) throw new LinuxException(Errno.Last, $"open {path}");
+        return new SafeFileHandle(fd, ownsHandle: true);
+    }
+
+    private static unsafe ulong ReadInode(SafeFileHandle h)
+    {
+        var fd = (int)h.DangerousGetHandle();
+        var type = LibC.ioctl(fd, LibC.NS_GET_NSTYPE);
+        if (type != LibC.CLONE_NEWNET)
+            throw new ArgumentException(type < 0
+                ? "The file is not a namespace (NS_GET_NSTYPE: " + Errno.Name(Errno.Last) + "). Name a file under /run/netns or /proc/PID/ns/net."
+                : "The file is a namespace, but not a network namespace.");
+        LibC.statx_t st;
+        Errno.ThrowIfError(LibC.statx(fd, "", LibC.AT_EMPTY_PATH, LibC.STATX_INO, &st), "statx(namespace)");
+        return st.stx_ino;
+    }
+
+    public override string ToString() => Name ?? Path;
+
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            _route?.Dispose();
+            _netfilter?.Dispose();
+            _handle.Dispose();
+        }
+    }
+}
+
+/// <summary>The named namespace does not exist.</summary>
+public sealed class NetNamespaceNotFoundException(string name, string message) : Exception(message)
+{
+    public string NamespaceName { get; } = name;
+}
+
+/// <summary>A namespace of that name exists already.</summary>
+public sealed class NetNamespaceExistsException(string name, string message) : Exception(message)
+{
+    public string NamespaceName { get; } = name;
+}

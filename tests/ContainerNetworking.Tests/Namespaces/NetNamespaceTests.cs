@@ -1,0 +1,111 @@
+using ContainerNetworking.Interop;
+using ContainerNetworking.Namespaces;
+using ContainerNetworking.Tests.Fixtures;
+
+namespace ContainerNetworking.Tests.Namespaces;
+
+public sealed class NetNamespaceTests : IDisposable
+{
+    private readonly TestNamespaces _ns = new();
+    public void Dispose() => _ns.Dispose();
+
+    [Fact]
+    public void Create_IsVisibleToIproute2_AndIsANewNamespace()
+    {
+        using var ns = _ns.Create("create");
+        var list = Cli.Run("ip", "netns", "list").Ok().Stdout;
+        Assert.Contains(ns.Name!, list);
+        Assert.NotEqual(NetNamespace.CurrentId(), ns.Id);
+        // A new namespace has only a down loopback (scenario S002).
+        var links = Cli.IpJson(ns.Name!, "link", "show");
+        Assert.Single(links.EnumerateArray());
+        Assert.Equal("lo", links[0].GetProperty("ifname").GetString());
+        Assert.Contains(ns.Name!, NetNamespace.ListNames());
+    }
+
+    [Fact]
+    public void NamespaceMadeByIproute2_CanBeOpenedByName()
+    {
+        var name = TestNamespaces.UniqueName("ipadd");
+        Cli.Run("ip", "netns", "add", name).Ok();
+        _ns.Track(name);
+        using var ns = NetNamespace.Open(name);
+        Assert.Equal(name, ns.Name);
+        // Same inode as iproute2 sees for a process inside it.
+        var inode = Cli.InNs(name, "readlink", "/proc/self/ns/net").Ok().Stdout.Trim();
+        Assert.Equal($"net:[{ns.Id}]", inode);
+    }
+
+    [Fact]
+    public void Delete_RemovesTheMountAndTheName()
+    {
+        var name = TestNamespaces.UniqueName("del");
+        NetNamespace.Create(name).Dispose();
+        NetNamespace.Delete(name);
+        Assert.False(NetNamespace.Exists(name));
+        Assert.DoesNotContain(name, Cli.Run("ip", "netns", "list").Ok().Stdout);
+        Assert.Throws<NetNamespaceNotFoundException>(() => NetNamespace.Delete(name));
+    }
+
+    [Fact]
+    public void CreateTwice_FailsClearly_AndKeepsTheFirst()
+    {
+        using var ns = _ns.Create("dup");
+        var e = Assert.Throws<NetNamespaceExistsException>(() => NetNamespace.Create(ns.Name!));
+        Assert.Contains("already exists", e.Message);
+        using var again = NetNamespace.Open(ns.Name!);
+        Assert.Equal(ns.Id, again.Id);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("..")]
+    [InlineData("a/b")]
+    public void BadNames_AreRefused_AndNothingIsCreated(string name)
+    {
+        var before = NetNamespace.ListNames();
+        Assert.ThrowsAny<ArgumentException>(() => NetNamespace.Create(name));
+        Assert.Equal(before, NetNamespace.ListNames());
+    }
+
+    [Fact]
+    public void Open_Missing_SaysHowToFixIt()
+    {
+        var e = Assert.Throws<NetNamespaceNotFoundException>(() => NetNamespace.Open("cnt-does-not-exist"));
+        Assert.Contains("New-NetNamespace", e.Message);
+    }
+
+    [Fact]
+    public void Sysctl_IsPerNamespace_AndNeverTouchesTheRoot()
+    {
+        using var ns = _ns.Create("sysctl");
+        var rootBefore = File.ReadAllText("/proc/sys/net/ipv4/ip_forward").Trim();
+        Assert.Equal("0", ns.ReadSysctl("net.ipv4.ip_forward"));
+        ns.WriteSysctl("net.ipv4.ip_forward", "1");
+        Assert.Equal("1", ns.ReadSysctl("net.ipv4.ip_forward"));
+        Assert.Equal("1", Cli.InNs(ns.Name!, "cat", "/proc/sys/net/ipv4/ip_forward").Ok().Stdout.Trim());
+        Assert.Equal(rootBefore, File.ReadAllText("/proc/sys/net/ipv4/ip_forward").Trim());
+    }
+
+    [Fact]
+    public void StartProcess_RunsInsideTheNamespace()
+    {
+        using var ns = _ns.Create("exec");
+        var psi = new System.Diagnostics.ProcessStartInfo("readlink", "/proc/self/ns/net") { RedirectStandardOutput = true };
+        using var p = ns.StartProcess(psi);
+        var output = p.StandardOutput.ReadToEnd().Trim();
+        p.WaitForExit();
+        Assert.Equal($"net:[{ns.Id}]", output);
+    }
+
+    [Fact]
+    public void Sockets_AreBoundToTheirNamespace_AndThePipelineThreadNeverMoves()
+    {
+        using var ns = _ns.Create("sock");
+        var threadNs = new FileInfo("/proc/thread-self/ns/net").LinkTarget;
+        _ = ns.RouteConnection;
+        using var s = ns.OpenSocket(LibC.NETLINK_ROUTE);
+        Assert.Equal(threadNs, new FileInfo("/proc/thread-self/ns/net").LinkTarget);
+        Assert.NotEqual($"net:[{ns.Id}]", threadNs);
+    }
+}
