@@ -21,6 +21,8 @@ public sealed class NetNamespace : IDisposable
     private readonly object _lock = new();
     private NetlinkConnection? _route;
     private NetlinkConnection? _netfilter;
+    private global::ContainerNetworking.Route.RouteClient? _rtnl;
+    private global::ContainerNetworking.Netfilter.NftClient? _nft;
     private bool _disposed;
 
     private NetNamespace(SafeFileHandle handle, string? name, string path, bool isCurrent, NetlinkSocket? routeSocket = null)
@@ -73,6 +75,26 @@ public sealed class NetNamespace : IDisposable
                 ObjectDisposedException.ThrowIf(_disposed, this);
                 return _netfilter ??= new NetlinkConnection(OpenSocket(LibC.NETLINK_NETFILTER), global::ContainerNetworking.Netfilter.NetfilterNames.Describe);
             }
+        }
+    }
+
+    /// <summary>Links, addresses, routes, neighbours and the bridge FDB of this namespace (rtnetlink).</summary>
+    public global::ContainerNetworking.Route.RouteClient Rtnl
+    {
+        get
+        {
+            var c = RouteConnection;
+            lock (_lock) return _rtnl ??= new global::ContainerNetworking.Route.RouteClient(c);
+        }
+    }
+
+    /// <summary>The nf_tables ruleset of this namespace (nfnetlink).</summary>
+    public global::ContainerNetworking.Netfilter.NftClient Nft
+    {
+        get
+        {
+            var c = NetfilterConnection;
+            lock (_lock) return _nft ??= new global::ContainerNetworking.Netfilter.NftClient(c);
         }
     }
 
@@ -318,13 +340,15 @@ public sealed class NetNamespace : IDisposable
 }
 
 /// <summary>The named namespace does not exist.</summary>
-public sealed class NetNamespaceNotFoundException(string name, string message) : Exception(message)
+public sealed class NetNamespaceNotFoundException(string name, string message)
+    : ContainerNetworkingException("NetNamespaceNotFound", ErrorKind.NotFound, message)
 {
     public string NamespaceName { get; } = name;
 }
 
 /// <summary>A namespace of that name exists already.</summary>
-public sealed class NetNamespaceExistsException(string name, string message) : Exception(message)
+public sealed class NetNamespaceExistsException(string name, string message)
+    : ContainerNetworkingException("NetNamespaceExists", ErrorKind.AlreadyExists, message)
 {
     public string NamespaceName { get; } = name;
 }
