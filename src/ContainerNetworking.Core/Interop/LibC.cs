@@ -59,6 +59,12 @@ internal static unsafe partial class LibC
     internal const int O_EXCL = 0x80;
     internal const int O_CLOEXEC = 0x80000;
 
+    // <sys/file.h> for flock
+    internal const int LOCK_SH = 1;
+    internal const int LOCK_EX = 2;
+    internal const int LOCK_NB = 4;
+    internal const int LOCK_UN = 8;
+
     // <sys/stat.h>, <fcntl.h> for statx
     internal const int AT_EMPTY_PATH = 0x1000;
     internal const uint STATX_INO = 0x100;

@@ -84,7 +84,7 @@ public sealed class NetNamespace : IDisposable
         get
         {
             var c = RouteConnection;
-            lock (_lock) return _rtnl ??= new global::ContainerNetworking.Route.RouteClient(c);
+            lock (_lock) return _rtnl ??= new global::ContainerNetworking.Route.RouteClient(c, Name);
         }
     }
 

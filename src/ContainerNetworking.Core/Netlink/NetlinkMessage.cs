@@ -102,8 +102,10 @@ public readonly struct NetlinkMessage
         else
         {
             if (p.Length < 4 + Nl.NLMSG_HDRLEN) return (null, null);
-            var origLen = (int)BinaryPrimitives.ReadUInt32LittleEndian(p[4..]);
-            start = 4 + ((Flags & Nl.NLM_F_CAPPED) != 0 ? Nl.NLMSG_HDRLEN : Nl.Align(origLen));
+            var origLen = BinaryPrimitives.ReadUInt32LittleEndian(p[4..]);
+            // An echoed length the payload cannot hold (or that overflows int) means there are no TLVs to read.
+            if ((Flags & Nl.NLM_F_CAPPED) == 0 && (origLen < Nl.NLMSG_HDRLEN || origLen > (uint)(p.Length - 4))) return (null, null);
+            start = 4 + ((Flags & Nl.NLM_F_CAPPED) != 0 ? Nl.NLMSG_HDRLEN : Nl.Align((int)origLen));
         }
         if (start > p.Length) return (null, null);
         string? msg = null;

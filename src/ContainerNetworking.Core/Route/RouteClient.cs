@@ -1,11 +1,88 @@
 using ContainerNetworking.Netlink;
+using Microsoft.Win32.SafeHandles;
+using static ContainerNetworking.Route.RtnlConstants;
 
 namespace ContainerNetworking.Route;
 
-/// <summary>rtnetlink, typed: links, addresses, routes, neighbours and the bridge FDB of one namespace.</summary>
+/// <summary>
+/// rtnetlink, typed: links, addresses, routes, neighbours and the bridge FDB of one namespace, over that namespace's
+/// one reused netlink connection. Every operation documents its iproute2 equivalent. Input is validated before any
+/// request is sent; kernel refusals surface as <see cref="NetlinkException"/> (errno, extended ACK, request name).
+/// The request bodies are built by internal static Write* methods so that their bytes can be tested.
+/// </summary>
 public sealed partial class RouteClient
 {
     private readonly NetlinkConnection _conn;
 
-    public RouteClient(NetlinkConnection connection) => _conn = connection;
+    /// <param name="connection">An rtnetlink connection bound to the namespace.</param>
+    /// <param name="namespaceName">The namespace's name, carried by every record and named in errors; null for the process's own.</param>
+    public RouteClient(NetlinkConnection connection, string? namespaceName = null)
+    {
+        _conn = connection;
+        NamespaceName = namespaceName;
+    }
+
+    /// <summary>The name of the namespace this client works in; null for the process's own namespace.</summary>
+    public string? NamespaceName { get; }
+
+    /// <summary>The connection the client sends its requests over.</summary>
+    public NetlinkConnection Connection => _conn;
+
+    private string Where => NamespaceName is null ? "the current network namespace" : $"network namespace '{NamespaceName}'";
+    private string IpCmd => NamespaceName is null ? "ip" : $"ip -n {NamespaceName}";
+    private string NsArg => NamespaceName is null ? "" : $" -NetNamespace {NamespaceName}";
+
+    internal ContainerNetworkingException LinkNotFound(string name, string role = "Link", Exception? inner = null) =>
+        new("LinkNotFound", ErrorKind.NotFound,
+            $"{role} '{name}' does not exist in {Where}. List the links with Get-NetLink{NsArg} or '{IpCmd} link show'.", inner);
+
+    private ContainerNetworkingException LinkIndexNotFound(int index, Exception? inner = null) =>
+        new("LinkNotFound", ErrorKind.NotFound,
+            $"No link has index {index} in {Where}. List the links with Get-NetLink{NsArg} or '{IpCmd} link show'.", inner);
+
+    private static bool IsNoDevice(NetlinkException e) => e.ErrorNumber is 19 /* ENODEV */;
+
+    /// <summary>Runs <paramref name="work"/> with the raw descriptor of <paramref name="handle"/> kept valid throughout.</summary>
+    private static T WithFd<T>(SafeFileHandle? handle, Func<int?, T> work)
+    {
+        if (handle is null) return work(null);
+        ObjectDisposedException.ThrowIf(handle.IsClosed, handle);
+        var added = false;
+        handle.DangerousAddRef(ref added);
+        try { return work((int)handle.DangerousGetHandle()); }
+        finally { if (added) handle.DangerousRelease(); }
+    }
+
+    // ---- namespace ids ------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// The id by which this namespace knows <paramref name="otherNamespace"/> (RTM_GETNSID with NETNSA_FD), as
+    /// <c>ip netns list-id</c> / <c>ip netns identify</c> show it; null when none has been assigned. Use it to match a
+    /// veth's <see cref="LinkInfo.PeerNetNsId"/> to a namespace. Reads only; never allocates an id.
+    /// </summary>
+    public int? GetNetNsId(SafeFileHandle otherNamespace)
+    {
+        ArgumentNullException.ThrowIfNull(otherNamespace);
+        var replies = WithFd(otherNamespace, fd => _conn.Request(RTM_GETNSID, 0, w => WriteGetNsId(w, fd!.Value), "get the id of a namespace"));
+        foreach (var m in replies)
+        {
+            if (m.Type != RTM_NEWNSID) continue;
+            var r = m.Attributes<rtgenmsg>();
+            while (r.Next())
+            {
+                if (r.Type == NETNSA_NSID)
+                {
+                    var id = r.GetS32();
+                    return id < 0 ? null : id;
+                }
+            }
+        }
+        return null;
+    }
+
+    internal static void WriteGetNsId(NetlinkWriter w, int fd)
+    {
+        w.Write(new rtgenmsg { rtgen_family = AF_UNSPEC });
+        w.AttrU32(NETNSA_FD, (uint)fd);
+    }
 }

@@ -1,0 +1,168 @@
+#!/usr/bin/env pwsh
+<#
+.SYNOPSIS
+    Builds, tests, documents and packages the ContainerNetworking module. Self-contained: needs only the .NET SDK
+    (and, for the tasks that use them, Pester 5 and PlatyPS).
+
+.DESCRIPTION
+    Tasks (run in the order given; each runs what it depends on once):
+      Build    dotnet publish of the module into ./bin (ContainerNetworking.dll, ContainerNetworking.Core.dll, the
+               format and type files), so that `Import-Module ./ContainerNetworking.psd1` works from the repo root.
+      Docs     en-US/*.md (PlatyPS markdown) -> en-US/ContainerNetworking.dll-Help.xml (MAML), with PlatyPS 0.14
+               (New-ExternalHelp) or Microsoft.PowerShell.PlatyPS 1.x (Export-MamlCommandHelp); skipped with a
+               message where neither is installed.
+      Test     dotnet test (xunit against the kernel, in throwaway namespaces; includes the help check), then Pester.
+      Pester   the Pester suite in tests/Pester (tests tagged Root only when running as root), in a child pwsh.
+      Package  Build + Docs, then lays out out/ContainerNetworking/<version>/ as the Gallery wants it.
+      Bench    runs tests/ContainerNetworking.Bench (when it exists) in Release.
+      Clean    removes bin/, out/, the generated MAML and dotnet's outputs.
+
+.EXAMPLE
+    ./build.ps1 Build
+    Import-Module ./ContainerNetworking.psd1
+
+.EXAMPLE
+    sudo pwsh ./build.ps1 Test
+#>
+[CmdletBinding()]
+param(
+    [Parameter(Position = 0)]
+    [ValidateSet('Build', 'Docs', 'Test', 'Pester', 'Package', 'Bench', 'Clean')]
+    [string[]] $Task = 'Build',
+
+    [ValidateSet('Debug', 'Release')]
+    [string] $Configuration = 'Release',
+
+    # Extra arguments for the benchmark console (Bench task).
+    [string[]] $BenchArguments = @()
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version 3.0
+$Root = $PSScriptRoot
+$ModuleName = 'ContainerNetworking'
+$Manifest = Join-Path $Root "$ModuleName.psd1"
+$BinDir = Join-Path $Root 'bin'
+$HelpDir = Join-Path $Root 'en-US'
+$MamlFile = Join-Path $HelpDir "$ModuleName.dll-Help.xml"
+$script:Done = @{}
+
+function Invoke-Native {
+    # Runs a program and fails the build when it fails (exit codes propagate).
+    param([string] $FilePath, [string[]] $ArgumentList)
+    Write-Host "> $FilePath $($ArgumentList -join ' ')" -ForegroundColor DarkGray
+    & $FilePath @ArgumentList
+    if ($LASTEXITCODE -ne 0) { throw "'$FilePath $($ArgumentList -join ' ')' failed with exit code $LASTEXITCODE." }
+}
+
+function Invoke-Task([string] $Name) {
+    if ($script:Done[$Name]) { return }
+    $script:Done[$Name] = $true
+    Write-Host "== $Name" -ForegroundColor Cyan
+    & "Task-$Name"
+}
+
+function Task-Build {
+    if (-not (Get-Command dotnet -ErrorAction Ignore)) { throw 'The .NET SDK (dotnet, 8.0 or later) is required to build the module.' }
+    Invoke-Native dotnet @('publish', (Join-Path $Root "src/$ModuleName/$ModuleName.csproj"), '-c', $Configuration, '-o', $BinDir, '--nologo', '-v', 'quiet')
+    foreach ($f in "$ModuleName.dll", "$ModuleName.Core.dll", "$ModuleName.Format.ps1xml", "$ModuleName.Types.ps1xml") {
+        if (-not (Test-Path (Join-Path $BinDir $f))) { throw "Build did not produce bin/$f." }
+    }
+    # The reference assembly must never ship: pwsh brings the real System.Management.Automation.
+    Remove-Item (Join-Path $BinDir 'System.Management.Automation.dll') -ErrorAction Ignore
+}
+
+function Task-Docs {
+    $markdown = Get-ChildItem $HelpDir -Filter '*-*.md'
+    if (-not $markdown) { throw "No help markdown in $HelpDir." }
+    if (Get-Module -ListAvailable Microsoft.PowerShell.PlatyPS) {
+        Import-Module Microsoft.PowerShell.PlatyPS
+        $tmp = Join-Path ([IO.Path]::GetTempPath()) "cn-maml-$PID"
+        try {
+            $help = $markdown | ForEach-Object { Import-MarkdownCommandHelp -Path $_.FullName }
+            Export-MamlCommandHelp -CommandHelp $help -OutputFolder $tmp -Force | Out-Null
+            $xml = Get-ChildItem $tmp -Recurse -Filter '*.xml' | Select-Object -First 1
+            if (-not $xml) { throw 'Export-MamlCommandHelp produced no MAML file.' }
+            Copy-Item $xml.FullName $MamlFile -Force
+        }
+        finally { Remove-Item $tmp -Recurse -Force -ErrorAction Ignore }
+    }
+    elseif (Get-Module -ListAvailable platyPS) {
+        Import-Module platyPS
+        New-ExternalHelp -Path $HelpDir -OutputPath $HelpDir -Force -ShowProgress:$false | Out-Null
+    }
+    else {
+        Write-Warning 'Neither PlatyPS 0.14 (platyPS) nor Microsoft.PowerShell.PlatyPS is installed: MAML help was not built. The markdown in en-US/ is checked by the xunit help test either way.'
+        return
+    }
+    if (-not (Test-Path $MamlFile)) { throw "Docs did not produce $MamlFile." }
+    Write-Host "MAML help: $MamlFile"
+}
+
+function Task-Test {
+    Invoke-Native dotnet @('test', (Join-Path $Root "$ModuleName.slnx"), '-c', $Configuration, '--nologo')
+    Invoke-Task Pester
+}
+
+function Task-Pester {
+    Invoke-Task Build
+    if (-not (Get-Module -ListAvailable Pester | Where-Object Version -GE '5.0.0')) {
+        Write-Warning 'Pester 5 is not installed: the Pester suite is skipped (Install-Module Pester -MinimumVersion 5.0).'
+        return
+    }
+    $isRoot = (& id -u) -eq '0'
+    if (-not $isRoot) { Write-Warning 'Not root: tests tagged Root (those that create namespaces) are skipped.' }
+    # A child pwsh: the module under test is loaded fresh, never an older copy already in this session.
+    $script = @"
+`$ErrorActionPreference = 'Stop'
+Import-Module Pester -MinimumVersion 5.0
+`$c = New-PesterConfiguration
+`$c.Run.Path = '$(Join-Path $Root 'tests/Pester')'
+`$c.Run.PassThru = `$true
+`$c.Output.Verbosity = 'Detailed'
+$(if (-not $isRoot) { "`$c.Filter.ExcludeTag = 'Root'" })
+`$r = Invoke-Pester -Configuration `$c
+if (`$r.FailedCount -gt 0 -or `$r.Result -ne 'Passed') { exit 1 }
+exit 0
+"@
+    $pwsh = (Get-Process -Id $PID).Path
+    Invoke-Native $pwsh @('-NoProfile', '-NonInteractive', '-Command', $script)
+}
+
+function Task-Package {
+    Invoke-Task Build
+    Invoke-Task Docs
+    $version = (Import-PowerShellDataFile $Manifest).ModuleVersion
+    $dest = Join-Path $Root "out/$ModuleName/$version"
+    Remove-Item $dest -Recurse -Force -ErrorAction Ignore
+    New-Item -ItemType Directory -Force (Join-Path $dest 'bin'), (Join-Path $dest 'en-US') | Out-Null
+    Copy-Item $Manifest $dest
+    Get-ChildItem $BinDir -File | Where-Object Extension -NotIn '.pdb' | Copy-Item -Destination (Join-Path $dest 'bin')
+    Get-ChildItem $HelpDir -File | Where-Object { $_.Name -like '*.help.txt' -or $_.Name -like '*-Help.xml' } | Copy-Item -Destination (Join-Path $dest 'en-US')
+    if (Test-Path (Join-Path $Root 'README.md')) { Copy-Item (Join-Path $Root 'README.md') $dest }
+    Test-ModuleManifest (Join-Path $dest "$ModuleName.psd1") | Out-Null
+    Write-Host "Package: $dest"
+}
+
+function Task-Bench {
+    $bench = Join-Path $Root "tests/$ModuleName.Bench"
+    if (-not (Test-Path $bench)) {
+        Write-Warning "No benchmark project yet ($bench): nothing to run."
+        return
+    }
+    Invoke-Native dotnet (@('run', '-c', 'Release', '--project', $bench, '--') + $BenchArguments)
+}
+
+function Task-Clean {
+    foreach ($p in $BinDir, (Join-Path $Root 'out'), $MamlFile) { Remove-Item $p -Recurse -Force -ErrorAction Ignore }
+    Invoke-Native dotnet @('clean', (Join-Path $Root "$ModuleName.slnx"), '-c', $Configuration, '--nologo', '-v', 'quiet')
+}
+
+try {
+    foreach ($t in $Task) { Invoke-Task $t }
+}
+catch {
+    Write-Host "build.ps1: $($_.Exception.Message)" -ForegroundColor Red
+    exit 1
+}
+exit 0

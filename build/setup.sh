@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what the tests, the demo and the benchmarks need on a fresh machine (Debian), and nothing when it is there.
+# Needs root: the module creates network namespaces, links and nf_tables rules.
+set -euo pipefail
+if [ "$(id -u)" != 0 ]; then
+  echo "ContainerNetworking needs root (or CAP_NET_ADMIN + CAP_SYS_ADMIN): run this as root." >&2
+  exit 1
+fi
+# iproute2 and nftables are oracles in tests (ip -j, nft -j); the rest make traffic inside test namespaces.
+pkgs=(iproute2 nftables iputils-ping conntrack ncat socat procps graphviz)
+missing=()
+for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+if ! command -v dotnet >/dev/null 2>&1; then
+  echo "setup: the .NET SDK (8.0 or later) is required: install it and run again." >&2
+  exit 1
+fi

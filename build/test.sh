@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The README's test command: sets up a fresh machine, then runs every test: the xunit suite against the real kernel
+# (in throwaway namespaces only), which includes the help check, then, where pwsh and Pester exist, the Pester suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash build/setup.sh
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+dotnet test ContainerNetworking.slnx -c Release 2>&1 | tee "$log" || status=$?
+if command -v pwsh >/dev/null 2>&1; then
+  pwsh -NoProfile -NonInteractive -File ./build.ps1 -Task Pester 2>&1 | tee -a "$log" || status=$?
+else
+  echo "pwsh not found: the Pester suite is skipped here (the help check above ran without it)."
+fi
+# One closing line for the whole run: "N passed, N failed, N skipped".
+read -r passed failed skipped < <(awk '
+  /^(Passed|Failed)!  - Failed:/ { gsub(",", ""); for (i = 1; i <= NF; i++) { if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1); if ($i == "Skipped:") s += $(i+1) } }
+  /^Tests Passed: [0-9]+, Failed: [0-9]+/ { gsub(",", ""); p += $3; f += $5; s += $7 }
+  END { print p+0, f+0, s+0 }' "$log")
+if [ "$passed" -eq 0 ] && [ "$status" -eq 0 ]; then
+  echo "no test ran: that is a failure" >&2
+  status=1
+fi
+echo "Tests: ${passed} passed, ${failed} failed, ${skipped} skipped"
+exit "$status"

@@ -1,0 +1,450 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using ContainerNetworking.Namespaces;
+using ContainerNetworking.Route;
+
+namespace ContainerNetworking.Model;
+
+public sealed partial class ContainerNetworkManager
+{
+    /// <summary>Every endpoint, or those of one network.</summary>
+    public IReadOnlyList<ContainerEndpoint> GetEndpoints(string? network = null) =>
+        network is null ? State.ListAllEndpoints() : State.ListEndpoints(GetNetwork(network).Name);
+
+    /// <summary>
+    /// An endpoint by id, unique id prefix or container name (within <paramref name="network"/> when given).
+    /// "EndpointNotFound" / "AmbiguousEndpoint".
+    /// </summary>
+    public ContainerEndpoint GetEndpoint(string idOrContainer, string? network = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(idOrContainer);
+        var all = GetEndpoints(network);
+        var matches = all.Where(e => e.Id == idOrContainer).ToList();
+        if (matches.Count == 0) matches = all.Where(e => e.Container == idOrContainer).ToList();
+        if (matches.Count == 0 && idOrContainer.Length >= 4) matches = all.Where(e => e.Id.StartsWith(idOrContainer, StringComparison.Ordinal)).ToList();
+        return matches.Count switch
+        {
+            1 => matches[0],
+            0 => throw new ContainerNetworkingException("EndpointNotFound", ErrorKind.NotFound,
+                $"No endpoint '{idOrContainer}'{(network is null ? "" : " on network '" + network + "'")}. List them with Get-ContainerEndpoint."),
+            _ => throw new ContainerNetworkingException("AmbiguousEndpoint", ErrorKind.InvalidArgument,
+                $"'{idOrContainer}' matches {matches.Count} endpoints ({string.Join(", ", matches.Select(m => m.Network + "/" + m.Id[..12]))}). Name the network, or give the endpoint id."),
+        };
+    }
+
+    /// <summary>The plan <see cref="Connect"/> would run (validated; nothing changed, no address leased): -WhatIf.</summary>
+    public OperationPlan PlanConnect(EndpointSpec spec)
+    {
+        lock (_sync)
+        using (State.Lock())
+        {
+            NsRef? ns = null;
+            try { return BuildConnect(spec, out _, out ns); }
+            finally { ns?.Value?.Dispose(); }
+        }
+    }
+
+    /// <summary>
+    /// Attaches a container namespace to a network, all or nothing. Bridge mode, as Docker and CNI bridge do it:
+    /// <c>ip link add vethXXXXXXX mtu M master BRIDGE up type veth peer name eth0 address 02:42:… netns NS;
+    /// ip -n NS link set lo up; ip -n NS link set eth0 up; ip -n NS addr add IP/LEN dev eth0;
+    /// ip -n NS route add default via GATEWAY</c>, then the published ports (nft map elements). Host mode records
+    /// only; none mode brings up lo; container mode joins another endpoint's namespace.
+    /// Errors: "NetworkNotFound", "NetNamespaceNotFound", "NetNamespaceExists", "NamespaceAlreadyAttached",
+    /// "EndpointExists", "InterfaceExists", "AddressInUse", "AddressOutsideRange", "AddressRangeExhausted",
+    /// "InvalidPortSpec", "PortAlreadyAllocated", "PortsNotSupported", "InvalidMacAddress".
+    /// </summary>
+    public ContainerEndpoint Connect(EndpointSpec spec)
+    {
+        lock (_sync)
+        using (State.Lock())
+        {
+            NsRef? ns = null;
+            try
+            {
+                var plan = BuildConnect(spec, out var endpoint, out ns);
+                plan.Execute();
+                return endpoint;
+            }
+            finally { ns?.Value?.Dispose(); }
+        }
+    }
+
+    private OperationPlan BuildConnect(EndpointSpec spec, out ContainerEndpoint endpoint, out NsRef nsRef)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var cref = nsRef = new NsRef();
+        NetNamespace? opened = null;
+        if (spec.ShareWith is not null) return BuildJoin(spec, out endpoint);
+        if (string.IsNullOrEmpty(spec.Network))
+            throw new ContainerNetworkingException("NetworkNotFound", ErrorKind.InvalidArgument,
+                "No network given. Name a bridge network, 'host' or 'none', or give ShareWith for container mode.");
+        var net = GetNetwork(spec.Network);
+        if (net.State != RecordState.Ready)
+            throw new ContainerNetworkingException("NetworkIncomplete", ErrorKind.InvalidOperation,
+                $"Network '{net.Name}' was left half-built by a process that stopped (state {net.State}). Run Repair-ContainerNetwork, then create it again.");
+        var specs = spec.Publish.Select(PortSpec.Parse).ToList();
+        if (specs.Count > 0 && net.Driver != NetworkDriver.Bridge)
+            throw new ContainerNetworkingException("PortsNotSupported", ErrorKind.InvalidArgument,
+                $"Ports cannot be published on the '{net.Name}' network: {(net.Driver == NetworkDriver.Host ? "a host-mode container already listens on the host's own addresses" : "a none-mode container has no outside interface")}. Remove -Publish, or connect to a bridge network.");
+        var endpoints = State.ListEndpoints(net.Name);
+        var id = NewEndpointId(endpoints);
+
+        if (net.Driver == NetworkDriver.Host)
+        {
+            var container = spec.Container ?? spec.Namespace ?? throw new ContainerNetworkingException("InvalidName", ErrorKind.InvalidArgument,
+                "A host-mode endpoint needs a container name (Container).");
+            CheckContainerFree(endpoints, container, net);
+            var rec = NewRecord(id, net, container, EndpointMode.Host, Host.Name ?? Host.Path, Host.Id, false);
+            endpoint = rec;
+            var p = new OperationPlan($"Connect {container} to network host (no namespace of its own)");
+            AddRecordSteps(p, net, rec, () => { });
+            return p;
+        }
+
+        // none and bridge: a namespace of its own, opened or created.
+        if (string.IsNullOrEmpty(spec.Namespace))
+            throw new ContainerNetworkingException("NetNamespaceNotFound", ErrorKind.InvalidArgument,
+                "No namespace given. Name the container's namespace (Namespace), with CreateNamespace to create it.");
+        ulong nsId = 0;
+        string nsName;
+        if (spec.CreateNamespace)
+        {
+            NetNamespace.ValidateName(spec.Namespace);
+            if (NetNamespace.Exists(spec.Namespace))
+                throw new NetNamespaceExistsException(spec.Namespace,
+                    $"Network namespace '{spec.Namespace}' already exists, so it cannot be created. Connect it without CreateNamespace, or choose another name.");
+            nsName = spec.Namespace;
+        }
+        else
+        {
+            opened = cref.Value = NetNamespace.Open(spec.Namespace);
+            nsId = opened.Id;
+            nsName = opened.Name ?? opened.Path;
+            if (nsId == Host.Id)
+                throw new ContainerNetworkingException("NamespaceAlreadyAttached", ErrorKind.InvalidArgument,
+                    $"Namespace '{spec.Namespace}' is the host namespace itself. Connect it to the 'host' network, or give the container a namespace of its own.");
+            var id0 = nsId;
+            if (State.ListAllEndpoints().FirstOrDefault(e => e.NamespaceId == id0 && e.Network == net.Name && e.Mode != EndpointMode.Container) is { } other)
+                throw new ContainerNetworkingException("NamespaceAlreadyAttached", ErrorKind.AlreadyExists,
+                    $"Namespace '{spec.Namespace}' is already attached to network '{net.Name}' as endpoint {other.Id[..12]} ({other.Container}). Disconnect it first, or connect it to another network.");
+        }
+        var containerName = spec.Container ?? Path.GetFileName(nsName);
+        CheckContainerFree(endpoints, containerName, net);
+
+        if (net.Driver == NetworkDriver.None)
+        {
+            var rec = NewRecord(id, net, containerName, EndpointMode.None, nsName, nsId, spec.CreateNamespace);
+            endpoint = rec;
+            var p = new OperationPlan($"Connect {containerName} to network none (loopback only)");
+            AddRecordSteps(p, net, rec, () =>
+            {
+                AddNamespaceSteps(p, spec, rec, h => cref.Value = h);
+                p.Add("LoopbackUp", $"ip -n {nsName} link set lo up", () => cref.Value!.Rtnl.SetLinkUp("lo"));
+            });
+            endpoint = rec;
+            return p;
+        }
+
+        // Bridge mode.
+        var ifName = spec.InterfaceName;
+        if (ifName is not null) CheckLinkName(ifName, "interface name");
+        if (opened is not null)
+        {
+            var links = opened.Rtnl.GetLinks().Select(l => l.Name).ToHashSet(StringComparer.Ordinal);
+            if (ifName is not null && links.Contains(ifName))
+                throw new ContainerNetworkingException("InterfaceExists", ErrorKind.AlreadyExists,
+                    $"Namespace '{nsName}' already has an interface '{ifName}'. Choose another InterfaceName, or omit it to get the next free ethN.");
+            ifName ??= Enumerable.Range(0, 1000).Select(i => "eth" + i).First(n => !links.Contains(n));
+        }
+        ifName ??= "eth0";
+
+        var leases = State.Leases(net.Name);
+        var pool4 = net.Pool4()!;
+        IPAddress ip4;
+        if (spec.IPv4Address is { } req4)
+        {
+            pool4.CheckStatic(req4, leases.ContainsKey);
+            ip4 = req4;
+        }
+        else ip4 = pool4.Allocate(leases.ContainsKey, State.LastReserved(net.Name, AddressFamily.InterNetwork));
+        IPAddress? ip6 = null;
+        var pool6 = net.Pool6();
+        if (pool6 is not null)
+        {
+            if (spec.IPv6Address is { } req6)
+            {
+                pool6.CheckStatic(req6, leases.ContainsKey);
+                ip6 = req6;
+            }
+            else ip6 = pool6.Allocate(leases.ContainsKey, State.LastReserved(net.Name, AddressFamily.InterNetworkV6));
+        }
+        else if (spec.IPv6Address is not null)
+            throw new ContainerNetworkingException("AddressOutsideRange", ErrorKind.InvalidArgument,
+                $"Network '{net.Name}' has no IPv6 subnet, so {spec.IPv6Address} cannot be assigned. Create the network with -SubnetV6 for dual stack.");
+        var mac = spec.MacAddress is null ? DockerMac(ip4) : NormalizeMac(spec.MacAddress);
+
+        var taken = State.ListAllEndpoints().SelectMany(e => e.Ports).ToList();
+        var ports = new List<PublishedPort>();
+        foreach (var ps in specs)
+            ports.AddRange(ps.Resolve(m => taken.Any(t => t.ConflictsWith(m)) || ports.Any(t => t.ConflictsWith(m))));
+
+        var veth = "veth" + id[..7];
+        var record = new ContainerEndpoint
+        {
+            Id = id,
+            Network = net.Name,
+            Container = containerName,
+            Mode = EndpointMode.Bridge,
+            Namespace = nsName,
+            NamespaceId = nsId,
+            CreatedNamespace = spec.CreateNamespace,
+            InterfaceName = ifName,
+            HostInterface = veth,
+            MacAddress = mac,
+            IPv4Address = ip4,
+            PrefixLength = net.Subnet!.Value.PrefixLength,
+            IPv6Address = ip6,
+            PrefixLengthV6 = net.SubnetV6?.PrefixLength ?? 0,
+            Gateway = net.Internal ? null : net.Gateway,
+            GatewayV6 = net.Internal ? null : net.GatewayV6,
+            Ports = ports,
+            Created = DateTimeOffset.UtcNow,
+            State = RecordState.Creating,
+            OwnerPid = Environment.ProcessId,
+        };
+        endpoint = record;
+        var plan = new OperationPlan($"Connect {containerName} to network {net.Name}: {ip4}{(ip6 is null ? "" : ", " + ip6)} on {ifName} ({mac}), host side {veth} on {net.BridgeName}");
+        AddRecordSteps(plan, net, record, () =>
+        {
+            AddNamespaceSteps(plan, spec, record, h => cref.Value = h);
+            plan.Add("LeaseAddress", $"lease {ip4}{(ip6 is null ? "" : " and " + ip6)} ({State.Root}/networks/{net.Name}/leases/)", () =>
+            {
+                State.WriteLease(net.Name, ip4, id);
+                if (ip6 is not null) State.WriteLease(net.Name, ip6, id);
+            }, () =>
+            {
+                State.ReleaseLease(net.Name, ip4, id);
+                if (ip6 is not null) State.ReleaseLease(net.Name, ip6, id);
+            });
+            plan.Add("CreateVeth", $"ip link add {veth}{(net.Mtu > 0 ? " mtu " + net.Mtu : "")} master {net.BridgeName} up type veth peer name {ifName} address {mac} netns {nsName}",
+                () => Host.Rtnl.CreateVeth(veth, ifName, cref.Value!.Handle, new VethOptions
+                {
+                    Mtu = net.Mtu > 0 ? net.Mtu : null,
+                    PeerMacAddress = mac,
+                    Master = net.BridgeName,
+                    Up = true,
+                    // PeerUp is not used: with IFLA_NET_NS_FD the kernel refuses it (ENOTCONN); eth0 goes up below.
+                }),
+                () => DeleteLinkIfExists(Host, veth));
+            plan.Add("InterfacesUp", $"ip -n {nsName} link set lo up; ip -n {nsName} link set {ifName} up", () =>
+            {
+                cref.Value!.Rtnl.SetLinkUp("lo");
+                cref.Value!.Rtnl.SetLinkUp(ifName);
+            });
+            plan.Add("AddAddress", $"ip -n {nsName} addr add {ip4}/{record.PrefixLength} dev {ifName}",
+                () => cref.Value!.Rtnl.AddAddress(ifName, ip4, record.PrefixLength));
+            if (ip6 is not null)
+                plan.Add("AddAddressV6", $"ip -n {nsName} addr add {ip6}/{record.PrefixLengthV6} dev {ifName}",
+                    () => cref.Value!.Rtnl.AddAddress(ifName, ip6, record.PrefixLengthV6));
+            if (record.Gateway is { } gw)
+                plan.Add("AddDefaultRoute", $"ip -n {nsName} route add default via {gw} dev {ifName}",
+                    () => cref.Value!.Rtnl.AddDefaultRoute(gw, ifName));
+            if (record.GatewayV6 is { } gw6)
+                plan.Add("AddDefaultRouteV6", $"ip -n {nsName} -6 route add default via {gw6} dev {ifName}",
+                    () => cref.Value!.Rtnl.AddDefaultRoute(gw6, ifName));
+            if (ports.Count > 0)
+                plan.Add("PublishPorts", Firewall.DescribePorts(net, record),
+                    () => Firewall.AddPorts(net, record), () => Firewall.RemovePorts(net, record));
+        });
+        return plan;
+    }
+
+    /// <summary>Container mode: a record pointing at another endpoint's namespace (a pod's containers).</summary>
+    private OperationPlan BuildJoin(EndpointSpec spec, out ContainerEndpoint endpoint)
+    {
+        if (spec.Publish.Count > 0)
+            throw new ContainerNetworkingException("PortsNotSupported", ErrorKind.InvalidArgument,
+                $"A container that shares the namespace of '{spec.ShareWith}' cannot publish its own ports: the pod's ports are published once, on the endpoint that owns the namespace. Publish them there.");
+        var target = GetEndpoint(spec.ShareWith!);
+        if (target.Mode == EndpointMode.Container) target = GetEndpoint(target.SharedWith!, target.Network);
+        if (target.State != RecordState.Ready)
+            throw new ContainerNetworkingException("EndpointIncomplete", ErrorKind.InvalidOperation,
+                $"Endpoint {target.Id[..12]} is not complete (state {target.State}). Run Repair-ContainerNetwork and connect it again.");
+        var net = GetNetwork(target.Network);
+        var container = spec.Container ?? throw new ContainerNetworkingException("InvalidName", ErrorKind.InvalidArgument,
+            "A container that joins another one's namespace needs its own container name (Container).");
+        var endpoints = State.ListEndpoints(net.Name);
+        CheckContainerFree(endpoints, container, net);
+        var rec = new ContainerEndpoint
+        {
+            Id = NewEndpointId(endpoints),
+            Network = net.Name,
+            Container = container,
+            Mode = EndpointMode.Container,
+            Namespace = target.Namespace,
+            NamespaceId = target.NamespaceId,
+            InterfaceName = target.InterfaceName,
+            MacAddress = target.MacAddress,
+            IPv4Address = target.IPv4Address,
+            PrefixLength = target.PrefixLength,
+            IPv6Address = target.IPv6Address,
+            PrefixLengthV6 = target.PrefixLengthV6,
+            Gateway = target.Gateway,
+            GatewayV6 = target.GatewayV6,
+            SharedWith = target.Id,
+            Created = DateTimeOffset.UtcNow,
+            State = RecordState.Creating,
+            OwnerPid = Environment.ProcessId,
+        };
+        endpoint = rec;
+        var plan = new OperationPlan($"Connect {container} to the namespace of {target.Container} ({target.Namespace}) on network {net.Name}");
+        AddRecordSteps(plan, net, rec, () => { });
+        return plan;
+    }
+
+    private void AddRecordSteps(OperationPlan plan, ContainerNetwork net, ContainerEndpoint rec, Action middle)
+    {
+        plan.Add("WriteEndpointIntent", $"write {State.Root}/networks/{net.Name}/endpoints/{rec.Id}.json (state Creating)", () =>
+        {
+            if (net.IsPredefined && State.ReadNetwork(net.Name) is null) State.WriteNetwork(net);
+            State.WriteEndpoint(rec);
+        }, () => State.DeleteEndpoint(net.Name, rec.Id));
+        middle();
+        plan.Add("CommitEndpoint", $"mark endpoint {rec.Id[..12]} Ready", () =>
+        {
+            rec.State = RecordState.Ready;
+            State.WriteEndpoint(rec);
+        });
+    }
+
+    /// <summary>The container namespace an operation opens or creates, disposed when it ends.</summary>
+    private sealed class NsRef
+    {
+        public NetNamespace? Value;
+    }
+
+    private static void AddNamespaceSteps(OperationPlan plan, EndpointSpec spec, ContainerEndpoint rec, Action<NetNamespace> set)
+    {
+        if (!spec.CreateNamespace) return;
+        var name = spec.Namespace!;
+        NetNamespace? created = null;
+        plan.Add("CreateNamespace", $"ip netns add {name}", () =>
+        {
+            created = NetNamespace.Create(name);
+            rec.NamespaceId = created.Id;
+            set(created);
+        }, () =>
+        {
+            created?.Dispose();
+            DeleteNamespaceIfSame(name, rec.NamespaceId);
+        });
+    }
+
+    private ContainerEndpoint NewRecord(string id, ContainerNetwork net, string container, EndpointMode mode, string ns, ulong nsId, bool created) => new()
+    {
+        Id = id,
+        Network = net.Name,
+        Container = container,
+        Mode = mode,
+        Namespace = ns,
+        NamespaceId = nsId,
+        CreatedNamespace = created,
+        Created = DateTimeOffset.UtcNow,
+        State = RecordState.Creating,
+        OwnerPid = Environment.ProcessId,
+    };
+
+    private static void CheckContainerFree(IEnumerable<ContainerEndpoint> endpoints, string container, ContainerNetwork net)
+    {
+        if (endpoints.FirstOrDefault(e => e.Container == container) is { } e)
+            throw new ContainerNetworkingException("EndpointExists", ErrorKind.AlreadyExists,
+                $"Container '{container}' is already connected to network '{net.Name}' (endpoint {e.Id[..12]}). Disconnect it first, or give another container name.");
+    }
+
+    private string NewEndpointId(IReadOnlyList<ContainerEndpoint> endpoints)
+    {
+        while (true)
+        {
+            var id = Hex(RandomNumberGenerator.GetBytes(32));
+            var veth = "veth" + id[..7];
+            if (endpoints.Any(e => e.HostInterface == veth)) continue;
+            if (Host.Rtnl.FindLink(veth) is not null) continue;
+            return id;
+        }
+    }
+
+    // ---- disconnect ----------------------------------------------------------------------------------------
+
+    /// <summary>The plan <see cref="Disconnect"/> would run.</summary>
+    public OperationPlan PlanDisconnect(string idOrContainer, string? network = null, bool force = false)
+    {
+        lock (_sync)
+        using (State.Lock())
+            return BuildDisconnect(idOrContainer, network, force);
+    }
+
+    /// <summary>
+    /// Removes exactly what Connect made: the published ports (and their conntrack entries), the veth (both ends),
+    /// the namespace if Connect created it, the leases, the record. Gone pieces are skipped, so running it again
+    /// after a failure finishes the job. An endpoint whose namespace other containers share ("EndpointInUse")
+    /// is only disconnected with <paramref name="force"/>, which disconnects them too.
+    /// Like <c>nft delete element …; ip link del vethXXXXXXX; ip netns del NS</c>.
+    /// </summary>
+    public void Disconnect(string idOrContainer, string? network = null, bool force = false)
+    {
+        lock (_sync)
+        using (State.Lock())
+            BuildDisconnect(idOrContainer, network, force).Execute();
+    }
+
+    private OperationPlan BuildDisconnect(string idOrContainer, string? network, bool force)
+    {
+        var ep = GetEndpoint(idOrContainer, network);
+        var sharers = State.ListEndpoints(ep.Network).Where(e => e.SharedWith == ep.Id).ToList();
+        if (sharers.Count > 0 && !force)
+            throw new ContainerNetworkingException("EndpointInUse", ErrorKind.InvalidOperation,
+                $"Containers {string.Join(", ", sharers.Select(s => s.Container))} share the namespace of '{ep.Container}'. Disconnect them first, or use -Force to disconnect them too.");
+        var plan = new OperationPlan($"Disconnect {ep.Container} from network {ep.Network}");
+        foreach (var s in sharers) AddDisconnectSteps(plan, s);
+        AddDisconnectSteps(plan, ep);
+        return plan;
+    }
+
+    private void AddDisconnectSteps(OperationPlan plan, ContainerEndpoint ep)
+    {
+        var net = FindNetwork(ep.Network);
+        if (ep.Ports.Count > 0 && net is not null && net.Driver == NetworkDriver.Bridge)
+            plan.Add("UnpublishPorts", "nft delete " + Firewall.DescribePorts(net, ep), () => Firewall.RemovePorts(net, ep));
+        if (ep.HostInterface is { } veth)
+            plan.Add("DeleteVeth", $"ip link del {veth}", () => DeleteLinkIfExists(Host, veth));
+        if (ep.CreatedNamespace && ep.Namespace is { } nsName && !nsName.StartsWith('/'))
+            plan.Add("DeleteNamespace", $"ip netns del {nsName}", () => DeleteNamespaceIfSame(nsName, ep.NamespaceId));
+        if (ep.Mode == EndpointMode.Bridge && ep.IPv4Address is { } ip4)
+            plan.Add("ReleaseAddress", $"release {ip4}{(ep.IPv6Address is null ? "" : " and " + ep.IPv6Address)}", () =>
+            {
+                State.ReleaseLease(ep.Network, ip4, ep.Id);
+                if (ep.IPv6Address is { } ip6) State.ReleaseLease(ep.Network, ip6, ep.Id);
+                Firewall.FlushConntrack(ip4);
+            });
+        plan.Add("DeleteEndpointRecord", $"rm {State.Root}/networks/{ep.Network}/endpoints/{ep.Id}.json", () => State.DeleteEndpoint(ep.Network, ep.Id));
+    }
+
+    /// <summary>Deletes /run/netns/NAME if it is still the namespace of that inode (0: any).</summary>
+    private static void DeleteNamespaceIfSame(string name, ulong id)
+    {
+        if (!NetNamespace.Exists(name)) return;
+        if (id != 0)
+        {
+            try
+            {
+                using var ns = NetNamespace.Open(name);
+                if (ns.Id != id) return; // someone made a new namespace of that name: not ours
+            }
+            catch (NetNamespaceNotFoundException) { return; }
+        }
+        try { NetNamespace.Delete(name); }
+        catch (NetNamespaceNotFoundException) { }
+    }
+}

@@ -1,0 +1,205 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using ContainerNetworking.Namespaces;
+
+namespace ContainerNetworking.Model;
+
+public sealed partial class ContainerNetworkManager
+{
+    private static readonly Regex OurVeth = new("^veth[0-9a-f]{7}$", RegexOptions.CultureInvariant);
+
+    /// <summary>
+    /// Finds what a crashed or killed process left behind and, unless <paramref name="whatIf"/>, removes or
+    /// re-creates it: half-built networks and endpoints (records still in state Creating: everything they list is
+    /// undone), endpoints whose namespace or veth is gone, container-mode endpoints whose pod is gone, leases
+    /// without an endpoint, veths on a network's bridge that no endpoint owns, published ports (map elements)
+    /// that point at addresses nobody owns, and a network's bridge or rules that someone deleted or flushed
+    /// (re-created). Runs under the state lock, so it never sees an operation in progress.
+    /// </summary>
+    public IReadOnlyList<RepairFinding> Repair(bool whatIf = false)
+    {
+        lock (_sync)
+        using (State.Lock())
+        {
+            var findings = new List<RepairFinding>();
+            void Found(string kind, string network, string obj, string detail, Action fix, bool recreate = false)
+            {
+                if (whatIf)
+                {
+                    findings.Add(new RepairFinding(kind, network, obj, recreate ? "WouldRecreate" : "WouldRemove", detail));
+                    return;
+                }
+                try
+                {
+                    fix();
+                    findings.Add(new RepairFinding(kind, network, obj, recreate ? "Recreated" : "Removed", detail));
+                }
+                catch (Exception e) when (e is ContainerNetworkingException or IOException or UnauthorizedAccessException)
+                {
+                    findings.Add(new RepairFinding(kind, network, obj, "Failed", detail + " Repair failed: " + e.Message));
+                }
+            }
+
+            foreach (var net in State.ListNetworks())
+            {
+                if (net.State == RecordState.Creating)
+                {
+                    Found("IncompleteNetwork", net.Name, net.Name,
+                        $"Network '{net.Name}' was left half-created by process {net.OwnerPid}; its rules, bridge {net.BridgeName} and record are removed.",
+                        () =>
+                        {
+                            foreach (var e in State.ListEndpoints(net.Name)) RemoveEndpointRemains(e, net);
+                            if (net.BridgeName is not null)
+                            {
+                                Firewall.RemoveNetwork(net);
+                                DeleteLinkIfExists(Host, net.BridgeName);
+                            }
+                            State.DeleteNetwork(net.Name);
+                        });
+                    continue;
+                }
+                RepairNetwork(net, whatIf, Found);
+            }
+            return findings;
+        }
+    }
+
+    private delegate void Finding(string kind, string network, string obj, string detail, Action fix, bool recreate = false);
+
+    private void RepairNetwork(ContainerNetwork net, bool whatIf, Finding found)
+    {
+        var endpoints = State.ListEndpoints(net.Name).ToList();
+        var alive = new List<ContainerEndpoint>();
+        var isBridge = net.Driver == NetworkDriver.Bridge;
+
+        if (isBridge)
+        {
+            if (Host.Rtnl.FindLink(net.BridgeName!) is null)
+                found("MissingBridge", net.Name, net.BridgeName!,
+                    $"Bridge {net.BridgeName} of network '{net.Name}' is gone; it is re-created with gateway {net.Gateway}. Its endpoints' veths went with it and are cleaned up below.",
+                    () =>
+                    {
+                        var p = new OperationPlan("Re-create bridge " + net.BridgeName);
+                        AddBridgeSteps(p, net);
+                        p.Execute();
+                    }, recreate: true);
+            if (!Firewall.HasNetwork(net))
+                found("MissingNetworkRules", net.Name, net.BridgeName!,
+                    $"The nf_tables rules of network '{net.Name}' (masquerade, forward filter) are missing or incomplete (flushed?); they are re-created.",
+                    () => Firewall.AddNetwork(net), recreate: true);
+        }
+
+        // Endpoints: half-built ones, and ones whose namespace or veth is gone.
+        var links = isBridge ? Host.Rtnl.GetLinks() : [];
+        foreach (var e in endpoints)
+        {
+            string? why = null;
+            string kind = "BrokenEndpoint";
+            if (e.State == RecordState.Creating)
+            {
+                kind = "IncompleteEndpoint";
+                why = $"Endpoint {e.Id[..12]} ({e.Container}) was left half-connected by process {e.OwnerPid}; everything it lists is undone.";
+            }
+            else if (e.Mode == EndpointMode.Container)
+            {
+                if (!endpoints.Any(o => o.Id == e.SharedWith && o.State == RecordState.Ready))
+                    why = $"Container '{e.Container}' shares the namespace of endpoint {e.SharedWith?[..12]}, which no longer exists.";
+            }
+            else if (e.Mode != EndpointMode.Host && !NamespaceStillThere(e))
+            {
+                kind = "EndpointNamespaceGone";
+                why = $"The namespace of endpoint {e.Id[..12]} ({e.Container}), '{e.Namespace}', is gone (or is another namespace now).";
+            }
+            else if (e.Mode == EndpointMode.Bridge && !links.Any(l => l.Name == e.HostInterface))
+            {
+                kind = "EndpointLinkGone";
+                why = $"The veth {e.HostInterface} of endpoint {e.Id[..12]} ({e.Container}) is gone, so the container is cut off.";
+            }
+            if (why is null)
+            {
+                alive.Add(e);
+                continue;
+            }
+            var ep = e;
+            found(kind, net.Name, e.Id, why + " Its veth, ports, leases, record (and the namespace it created) are removed.",
+                () => RemoveEndpointRemains(ep, net));
+        }
+        if (whatIf) alive = endpoints.Where(e => e.State == RecordState.Ready).ToList(); // nothing removed: judge the rest as they are
+
+        // Leases that no live endpoint holds.
+        foreach (var (address, owner) in State.Leases(net.Name))
+        {
+            if (endpoints.Any(e => e.Id == owner)) continue; // handled with its endpoint
+            var a = address;
+            found("OrphanLease", net.Name, address.ToString(),
+                $"Address {address} is leased to endpoint {(owner.Length >= 12 ? owner[..12] : owner)}, which does not exist; the lease is released.",
+                () => State.ReleaseLease(net.Name, a, owner));
+        }
+
+        if (!isBridge) return;
+
+        // Veths on the bridge that no endpoint owns (a Connect killed before it wrote its record would not leave
+        // one: the intent record comes first; this catches records deleted by hand and older leftovers).
+        var bridgeIndex = links.FirstOrDefault(l => l.Name == net.BridgeName)?.Index;
+        foreach (var l in links)
+        {
+            if (l.Kind != "veth" || bridgeIndex is null || l.MasterIndex != bridgeIndex) continue;
+            if (endpoints.Any(e => e.HostInterface == l.Name)) continue;
+            if (!OurVeth.IsMatch(l.Name)) continue; // a port someone else added on purpose
+            var name = l.Name;
+            found("OrphanVeth", net.Name, name,
+                $"Veth {name} is a port of {net.BridgeName} but belongs to no endpoint; it is deleted (with its peer).",
+                () => DeleteLinkIfExists(Host, name));
+        }
+
+        // Published ports: elements that point at addresses no live endpoint of this network owns, and live
+        // endpoints' ports that are missing.
+        var owned = alive.Where(e => e.Mode == EndpointMode.Bridge).ToList();
+        foreach (var (port, target) in Firewall.ListPorts(net))
+        {
+            if (owned.Any(e => target.Equals(e.IPv4Address) && e.Ports.Any(p => p.Protocol == port.Protocol && p.HostPort == port.HostPort && p.ContainerPort == port.ContainerPort)))
+                continue;
+            var (pp, tt) = (port, target);
+            found("OrphanPortMapping", net.Name, $"{port} -> {target}",
+                $"Host port {port.HostPort}/{port.Protocol.ToString().ToLowerInvariant()} is forwarded to {target}:{port.ContainerPort}, which no endpoint owns: connections to it go nowhere. The mapping is removed.",
+                () => Firewall.RemovePort(net, pp, tt));
+        }
+        foreach (var e in owned)
+        {
+            var present = Firewall.ListPorts(net);
+            var missing = e.Ports.Where(p => !present.Any(x => x.Target.Equals(e.IPv4Address) && x.Port.Protocol == p.Protocol && x.Port.HostPort == p.HostPort)).ToList();
+            if (missing.Count == 0) continue;
+            var ep = e;
+            found("MissingPortMapping", net.Name, e.Id,
+                $"Endpoint {e.Id[..12]} ({e.Container}) publishes {string.Join(", ", missing)} but the mapping is not in the kernel (flushed?); it is re-created.",
+                () => Firewall.AddPorts(net, ep), recreate: true);
+        }
+    }
+
+    private static bool NamespaceStillThere(ContainerEndpoint e)
+    {
+        if (string.IsNullOrEmpty(e.Namespace)) return false;
+        try
+        {
+            if (!e.Namespace.StartsWith('/') && !NetNamespace.Exists(e.Namespace)) return false;
+            using var ns = NetNamespace.Open(e.Namespace);
+            return e.NamespaceId == 0 || ns.Id == e.NamespaceId;
+        }
+        catch (Exception x) when (x is ContainerNetworkingException or IOException or ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Removes whatever exists of an endpoint: ports, veth, the namespace it created, leases, record. Idempotent.</summary>
+    private void RemoveEndpointRemains(ContainerEndpoint e, ContainerNetwork net)
+    {
+        if (net.Driver == NetworkDriver.Bridge && e.Ports.Count > 0 && e.Mode == EndpointMode.Bridge) Firewall.RemovePorts(net, e);
+        if (e.HostInterface is { } veth) DeleteLinkIfExists(Host, veth);
+        if (e.CreatedNamespace && e.Namespace is { } n && !n.StartsWith('/')) DeleteNamespaceIfSame(n, e.NamespaceId);
+        foreach (var (address, owner) in State.Leases(e.Network))
+            if (owner == e.Id) State.ReleaseLease(e.Network, address, e.Id);
+        if (e.IPv4Address is { } ip && e.Mode == EndpointMode.Bridge) Firewall.FlushConntrack(ip);
+        State.DeleteEndpoint(e.Network, e.Id);
+    }
+}

@@ -1,0 +1,155 @@
+using System.Net.Sockets;
+using ContainerNetworking.Namespaces;
+using ContainerNetworking.Route;
+
+namespace ContainerNetworking.Model;
+
+public sealed partial class ContainerNetworkManager
+{
+    /// <summary>
+    /// Walks the path the walkthroughs walk by hand when a ping fails, hop by hop, and reports each: the
+    /// container's namespace, its loopback, its interface (up, addressed), its default route via the gateway
+    /// (<c>route -n</c> inside), the veth peer on the host (up, a port of the bridge), the bridge (up, with the
+    /// gateway address), forwarding in the host, the network's masquerade and filter rules, the published ports'
+    /// map entries, and a foreign forward chain with policy drop (Docker's FORWARD DROP) that would swallow the
+    /// traffic. Each hop: Ok, Broken (why, and the fix), Warning, or Skipped (a hop before it is broken).
+    /// </summary>
+    public IReadOnlyList<DiagnosticHop> Test(string idOrContainer, string? network = null)
+    {
+        var e = GetEndpoint(idOrContainer, network);
+        var net = GetNetwork(e.Network);
+        var hops = new List<DiagnosticHop>();
+        void Add(string hop, HopStatus s, string detail, string? fix = null) => hops.Add(new DiagnosticHop(hops.Count + 1, hop, s, detail, fix));
+
+        if (e.State != RecordState.Ready)
+        {
+            Add("Endpoint", HopStatus.Broken, $"Endpoint {e.Id[..12]} is half-built (state {e.State}).", "Repair-ContainerNetwork, then Connect-ContainerNetwork again.");
+            return hops;
+        }
+        if (e.Mode == EndpointMode.Host)
+        {
+            Add("Endpoint", HopStatus.Ok, "Host mode: the container uses the host's own namespace; there is no path to test.");
+            return hops;
+        }
+
+        NetNamespace? ns = null;
+        try
+        {
+            try
+            {
+                if (NamespaceStillThere(e)) ns = NetNamespace.Open(e.Namespace!);
+            }
+            catch (ContainerNetworkingException) { }
+            if (ns is null)
+            {
+                Add("Namespace", HopStatus.Broken, $"Namespace '{e.Namespace}' of {e.Container} is gone (or is another namespace now).",
+                    "Repair-ContainerNetwork removes the endpoint; connect the container again.");
+                return hops;
+            }
+            Add("Namespace", HopStatus.Ok, $"Namespace '{e.Namespace}' exists (net:[{ns.Id}]).");
+
+            var inside = ns.Rtnl.GetLinks();
+            var lo = inside.FirstOrDefault(l => l.Name == "lo");
+            Add("Loopback", lo is { IsUp: true } ? HopStatus.Ok : HopStatus.Broken,
+                lo is { IsUp: true } ? "lo is up." : "lo is down: the container cannot reach itself on 127.0.0.1.",
+                lo is { IsUp: true } ? null : $"ip -n {e.Namespace} link set lo up");
+            if (e.Mode == EndpointMode.None) return hops;
+
+            var ifName = e.InterfaceName!;
+            var eth = inside.FirstOrDefault(l => l.Name == ifName);
+            if (eth is null)
+            {
+                Add("ContainerInterface", HopStatus.Broken, $"{ifName} does not exist in '{e.Namespace}'.", "Disconnect-ContainerNetwork and Connect-ContainerNetwork again (Repair-ContainerNetwork finds the dead endpoint).");
+                Skip(hops, "DefaultRoute", "VethPeer", "Bridge", "BridgeAddress", "Forwarding", "NetworkRules", "PublishedPorts");
+                return hops;
+            }
+            var addrs = ns.Rtnl.GetAddresses(ifName, AddressFamily.InterNetwork);
+            var hasAddr = addrs.Any(a => a.Address.Equals(e.IPv4Address) && a.PrefixLength == e.PrefixLength);
+            if (!eth.IsUp)
+                Add("ContainerInterface", HopStatus.Broken, $"{ifName} is down.", $"ip -n {e.Namespace} link set {ifName} up");
+            else if (!hasAddr)
+                Add("ContainerInterface", HopStatus.Broken, $"{ifName} is up but lacks {e.IPv4Address}/{e.PrefixLength} (has: {string.Join(", ", addrs.Select(a => a.Address + "/" + a.PrefixLength))}).",
+                    $"ip -n {e.Namespace} addr add {e.IPv4Address}/{e.PrefixLength} dev {ifName}");
+            else
+                Add("ContainerInterface", HopStatus.Ok, $"{ifName} is up with {e.IPv4Address}/{e.PrefixLength} ({eth.MacAddress}).");
+
+            if (e.Gateway is { } gw)
+            {
+                var def = ns.Rtnl.GetRoutes(AddressFamily.InterNetwork).FirstOrDefault(r => r.Destination.PrefixLength == 0);
+                if (def is null)
+                    Add("DefaultRoute", HopStatus.Broken, "No default route inside: anything outside the subnet is 'Network is unreachable'.", $"ip -n {e.Namespace} route add default via {gw}");
+                else if (!gw.Equals(def.Gateway))
+                    Add("DefaultRoute", HopStatus.Broken, $"The default route goes via {def.Gateway?.ToString() ?? "no gateway"} dev {def.OutputInterface}, not via the bridge's {gw}.", $"ip -n {e.Namespace} route replace default via {gw} dev {ifName}");
+                else
+                    Add("DefaultRoute", HopStatus.Ok, $"default via {gw} dev {def.OutputInterface}.");
+            }
+            else Add("DefaultRoute", HopStatus.Skipped, $"Network '{net.Name}' is internal: no default route by design.");
+
+            var hostLinks = Host.Rtnl.GetLinks();
+            var veth = hostLinks.FirstOrDefault(l => l.Name == e.HostInterface);
+            var bridge = hostLinks.FirstOrDefault(l => l.Name == net.BridgeName);
+            if (veth is null)
+                Add("VethPeer", HopStatus.Broken, $"The host end {e.HostInterface} is gone.", "Repair-ContainerNetwork, then connect the container again.");
+            else if (bridge is null || veth.MasterIndex != bridge.Index)
+                Add("VethPeer", HopStatus.Broken, $"{e.HostInterface} is not a port of {net.BridgeName} (master: {veth.Master ?? "none"}).", $"ip link set {e.HostInterface} master {net.BridgeName}");
+            else if (!veth.IsUp)
+                Add("VethPeer", HopStatus.Broken, $"{e.HostInterface} is down.", $"ip link set {e.HostInterface} up");
+            else
+                Add("VethPeer", HopStatus.Ok, $"{e.HostInterface} is up, a port of {net.BridgeName}.");
+
+            if (bridge is null)
+                Add("Bridge", HopStatus.Broken, $"Bridge {net.BridgeName} is gone.", "Repair-ContainerNetwork re-creates it.");
+            else if (!bridge.IsUp)
+                Add("Bridge", HopStatus.Broken, $"Bridge {net.BridgeName} is down.", $"ip link set {net.BridgeName} up");
+            else
+                Add("Bridge", HopStatus.Ok, $"Bridge {net.BridgeName} is up.");
+
+            if (bridge is not null)
+            {
+                var bAddrs = Host.Rtnl.GetAddresses(net.BridgeName, AddressFamily.InterNetwork);
+                var ok = bAddrs.Any(a => a.Address.Equals(net.Gateway) && a.PrefixLength == net.Subnet!.Value.PrefixLength);
+                Add("BridgeAddress", ok ? HopStatus.Ok : HopStatus.Broken,
+                    ok ? $"{net.BridgeName} has {net.Gateway}/{net.Subnet!.Value.PrefixLength}." : $"{net.BridgeName} lacks the gateway address {net.Gateway}/{net.Subnet!.Value.PrefixLength}: the host cannot reach the containers, nor they the outside.",
+                    ok ? null : $"ip addr add {net.Gateway}/{net.Subnet!.Value.PrefixLength} dev {net.BridgeName}");
+            }
+            else Skip(hops, "BridgeAddress");
+
+            if (net.Internal) Add("Forwarding", HopStatus.Skipped, "Internal network: nothing is forwarded off the bridge.");
+            else
+            {
+                var fwd = IpForwarding.IsEnabled(Host, AddressFamily.InterNetwork);
+                Add("Forwarding", fwd ? HopStatus.Ok : HopStatus.Broken, fwd ? "net.ipv4.ip_forward = 1." : "net.ipv4.ip_forward = 0: the host drops what the container sends outside.",
+                    fwd ? null : "sysctl -w net.ipv4.ip_forward=1 (Enable-IpForwarding)");
+            }
+
+            var rules = Firewall.HasNetwork(net);
+            Add("NetworkRules", rules ? HopStatus.Ok : HopStatus.Broken,
+                rules ? $"The masquerade and forward rules of {net.BridgeName} are in place." : $"The nf_tables rules of network '{net.Name}' are missing (flushed?): {(net.Masquerade ? "no masquerade, so replies from outside never come back" : "no forward filter")}.",
+                rules ? null : "Repair-ContainerNetwork re-creates them.");
+
+            if (e.Ports.Count > 0)
+            {
+                var present = Firewall.ListPorts(net);
+                var missing = e.Ports.Where(p => !present.Any(x => x.Target.Equals(e.IPv4Address) && x.Port.Protocol == p.Protocol && x.Port.HostPort == p.HostPort && x.Port.ContainerPort == p.ContainerPort)).ToList();
+                Add("PublishedPorts", missing.Count == 0 ? HopStatus.Ok : HopStatus.Broken,
+                    missing.Count == 0 ? $"{string.Join(", ", e.Ports)} map to {e.IPv4Address}." : $"{string.Join(", ", missing)} are not in the DNAT map: connections to those host ports go nowhere.",
+                    missing.Count == 0 ? null : "Repair-ContainerNetwork re-creates them.");
+            }
+
+            var drops = Firewall.ForeignDropPolicies();
+            Add("ForeignDropPolicy", drops.Count == 0 ? HopStatus.Ok : HopStatus.Warning,
+                drops.Count == 0 ? "No other forward chain drops by policy." : $"{string.Join("; ", drops)} drop(s) forwarded packets by policy (like Docker's FORWARD DROP): the container's traffic may be dropped there.",
+                drops.Count == 0 ? null : $"Accept the bridge's traffic in that chain, e.g. nft insert rule … iifname {net.BridgeName} accept and oifname {net.BridgeName} ct state established,related accept.");
+            return hops;
+        }
+        finally
+        {
+            ns?.Dispose();
+        }
+    }
+
+    private static void Skip(List<DiagnosticHop> hops, params string[] names)
+    {
+        foreach (var n in names) hops.Add(new DiagnosticHop(hops.Count + 1, n, HopStatus.Skipped, "Not checked: a hop before it is broken."));
+    }
+}

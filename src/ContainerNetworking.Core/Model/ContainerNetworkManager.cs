@@ -1,0 +1,323 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.RegularExpressions;
+using ContainerNetworking.Namespaces;
+using ContainerNetworking.Route;
+
+namespace ContainerNetworking.Model;
+
+/// <summary>
+/// Docker-style container networks of one host namespace: bridge networks with IPAM, NAT and filtering
+/// (Docker's bridge driver, CNI bridge + host-local + portmap, netavark), endpoints in the bridge, host, none and
+/// container modes, all persisted under <see cref="StateStore.Root"/> so that another process sees and extends
+/// what this one built. Every change runs as an <see cref="OperationPlan"/> under the state lock: all or nothing.
+/// </summary>
+public sealed partial class ContainerNetworkManager
+{
+    /// <summary>The predefined networks (Docker's): host and none.</summary>
+    public const string HostNetwork = "host";
+    public const string NoneNetwork = "none";
+
+    private static readonly Regex NetworkName = new("^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", RegexOptions.CultureInvariant);
+    private readonly object _sync = new();
+    private NetworkFirewall? _firewall;
+
+    /// <param name="host">The namespace that plays the host: bridges, veth host ends and rules live here.</param>
+    /// <param name="stateRoot">The state directory; by default <see cref="StateStore.DefaultRoot"/> for <paramref name="host"/>.</param>
+    public ContainerNetworkManager(NetNamespace host, string? stateRoot = null)
+    {
+        Host = host;
+        State = new StateStore(stateRoot ?? StateStore.DefaultRoot(host.Name, host.Id));
+    }
+
+    public NetNamespace Host { get; }
+    public StateStore State { get; }
+
+    internal NetworkFirewall Firewall => _firewall ??= new NetworkFirewall(Host);
+
+    // ---- networks ------------------------------------------------------------------------------------------
+
+    /// <summary>Every network: the predefined host and none, and the bridge networks in the state directory.</summary>
+    public IReadOnlyList<ContainerNetwork> GetNetworks()
+    {
+        var list = State.ListNetworks().Where(n => !n.IsPredefined).ToList();
+        list.Insert(0, Predefined(NoneNetwork));
+        list.Insert(0, Predefined(HostNetwork));
+        return list;
+    }
+
+    /// <summary>A network by name; "NetworkNotFound" when there is none.</summary>
+    public ContainerNetwork GetNetwork(string name) => FindNetwork(name) ?? throw NetworkNotFound(name);
+
+    public ContainerNetwork? FindNetwork(string name)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        if (name is HostNetwork or NoneNetwork) return Predefined(name);
+        return NetworkName.IsMatch(name) ? State.ReadNetwork(name) : null;
+    }
+
+    private static ContainerNetwork Predefined(string name) => new()
+    {
+        Name = name,
+        Id = Hex(SHA256.HashData(Encoding.UTF8.GetBytes("predefined:" + name))),
+        Driver = name == HostNetwork ? NetworkDriver.Host : NetworkDriver.None,
+        Masquerade = false,
+    };
+
+    private ContainerNetworkingException NetworkNotFound(string name) => new("NetworkNotFound", ErrorKind.NotFound,
+        $"Network '{name}' does not exist in {State.Root}. List networks with Get-ContainerNetwork; create one with New-ContainerNetwork -Name {name}.");
+
+    /// <summary>The plan <see cref="CreateNetwork"/> would run (validated, nothing changed): what -WhatIf shows.</summary>
+    public OperationPlan PlanCreateNetwork(NetworkSpec spec)
+    {
+        lock (_sync)
+        using (State.Lock())
+            return BuildCreateNetwork(spec, out _);
+    }
+
+    /// <summary>
+    /// Creates a bridge network: the bridge with the gateway address(es), up; forwarding on in the host namespace;
+    /// masquerade and forward-filter rules; the record. All or nothing. Like <c>docker network create</c>, i.e.
+    /// <c>ip link add br-… type bridge; ip addr add GW/LEN dev br-…; ip link set br-… up;
+    /// sysctl net.ipv4.ip_forward=1; nft add rule … masquerade</c>.
+    /// Errors: "NetworkExists", "SubnetOverlap", "GatewayOutsideSubnet", "IpRangeOutsideSubnet", "InvalidSubnet",
+    /// "BridgeExists", "InvalidName", "SubnetPoolExhausted".
+    /// </summary>
+    public ContainerNetwork CreateNetwork(NetworkSpec spec)
+    {
+        lock (_sync)
+        using (State.Lock())
+        {
+            var plan = BuildCreateNetwork(spec, out var network);
+            plan.Execute();
+            return network;
+        }
+    }
+
+    private OperationPlan BuildCreateNetwork(NetworkSpec spec, out ContainerNetwork network)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        if (string.IsNullOrEmpty(spec.Name) || !NetworkName.IsMatch(spec.Name))
+            throw new ContainerNetworkingException("InvalidName", ErrorKind.InvalidArgument,
+                $"'{spec.Name}' is not a valid network name. Use 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit.");
+        if (spec.Name is HostNetwork or NoneNetwork || State.ReadNetwork(spec.Name) is not null)
+            throw new ContainerNetworkingException("NetworkExists", ErrorKind.AlreadyExists,
+                $"Network '{spec.Name}' already exists. Choose another name, or remove it first with Remove-ContainerNetwork -Name {spec.Name}.");
+        if (spec.Mtu != 0 && (spec.Mtu < 68 || spec.Mtu > 65535))
+            throw new ContainerNetworkingException("InvalidMtu", ErrorKind.InvalidArgument, $"MTU {spec.Mtu} is out of range. Give 68-65535, or 0 for the default.");
+
+        var id = Hex(RandomNumberGenerator.GetBytes(32));
+        var others = State.ListNetworks().Where(n => !n.IsPredefined).ToList();
+        var bridge = spec.BridgeName ?? "br-" + id[..12];
+        CheckLinkName(bridge, "bridge name");
+        if (others.FirstOrDefault(n => n.BridgeName == bridge) is { } sameBridge)
+            throw new ContainerNetworkingException("BridgeExists", ErrorKind.AlreadyExists,
+                $"Bridge '{bridge}' already belongs to network '{sameBridge.Name}'. Give the new network another -BridgeName.");
+        if (Host.Rtnl.FindLink(bridge) is { } existing)
+            throw new ContainerNetworkingException("BridgeExists", ErrorKind.AlreadyExists,
+                $"A link named '{bridge}' ({existing.Kind ?? "device"}) already exists in the host namespace. Give another -BridgeName, or remove the link first (Remove-… / ip link del {bridge}).");
+
+        // IPv4 subnet: the given one must overlap no other network; a chosen one also no route or address of the host.
+        IPNetwork subnet;
+        if (spec.Subnet is { } s)
+        {
+            CheckFamily(s, AddressFamily.InterNetwork, "Subnet");
+            CheckOverlap(s, others);
+            subnet = s;
+        }
+        else
+        {
+            var inUse = others.SelectMany(n => new[] { n.Subnet }).OfType<IPNetwork>().ToList();
+            inUse.AddRange(Host.Rtnl.GetRoutes(AddressFamily.InterNetwork).Where(r => r.Destination.PrefixLength > 0).Select(r => r.Destination));
+            inUse.AddRange(Host.Rtnl.GetAddresses(family: AddressFamily.InterNetwork).Select(a => AddressMath.Network(a.Address, a.PrefixLength)));
+            subnet = DefaultAddressPools.PickFree(inUse);
+        }
+        var pool4 = AddressPool.Create(subnet, spec.Gateway, spec.IpRange);
+
+        AddressPool? pool6 = null;
+        if (spec.SubnetV6 is not null || spec.EnableIPv6 || spec.GatewayV6 is not null || spec.IpRangeV6 is not null)
+        {
+            var s6 = spec.SubnetV6 ?? DefaultAddressPools.RandomUniqueLocal();
+            CheckFamily(s6, AddressFamily.InterNetworkV6, "SubnetV6");
+            CheckOverlap(s6, others);
+            pool6 = AddressPool.Create(s6, spec.GatewayV6, spec.IpRangeV6);
+        }
+
+        var forwardingOff = !spec.Internal && Host.ReadSysctl("net.ipv4.ip_forward") != "1";
+        var forwarding6Off = !spec.Internal && pool6 is not null && Host.ReadSysctl("net.ipv6.conf.all.forwarding") != "1";
+        var net = new ContainerNetwork
+        {
+            Name = spec.Name,
+            Id = id,
+            Driver = NetworkDriver.Bridge,
+            BridgeName = bridge,
+            Subnet = pool4.Subnet,
+            Gateway = pool4.Gateway,
+            IpRange = spec.IpRange,
+            SubnetV6 = pool6?.Subnet,
+            GatewayV6 = pool6?.Gateway,
+            IpRangeV6 = spec.IpRangeV6,
+            Mtu = spec.Mtu,
+            Internal = spec.Internal,
+            Masquerade = spec.Masquerade && !spec.Internal,
+            Icc = spec.Icc,
+            BridgeMacAddress = RandomMac(),
+            ForwardingWasOff = forwardingOff,
+            Created = DateTimeOffset.UtcNow,
+            State = RecordState.Creating,
+            OwnerPid = Environment.ProcessId,
+        };
+        network = net;
+
+        var plan = new OperationPlan($"Create network {net.Name} ({net.Subnet}{(net.SubnetV6 is null ? "" : ", " + net.SubnetV6)}) on bridge {bridge}");
+        plan.Add("WriteNetworkIntent", $"write {State.Root}/networks/{net.Name}/network.json (state Creating)",
+            () => State.WriteNetwork(net), () => State.DeleteNetwork(net.Name));
+        AddBridgeSteps(plan, net);
+        if (forwardingOff)
+            plan.Add("EnableForwarding", "sysctl -w net.ipv4.ip_forward=1",
+                () => Host.WriteSysctl("net.ipv4.ip_forward", "1"), () => Host.WriteSysctl("net.ipv4.ip_forward", "0"));
+        if (forwarding6Off)
+            plan.Add("EnableForwardingV6", "sysctl -w net.ipv6.conf.all.forwarding=1",
+                () => Host.WriteSysctl("net.ipv6.conf.all.forwarding", "1"), () => Host.WriteSysctl("net.ipv6.conf.all.forwarding", "0"));
+        plan.Add("InstallNetworkRules", Firewall.DescribeNetwork(net),
+            () => Firewall.AddNetwork(net), () => Firewall.RemoveNetwork(net));
+        plan.Add("CommitNetwork", $"mark network {net.Name} Ready", () =>
+        {
+            net.State = RecordState.Ready;
+            State.WriteNetwork(net);
+        });
+        return plan;
+    }
+
+    private void AddBridgeSteps(OperationPlan plan, ContainerNetwork net)
+    {
+        var bridge = net.BridgeName!;
+        plan.Add("CreateBridge", $"ip link add {bridge} type bridge{(net.Mtu > 0 ? " mtu " + net.Mtu : "")} address {net.BridgeMacAddress}; ip link set {bridge} up",
+            () => Host.Rtnl.CreateBridge(bridge, new BridgeOptions { Mtu = net.Mtu > 0 ? net.Mtu : null, MacAddress = net.BridgeMacAddress, Up = true }),
+            () => DeleteLinkIfExists(Host, bridge));
+        plan.Add("AddGatewayAddress", $"ip addr add {net.Gateway}/{net.Subnet!.Value.PrefixLength} dev {bridge}",
+            () => Host.Rtnl.AddAddress(bridge, net.Gateway!, net.Subnet!.Value.PrefixLength));
+        if (net.SubnetV6 is { } s6)
+            plan.Add("AddGatewayAddressV6", $"ip addr add {net.GatewayV6}/{s6.PrefixLength} dev {bridge} nodad",
+                () => Host.Rtnl.AddAddress(bridge, net.GatewayV6!, s6.PrefixLength));
+    }
+
+    /// <summary>The plan <see cref="RemoveNetwork"/> would run.</summary>
+    public OperationPlan PlanRemoveNetwork(string name, bool force = false)
+    {
+        lock (_sync)
+        using (State.Lock())
+            return BuildRemoveNetwork(name, force);
+    }
+
+    /// <summary>
+    /// Removes a bridge network: its rules, the bridge, the record. While endpoints exist it refuses
+    /// ("NetworkHasEndpoints") unless <paramref name="force"/>, which disconnects them first.
+    /// Like <c>docker network rm</c>: <c>nft delete …; ip link del br-…</c>.
+    /// </summary>
+    public void RemoveNetwork(string name, bool force = false)
+    {
+        lock (_sync)
+        using (State.Lock())
+            BuildRemoveNetwork(name, force).Execute();
+    }
+
+    private OperationPlan BuildRemoveNetwork(string name, bool force)
+    {
+        var net = GetNetwork(name);
+        if (net.IsPredefined)
+            throw new ContainerNetworkingException("PredefinedNetwork", ErrorKind.InvalidOperation,
+                $"Network '{name}' is predefined and cannot be removed. Disconnect its endpoints with Disconnect-ContainerNetwork instead.");
+        var endpoints = State.ListEndpoints(name);
+        if (endpoints.Count > 0 && !force)
+            throw new ContainerNetworkingException("NetworkHasEndpoints", ErrorKind.InvalidOperation,
+                $"Network '{name}' still has {endpoints.Count} endpoint(s) ({string.Join(", ", endpoints.Take(5).Select(e => e.Container))}{(endpoints.Count > 5 ? ", …" : "")}). Disconnect them first, or use -Force to disconnect them and remove the network.");
+        var plan = new OperationPlan($"Remove network {name} (bridge {net.BridgeName})");
+        // Container-mode endpoints first: they lean on the others' namespaces.
+        foreach (var e in endpoints.OrderBy(e => e.Mode == EndpointMode.Container ? 0 : 1))
+            AddDisconnectSteps(plan, e);
+        plan.Add("RemoveNetworkRules", "nft delete " + Firewall.DescribeNetwork(net), () => Firewall.RemoveNetwork(net));
+        plan.Add("DeleteBridge", $"ip link del {net.BridgeName}", () => DeleteLinkIfExists(Host, net.BridgeName!));
+        plan.Add("DeleteNetworkRecord", $"rm -r {State.Root}/networks/{name}", () => State.DeleteNetwork(name));
+        return plan;
+    }
+
+    private static void CheckOverlap(IPNetwork subnet, IEnumerable<ContainerNetwork> others)
+    {
+        foreach (var n in others)
+            foreach (var s in new[] { n.Subnet, n.SubnetV6 })
+                if (s is { } o && AddressMath.Overlaps(o, subnet))
+                    throw new ContainerNetworkingException("SubnetOverlap", ErrorKind.AlreadyExists,
+                        $"Subnet {subnet} overlaps subnet {o} of network '{n.Name}'. Choose a subnet that overlaps no other network, or omit -Subnet to get a free one.");
+    }
+
+    private static void CheckFamily(IPNetwork n, AddressFamily f, string what)
+    {
+        if (n.BaseAddress.AddressFamily != f)
+            throw new ContainerNetworkingException("InvalidSubnet", ErrorKind.InvalidArgument,
+                $"{what} {n} is not an {(f == AddressFamily.InterNetwork ? "IPv4" : "IPv6")} prefix. Give IPv4 in -Subnet and IPv6 in -SubnetV6.");
+    }
+
+    internal static void CheckLinkName(string name, string what)
+    {
+        var bytes = Encoding.UTF8.GetByteCount(name);
+        if (bytes == 0 || bytes > 15 || name is "." or ".." || name.Any(c => c is '/' or ':' or '\0' || char.IsWhiteSpace(c)))
+            throw new ContainerNetworkingException("InvalidName", ErrorKind.InvalidArgument,
+                $"'{name}' is not a valid {what}: a Linux interface name has 1-15 bytes and no '/', ':' or spaces.");
+    }
+
+    internal static void DeleteLinkIfExists(NetNamespace ns, string name)
+    {
+        try { ns.Rtnl.DeleteLink(name); }
+        catch (ContainerNetworkingException e) when (e.ErrorId == "LinkNotFound") { }
+    }
+
+    internal static string Hex(ReadOnlySpan<byte> bytes) => Convert.ToHexString(bytes).ToLowerInvariant();
+
+    /// <summary>A random locally administered unicast MAC address.</summary>
+    internal static string RandomMac()
+    {
+        Span<byte> b = stackalloc byte[6];
+        RandomNumberGenerator.Fill(b);
+        b[0] = (byte)((b[0] & 0xfe) | 0x02);
+        return FormatMac(b);
+    }
+
+    /// <summary>Docker's container MAC: 02:42 followed by the IPv4 address (02:42:ac:11:00:02 for 172.17.0.2).</summary>
+    public static string DockerMac(IPAddress ipv4)
+    {
+        if (ipv4.AddressFamily != AddressFamily.InterNetwork) throw new ArgumentException("An IPv4 address is needed.", nameof(ipv4));
+        Span<byte> b = stackalloc byte[6];
+        b[0] = 0x02; b[1] = 0x42;
+        ipv4.TryWriteBytes(b[2..], out _);
+        return FormatMac(b);
+    }
+
+    private static string FormatMac(ReadOnlySpan<byte> b)
+    {
+        var sb = new StringBuilder(17);
+        for (var i = 0; i < b.Length; i++)
+        {
+            if (i > 0) sb.Append(':');
+            sb.Append(b[i].ToString("x2", CultureInfo.InvariantCulture));
+        }
+        return sb.ToString();
+    }
+
+    private static readonly Regex MacPattern = new("^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$", RegexOptions.CultureInvariant);
+
+    internal static string NormalizeMac(string mac)
+    {
+        if (!MacPattern.IsMatch(mac))
+            throw new ContainerNetworkingException("InvalidMacAddress", ErrorKind.InvalidArgument,
+                $"'{mac}' is not a MAC address. Write six hex bytes separated by ':', e.g. 02:42:ac:11:00:02.");
+        var first = Convert.ToByte(mac[..2], 16);
+        if ((first & 1) != 0)
+            throw new ContainerNetworkingException("InvalidMacAddress", ErrorKind.InvalidArgument,
+                $"'{mac}' is a multicast MAC address (the lowest bit of its first byte is set). Give a unicast address such as 02:42:ac:11:00:02.");
+        return mac.ToLowerInvariant();
+    }
+}

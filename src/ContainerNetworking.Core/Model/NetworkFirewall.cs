@@ -1,0 +1,143 @@
+using System.Net;
+using System.Net.Sockets;
+using ContainerNetworking.Namespaces;
+using ContainerNetworking.Netfilter;
+
+namespace ContainerNetworking.Model;
+
+/// <summary>
+/// The model's view of the host's nf_tables rules (<see cref="ContainerFirewall"/>, table inet containernetworking):
+/// turns a network record into its bridge-network rules and an endpoint's published ports into map elements.
+/// Owners written into the rules' comments: "network:NAME" and "endpoint:ID12".
+/// </summary>
+internal sealed class NetworkFirewall(NetNamespace host)
+{
+    private ContainerFirewall? _fw;
+    private ContainerFirewall Fw => _fw ??= new ContainerFirewall(host);
+
+    public static string NetworkOwner(ContainerNetwork n) => "network:" + n.Name;
+    public static string EndpointOwner(ContainerEndpoint e) => "endpoint:" + e.Id[..12];
+
+    public string DescribeNetwork(ContainerNetwork n) =>
+        $"table inet {ContainerFirewall.TableName}: rules of bridge {n.BridgeName} ({(n.Masquerade ? $"masquerade {string.Join(", ", Subnets(n))} oifname != {n.BridgeName}; " : "")}forward filter, icc {(n.Icc ? "on" : "off")}{(n.Internal ? ", internal" : "")})";
+
+    public string DescribePorts(ContainerNetwork n, ContainerEndpoint e) =>
+        $"elements of the port maps of table inet {ContainerFirewall.TableName}: " + string.Join(", ", e.Ports.Select(p => $"{p} -> {e.IPv4Address}:{p.ContainerPort}"));
+
+    private static List<IPNetwork> Subnets(ContainerNetwork n) => new[] { n.Subnet, n.SubnetV6 }.OfType<IPNetwork>().ToList();
+
+    private static BridgeNetworkRules Rules(ContainerNetwork n) => new(n.BridgeName!, Subnets(n))
+    {
+        Masquerade = n.Masquerade,
+        InterContainerCommunication = n.Icc,
+        Internal = n.Internal,
+        Owner = NetworkOwner(n),
+    };
+
+    /// <summary>Sets up (or replaces) the network's rules: masquerade, isolation, ICC, internal.</summary>
+    public void AddNetwork(ContainerNetwork n) => Fw.AddBridgeNetwork(Rules(n));
+
+    /// <summary>Removes the network's rules; none there is fine.</summary>
+    public void RemoveNetwork(ContainerNetwork n)
+    {
+        try { Fw.RemoveBridgeNetwork(n.BridgeName!); }
+        catch (ContainerNetworkingException e) when (e.ErrorId == "BridgeNetworkNotFound") { }
+    }
+
+    /// <summary>True when the network's rules are in the kernel as the record wants them.</summary>
+    public bool HasNetwork(ContainerNetwork n)
+    {
+        var fw = Fw.GetBridgeNetwork(n.BridgeName!);
+        return fw is not null && fw.Rules.Count > 0 && fw.Spec.Masquerade == n.Masquerade && fw.Spec.Internal == n.Internal
+            && fw.Spec.InterContainerCommunication == n.Icc;
+    }
+
+    /// <summary>Publishes an endpoint's ports, one batch per run of consecutive ports.</summary>
+    public void AddPorts(ContainerNetwork n, ContainerEndpoint e)
+    {
+        var done = new List<(PortProtocol, int, IPAddress?)>();
+        try
+        {
+            foreach (var run in Runs(e.Ports))
+            {
+                var first = run[0];
+                Fw.Publish(new PortMappingSpec(first.Protocol, first.HostPort, e.IPv4Address!, first.ContainerPort)
+                {
+                    HostPortEnd = run.Count > 1 ? run[^1].HostPort : null,
+                    ContainerPortEnd = run.Count > 1 ? run[^1].ContainerPort : null,
+                    HostAddress = first.HostIp,
+                    Owner = EndpointOwner(e),
+                }, Subnets(n));
+                done.Add((first.Protocol, first.HostPort, first.HostIp));
+            }
+        }
+        catch
+        {
+            foreach (var (p, port, ip) in done) TryUnpublish(p, port, ip);
+            throw;
+        }
+    }
+
+    /// <summary>Unpublishes an endpoint's ports (and their conntrack entries); ports already gone are fine.</summary>
+    public void RemovePorts(ContainerNetwork n, ContainerEndpoint e)
+    {
+        foreach (var run in Runs(e.Ports)) TryUnpublish(run[0].Protocol, run[0].HostPort, run[0].HostIp);
+    }
+
+    private void TryUnpublish(PortProtocol p, int hostPort, IPAddress? hostIp)
+    {
+        try { Fw.Unpublish(p, hostPort, hostIp, hostIp?.AddressFamily ?? AddressFamily.InterNetwork); }
+        catch (ContainerNetworkingException x) when (x.ErrorId == "PortNotPublished") { }
+    }
+
+    /// <summary>Consecutive ports (same protocol and host address, host and container port both +1) grouped into runs.</summary>
+    private static List<List<PublishedPort>> Runs(IEnumerable<PublishedPort> ports)
+    {
+        var runs = new List<List<PublishedPort>>();
+        foreach (var p in ports)
+        {
+            var last = runs.Count > 0 ? runs[^1][^1] : null;
+            if (last is not null && last.Protocol == p.Protocol && Equals(last.HostIp, p.HostIp)
+                && p.HostPort == last.HostPort + 1 && p.ContainerPort == last.ContainerPort + 1)
+                runs[^1].Add(p);
+            else runs.Add([p]);
+        }
+        return runs;
+    }
+
+    /// <summary>The published ports whose target lies in the network's subnets, one entry per port.</summary>
+    public IReadOnlyList<(PublishedPort Port, IPAddress Target)> ListPorts(ContainerNetwork n)
+    {
+        var subnets = Subnets(n);
+        var list = new List<(PublishedPort, IPAddress)>();
+        foreach (var m in Fw.GetPublishedPorts())
+        {
+            if (!subnets.Any(s => s.Contains(m.ContainerAddress))) continue;
+            for (var i = 0; i <= m.HostPortEnd - m.HostPort; i++)
+            {
+                var cport = m.ContainerPortEnd == m.ContainerPort ? m.ContainerPort : m.ContainerPort + i;
+                list.Add((new PublishedPort(m.HostAddress, (ushort)(m.HostPort + i), (ushort)cport, m.Protocol), m.ContainerAddress));
+            }
+        }
+        return list;
+    }
+
+    /// <summary>Removes the mapping (its whole range) that holds this host port.</summary>
+    public void RemovePort(ContainerNetwork n, PublishedPort port, IPAddress target) => TryUnpublish(port.Protocol, port.HostPort, port.HostIp);
+
+    /// <summary>Deletes the conntrack entries to or from an address (<c>conntrack -D -s IP</c>; <c>-D -d IP</c>), as Docker does when an endpoint goes.</summary>
+    public void FlushConntrack(IPAddress address)
+    {
+        // Hygiene, not a step that may fail a Disconnect: only port-based entries (ICMP ones expire in 30 s anyway).
+        var ct = new ConntrackClient(host.NetfilterConnection);
+        try
+        {
+            ct.Delete(address.AddressFamily, c => c.Original.Protocol is 6 or 17 or 132 &&
+                (c.Original.Source.Equals(address) || c.Original.Destination.Equals(address) || c.Reply.Source.Equals(address)));
+        }
+        catch (Interop.LinuxException) { }
+    }
+
+    /// <summary>Foreign forward chains with policy drop (see <see cref="ContainerFirewall.FindForeignDrops"/>).</summary>
+    public IReadOnlyList<string> ForeignDropPolicies() => Fw.FindForeignDrops();
+}

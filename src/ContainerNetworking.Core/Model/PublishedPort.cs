@@ -1,0 +1,160 @@
+using System.Globalization;
+using System.Net;
+using ContainerNetworking.Netfilter;
+
+namespace ContainerNetworking.Model;
+
+/// <summary>
+/// One published port, resolved: traffic to <see cref="HostPort"/> (on <see cref="HostIp"/>, or on every host
+/// address when null) is forwarded to <see cref="ContainerPort"/> of the endpoint. What Docker's
+/// <c>-p 127.0.0.1:8080:80/tcp</c> becomes after parsing, one per port.
+/// </summary>
+public sealed record PublishedPort(IPAddress? HostIp, ushort HostPort, ushort ContainerPort, PortProtocol Protocol)
+{
+    /// <summary>Docker's notation, e.g. "127.0.0.1:8080:80/tcp" or "8088:80/tcp".</summary>
+    public override string ToString()
+    {
+        var proto = Protocol.ToString().ToLowerInvariant();
+        var host = HostIp is null ? "" : HostIp.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{HostIp}]:" : $"{HostIp}:";
+        return $"{host}{HostPort}:{ContainerPort}/{proto}";
+    }
+
+    /// <summary>True when the two would claim the same host port (same protocol, same or any host address).</summary>
+    public bool ConflictsWith(PublishedPort other) =>
+        Protocol == other.Protocol && HostPort == other.HostPort &&
+        (HostIp is null || other.HostIp is null || HostIp.Equals(other.HostIp));
+}
+
+/// <summary>
+/// A parsed <c>-p</c>/<c>--publish</c> string before host ports are chosen:
+/// <c>[hostIp:][hostPort[-end]:]containerPort[-end][/tcp|udp|sctp]</c>, with an IPv6 host address in brackets
+/// (<c>[::1]:8080:80</c>). A host port of 0 (absent, or <c>127.0.0.1::80</c>) means "choose a free one".
+/// </summary>
+public sealed record PortSpec(IPAddress? HostIp, ushort HostPortStart, ushort HostPortEnd, ushort ContainerPortStart, ushort ContainerPortEnd, PortProtocol Protocol)
+{
+    /// <summary>The range host ports are chosen from when none is given (Docker's default: 49153–65535).</summary>
+    public const ushort EphemeralFirst = 49153;
+    public const ushort EphemeralLast = 65535;
+
+    public int ContainerPortCount => ContainerPortEnd - ContainerPortStart + 1;
+    public bool ChoosesHostPort => HostPortStart == 0;
+
+    /// <summary>Parses Docker's notation; "InvalidPortSpec" with the reason and an example when it is wrong.</summary>
+    public static PortSpec Parse(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var s = text.Trim();
+        if (s.Length == 0) throw Bad(text, "it is empty");
+        var proto = PortProtocol.Tcp;
+        var slash = s.LastIndexOf('/');
+        if (slash >= 0)
+        {
+            proto = s[(slash + 1)..].ToLowerInvariant() switch
+            {
+                "tcp" => PortProtocol.Tcp,
+                "udp" => PortProtocol.Udp,
+                "sctp" => PortProtocol.Sctp,
+                var p => throw Bad(text, $"'{p}' is not a protocol (use tcp, udp or sctp)"),
+            };
+            s = s[..slash];
+        }
+        IPAddress? hostIp = null;
+        if (s.StartsWith('['))
+        {
+            var close = s.IndexOf(']');
+            if (close < 0 || close + 1 >= s.Length || s[close + 1] != ':') throw Bad(text, "an IPv6 host address must be written as [addr]:hostPort:containerPort");
+            if (!IPAddress.TryParse(s.AsSpan(1, close - 1), out hostIp) || hostIp.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6)
+                throw Bad(text, $"'{s[1..close]}' is not an IPv6 address");
+            s = s[(close + 2)..];
+            if (!s.Contains(':')) s = ":" + s; // "[::1]:80" is not valid; "[::1]::80" and "[::1]:8080:80" are
+        }
+        var parts = s.Split(':');
+        string hostPart, containerPart;
+        switch (parts.Length)
+        {
+            case 1:
+                if (hostIp is not null) throw Bad(text, "a host address needs a host port part too, e.g. 127.0.0.1::80 or 127.0.0.1:8080:80");
+                hostPart = ""; containerPart = parts[0]; break;
+            case 2:
+                hostPart = parts[0]; containerPart = parts[1]; break;
+            case 3 when hostIp is null:
+                if (parts[0].Count(c => c == '.') != 3 || !IPAddress.TryParse(parts[0], out hostIp) || hostIp.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork)
+                    throw Bad(text, $"'{parts[0]}' is not an IPv4 address (write IPv6 host addresses in brackets: [::1]:8080:80)");
+                hostPart = parts[1]; containerPart = parts[2]; break;
+            default:
+                throw Bad(text, "too many ':' (the form is [hostIp:][hostPort:]containerPort[/protocol]; IPv6 addresses go in brackets)");
+        }
+        if (hostIp is not null && (hostIp.Equals(IPAddress.Any) || hostIp.Equals(IPAddress.IPv6Any))) hostIp = null;
+        var (cs, ce) = Range(text, containerPart, "container port");
+        if (cs == 0) throw Bad(text, "the container port is missing");
+        ushort hs = 0, he = 0;
+        if (hostPart.Length > 0)
+        {
+            (hs, he) = Range(text, hostPart, "host port");
+            var hostCount = he - hs + 1;
+            var containerCount = ce - cs + 1;
+            if (containerCount > 1 && hostCount != containerCount)
+                throw Bad(text, $"the host range {hs}-{he} has {hostCount} ports but the container range {cs}-{ce} has {containerCount}; give ranges of equal length");
+        }
+        return new PortSpec(hostIp, hs, he, cs, ce, proto);
+    }
+
+    private static (ushort, ushort) Range(string text, string part, string what)
+    {
+        var dash = part.IndexOf('-');
+        var a = dash < 0 ? part : part[..dash];
+        var b = dash < 0 ? part : part[(dash + 1)..];
+        var s = Port(text, a, what);
+        var e = Port(text, b, what);
+        if (e < s) throw Bad(text, $"the {what} range {part} ends before it starts");
+        return (s, e);
+    }
+
+    private static ushort Port(string text, string p, string what)
+    {
+        if (!ushort.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out var v) || v == 0)
+            throw Bad(text, $"'{p}' is not a valid {what} (1-65535)");
+        return v;
+    }
+
+    private static ContainerNetworkingException Bad(string text, string why) =>
+        new("InvalidPortSpec", ErrorKind.InvalidArgument,
+            $"Cannot publish '{text}': {why}. Examples: '8088:80', '127.0.0.1:8080:80/tcp', '8000-8010:80-90/udp', '80' (host port chosen).");
+
+    /// <summary>
+    /// Resolves to concrete mappings. Host ports that must be chosen (none given, or a host range for a single
+    /// container port) are the first in the given range (or 49153–65535) for which <paramref name="isTaken"/>
+    /// is false. "PortAlreadyAllocated" when an explicit port is taken or no port in the range is free.
+    /// </summary>
+    public IReadOnlyList<PublishedPort> Resolve(Func<PublishedPort, bool> isTaken)
+    {
+        var result = new List<PublishedPort>();
+        bool Taken(PublishedPort m) => isTaken(m) || result.Any(r => r.ConflictsWith(m));
+        var count = ContainerPortCount;
+        if (!ChoosesHostPort && HostPortEnd - HostPortStart + 1 == count)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                var m = new PublishedPort(HostIp, (ushort)(HostPortStart + i), (ushort)(ContainerPortStart + i), Protocol);
+                if (Taken(m))
+                    throw new ContainerNetworkingException("PortAlreadyAllocated", ErrorKind.AlreadyExists,
+                        $"Host port {m.HostPort}/{Protocol.ToString().ToLowerInvariant()}{(HostIp is null ? "" : " on " + HostIp)} is already published by another endpoint. Publish on another host port, or unpublish the other one first.");
+                result.Add(m);
+            }
+            return result;
+        }
+        ushort first = ChoosesHostPort ? EphemeralFirst : HostPortStart, last = ChoosesHostPort ? EphemeralLast : HostPortEnd;
+        for (var i = 0; i < count; i++)
+        {
+            PublishedPort? pick = null;
+            for (int p = first; p <= last; p++)
+            {
+                var m = new PublishedPort(HostIp, (ushort)p, (ushort)(ContainerPortStart + i), Protocol);
+                if (!Taken(m)) { pick = m; break; }
+            }
+            result.Add(pick ?? throw new ContainerNetworkingException("PortAlreadyAllocated", ErrorKind.LimitsExceeded,
+                $"No free host port is left in {first}-{last} for container port {ContainerPortStart + i}/{Protocol.ToString().ToLowerInvariant()}. Give an explicit host port or a wider range."));
+        }
+        return result;
+    }
+}

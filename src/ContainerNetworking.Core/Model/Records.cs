@@ -1,0 +1,143 @@
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace ContainerNetworking.Model;
+
+/// <summary>Docker's network drivers that this module builds: a bridge network, or the predefined host and none.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<NetworkDriver>))]
+public enum NetworkDriver
+{
+    Bridge,
+    Host,
+    None,
+}
+
+/// <summary>How an endpoint is attached (Docker's --network modes).</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<EndpointMode>))]
+public enum EndpointMode
+{
+    /// <summary>A veth pair: eth0 in the container namespace, the peer on the network's bridge.</summary>
+    Bridge,
+    /// <summary>No namespace of its own: the container uses the host namespace. Only a record.</summary>
+    Host,
+    /// <summary>A namespace with only loopback, up.</summary>
+    None,
+    /// <summary>Joins another endpoint's namespace, as a pod's containers share one (Docker's container:NAME).</summary>
+    Container,
+}
+
+/// <summary>
+/// A record's life: written as <see cref="Creating"/> before the first change (an intent log listing what will
+/// be made), <see cref="Ready"/> once everything is in place. A Creating record found under the state lock belongs
+/// to a process that died half-way: Repair undoes what it lists.
+/// </summary>
+[JsonConverter(typeof(JsonStringEnumConverter<RecordState>))]
+public enum RecordState
+{
+    Creating,
+    Ready,
+}
+
+/// <summary>A container network as persisted in <c>STATE/networks/NAME/network.json</c>.</summary>
+public sealed class ContainerNetwork
+{
+    public required string Name { get; init; }
+    /// <summary>64 hex characters, as Docker's network ids.</summary>
+    public required string Id { get; init; }
+    public NetworkDriver Driver { get; init; } = NetworkDriver.Bridge;
+    /// <summary>The Linux bridge (bridge driver only).</summary>
+    public string? BridgeName { get; init; }
+    public IPNetwork? Subnet { get; init; }
+    public IPAddress? Gateway { get; init; }
+    public IPNetwork? IpRange { get; init; }
+    public IPNetwork? SubnetV6 { get; init; }
+    public IPAddress? GatewayV6 { get; init; }
+    public IPNetwork? IpRangeV6 { get; init; }
+    /// <summary>0 means the kernel default (1500).</summary>
+    public int Mtu { get; init; }
+    /// <summary>No route to or from the outside: no masquerade, no forwarding off the bridge (Docker's --internal).</summary>
+    public bool Internal { get; init; }
+    /// <summary>Masquerade traffic from the subnet leaving through another interface (Docker's enable_ip_masquerade).</summary>
+    public bool Masquerade { get; init; } = true;
+    /// <summary>Inter-container communication on the bridge allowed (Docker's enable_icc).</summary>
+    public bool Icc { get; init; } = true;
+    /// <summary>The bridge's MAC address, set explicitly so it does not change as ports come and go.</summary>
+    public string? BridgeMacAddress { get; init; }
+    /// <summary>The values of ip_forward / IPv6 forwarding before this network turned them on (restored on rollback only).</summary>
+    public bool ForwardingWasOff { get; init; }
+    public DateTimeOffset Created { get; init; }
+    public RecordState State { get; set; } = RecordState.Ready;
+    /// <summary>The process that wrote a Creating record.</summary>
+    public int OwnerPid { get; init; }
+
+    [JsonIgnore] public bool IsPredefined => Driver != NetworkDriver.Bridge;
+
+    /// <summary>The IPv4 pool (null for host/none).</summary>
+    public AddressPool? Pool4() => Subnet is { } s ? AddressPool.Create(s, Gateway, IpRange) : null;
+    public AddressPool? Pool6() => SubnetV6 is { } s ? AddressPool.Create(s, GatewayV6, IpRangeV6) : null;
+
+    public override string ToString() => Name;
+}
+
+/// <summary>An endpoint (a container's attachment to a network) as persisted in <c>STATE/networks/NET/endpoints/ID.json</c>.</summary>
+public sealed class ContainerEndpoint
+{
+    /// <summary>64 hex characters; the host-side veth is "veth" + the first 7.</summary>
+    public required string Id { get; init; }
+    public required string Network { get; init; }
+    /// <summary>The container's name (by default the namespace's name).</summary>
+    public required string Container { get; init; }
+    public EndpointMode Mode { get; init; }
+    /// <summary>The namespace's name under /run/netns, or its path.</summary>
+    public string? Namespace { get; init; }
+    /// <summary>The namespace's inode, to tell whether the namespace of that name is still the same one.</summary>
+    public ulong NamespaceId { get; set; }
+    /// <summary>True when Connect created the namespace: Disconnect deletes it.</summary>
+    public bool CreatedNamespace { get; init; }
+    /// <summary>The interface inside the namespace (eth0).</summary>
+    public string? InterfaceName { get; init; }
+    /// <summary>The host-side veth, a port of the bridge.</summary>
+    public string? HostInterface { get; init; }
+    public string? MacAddress { get; init; }
+    public IPAddress? IPv4Address { get; init; }
+    public IPAddress? IPv6Address { get; init; }
+    public int PrefixLength { get; init; }
+    public int PrefixLengthV6 { get; init; }
+    public IPAddress? Gateway { get; init; }
+    public IPAddress? GatewayV6 { get; init; }
+    public List<PublishedPort> Ports { get; init; } = [];
+    /// <summary>Container mode: the id of the endpoint whose namespace this one shares.</summary>
+    public string? SharedWith { get; init; }
+    public DateTimeOffset Created { get; init; }
+    public RecordState State { get; set; } = RecordState.Ready;
+    public int OwnerPid { get; init; }
+
+    public override string ToString() => $"{Container} on {Network}";
+}
+
+/// <summary>JSON for the state files: addresses and prefixes as strings, indented, camelCase.</summary>
+internal static class StateJson
+{
+    public static readonly JsonSerializerOptions Options = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Converters = { new IPAddressConverter(), new IPNetworkConverter(), new JsonStringEnumConverter() },
+    };
+
+    private sealed class IPAddressConverter : JsonConverter<IPAddress>
+    {
+        public override IPAddress Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            IPAddress.Parse(reader.GetString() ?? throw new JsonException("address expected"));
+        public override void Write(Utf8JsonWriter writer, IPAddress value, JsonSerializerOptions options) => writer.WriteStringValue(value.ToString());
+    }
+
+    private sealed class IPNetworkConverter : JsonConverter<IPNetwork>
+    {
+        public override IPNetwork Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            IPNetwork.Parse(reader.GetString() ?? throw new JsonException("prefix expected"));
+        public override void Write(Utf8JsonWriter writer, IPNetwork value, JsonSerializerOptions options) => writer.WriteStringValue(value.ToString());
+    }
+}

@@ -1,0 +1,75 @@
+using System.Net;
+
+namespace ContainerNetworking.Model;
+
+/// <summary>What <see cref="ContainerNetworkManager.CreateNetwork"/> builds (<c>docker network create</c>'s options).</summary>
+public sealed record NetworkSpec
+{
+    /// <summary>The network's name: letters, digits, '_', '.', '-'; "host" and "none" are predefined.</summary>
+    public required string Name { get; init; }
+    /// <summary>The bridge (≤ 15 bytes); by default "br-" and the first 12 hex digits of the network id, as Docker names it.</summary>
+    public string? BridgeName { get; init; }
+    /// <summary>IPv4 subnet; by default the first free one of Docker's default address pools.</summary>
+    public IPNetwork? Subnet { get; init; }
+    /// <summary>IPv4 gateway (the bridge's address); by default the subnet's first address.</summary>
+    public IPAddress? Gateway { get; init; }
+    /// <summary>The sub-prefix dynamic addresses come from (Docker's --ip-range).</summary>
+    public IPNetwork? IpRange { get; init; }
+    /// <summary>Dual stack: also IPv6. Implied by <see cref="SubnetV6"/>; without it a random unique-local /64 is used.</summary>
+    public bool EnableIPv6 { get; init; }
+    public IPNetwork? SubnetV6 { get; init; }
+    public IPAddress? GatewayV6 { get; init; }
+    public IPNetwork? IpRangeV6 { get; init; }
+    /// <summary>MTU of the bridge and the veths; 0 for the kernel default.</summary>
+    public int Mtu { get; init; }
+    /// <summary>No outside access: no masquerade, traffic only between the bridge's ports and the host (Docker's --internal).</summary>
+    public bool Internal { get; init; }
+    /// <summary>Masquerade traffic from the subnet that leaves through another interface.</summary>
+    public bool Masquerade { get; init; } = true;
+    /// <summary>Containers on the bridge may talk to each other (Docker's com.docker.network.bridge.enable_icc).</summary>
+    public bool Icc { get; init; } = true;
+}
+
+/// <summary>What <see cref="ContainerNetworkManager.Connect"/> attaches (<c>docker run --network … -p …</c>).</summary>
+public sealed record EndpointSpec
+{
+    /// <summary>A bridge network's name, or "host" or "none". Ignored in container mode (<see cref="ShareWith"/>).</summary>
+    public string? Network { get; init; }
+    /// <summary>The container's namespace: a name under /run/netns or a path (/proc/PID/ns/net). Not used in host mode.</summary>
+    public string? Namespace { get; init; }
+    /// <summary>Create the namespace <see cref="Namespace"/> (it must not exist); Disconnect then deletes it.</summary>
+    public bool CreateNamespace { get; init; }
+    /// <summary>The container's name on the network; by default the namespace's name.</summary>
+    public string? Container { get; init; }
+    /// <summary>The interface inside the namespace; by default eth0 (eth1, … when taken).</summary>
+    public string? InterfaceName { get; init; }
+    /// <summary>A static IPv4 address (inside the subnet); by default the next free one.</summary>
+    public IPAddress? IPv4Address { get; init; }
+    public IPAddress? IPv6Address { get; init; }
+    /// <summary>The MAC address of the container interface; by default 02:42 and the IPv4 address (02:42:ac:11:00:02 for 172.17.0.2).</summary>
+    public string? MacAddress { get; init; }
+    /// <summary>Ports to publish, in Docker's notation: '8088:80', '127.0.0.1:8080:80/tcp', '8000-8010:80-90/udp', '80'.</summary>
+    public IReadOnlyList<string> Publish { get; init; } = [];
+    /// <summary>Container mode: the endpoint (id, id prefix or container name) whose namespace this container joins.</summary>
+    public string? ShareWith { get; init; }
+}
+
+/// <summary>One finding of <see cref="ContainerNetworkManager.Repair"/>.</summary>
+/// <param name="Kind">What was found, e.g. "OrphanLease", "IncompleteEndpoint", "MissingNetworkRules".</param>
+/// <param name="Network">The network it belongs to.</param>
+/// <param name="Object">The object: a link name, an address, an endpoint id, a port mapping.</param>
+/// <param name="Action">"Removed", "Recreated", or with what-if "WouldRemove"/"WouldRecreate"; "Failed" with the reason in Detail.</param>
+/// <param name="Detail">Why it is a leftover, and what was done.</param>
+public sealed record RepairFinding(string Kind, string Network, string Object, string Action, string Detail);
+
+/// <summary>Whether a hop of the path works.</summary>
+public enum HopStatus
+{
+    Ok,
+    Broken,
+    Warning,
+    Skipped,
+}
+
+/// <summary>One hop of the path <see cref="ContainerNetworkManager.Test"/> walks, with why it is broken and the fix.</summary>
+public sealed record DiagnosticHop(int Order, string Hop, HopStatus Status, string Detail, string? Fix = null);

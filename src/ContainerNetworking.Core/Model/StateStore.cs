@@ -1,0 +1,194 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using ContainerNetworking.Interop;
+
+namespace ContainerNetworking.Model;
+
+/// <summary>
+/// The on-disk state of the networks of one host namespace, laid out as CNI host-local keeps its leases:
+/// <code>
+/// ROOT/.lock                                 flock'ed (exclusive) around every read-modify-write
+/// ROOT/networks/NAME/network.json            the network record
+/// ROOT/networks/NAME/leases/ADDRESS          one file per leased address; content: the endpoint id
+/// ROOT/networks/NAME/last_reserved_ip.4|.6   where the next dynamic allocation starts looking
+/// ROOT/networks/NAME/endpoints/ID.json       the endpoint records
+/// </code>
+/// Every write is atomic (a temporary file, then rename), so a reader without the lock never sees half a file
+/// and a process killed mid-write leaves either the old or the new content.
+/// </summary>
+public sealed class StateStore
+{
+    /// <summary>The environment variable that overrides the base directory (default /var/lib/containernetworking).</summary>
+    public const string StateDirVariable = "CONTAINERNETWORKING_STATE_DIR";
+    public const string DefaultBase = "/var/lib/containernetworking";
+
+    public StateStore(string root)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(root);
+        Root = Path.GetFullPath(root);
+    }
+
+    /// <summary>The directory of this host namespace's state.</summary>
+    public string Root { get; }
+
+    /// <summary>
+    /// BASE/KEY, where BASE is $CONTAINERNETWORKING_STATE_DIR or /var/lib/containernetworking and KEY the host
+    /// namespace's name (for a named namespace) or "netns-INODE" (the process's own or one opened by path).
+    /// </summary>
+    public static string DefaultRoot(string? namespaceName, ulong namespaceId)
+    {
+        var b = Environment.GetEnvironmentVariable(StateDirVariable);
+        if (string.IsNullOrEmpty(b)) b = DefaultBase;
+        var key = namespaceName ?? "netns-" + namespaceId.ToString(CultureInfo.InvariantCulture);
+        return Path.Combine(b, key);
+    }
+
+    private string NetworksDir => Path.Combine(Root, "networks");
+    private string NetworkDir(string network) => Path.Combine(NetworksDir, network);
+    private string LeasesDir(string network) => Path.Combine(NetworkDir(network), "leases");
+    private string EndpointsDir(string network) => Path.Combine(NetworkDir(network), "endpoints");
+
+    /// <summary>Takes the store's exclusive lock (blocking) until disposed. Across processes and threads.</summary>
+    public IDisposable Lock()
+    {
+        Directory.CreateDirectory(Root);
+        return FileLock.Acquire(Path.Combine(Root, ".lock"));
+    }
+
+    // ---- networks ------------------------------------------------------------------------------------------
+
+    public IReadOnlyList<ContainerNetwork> ListNetworks()
+    {
+        if (!Directory.Exists(NetworksDir)) return [];
+        var list = new List<ContainerNetwork>();
+        foreach (var d in Directory.EnumerateDirectories(NetworksDir))
+            if (ReadNetwork(Path.GetFileName(d)) is { } n) list.Add(n);
+        list.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
+        return list;
+    }
+
+    public ContainerNetwork? ReadNetwork(string name) => Read<ContainerNetwork>(Path.Combine(NetworkDir(name), "network.json"));
+
+    public void WriteNetwork(ContainerNetwork network)
+    {
+        Directory.CreateDirectory(LeasesDir(network.Name));
+        Directory.CreateDirectory(EndpointsDir(network.Name));
+        Write(Path.Combine(NetworkDir(network.Name), "network.json"), network);
+    }
+
+    /// <summary>Removes a network's directory with everything in it.</summary>
+    public void DeleteNetwork(string name)
+    {
+        var d = NetworkDir(name);
+        if (!Directory.Exists(d)) return;
+        // Rename first, so that a crash half-way through the recursive delete leaves no half network behind.
+        var trash = Path.Combine(Root, ".deleted-" + name + "-" + Guid.NewGuid().ToString("N"));
+        Directory.Move(d, trash);
+        Directory.Delete(trash, recursive: true);
+    }
+
+    // ---- endpoints -----------------------------------------------------------------------------------------
+
+    public IReadOnlyList<ContainerEndpoint> ListEndpoints(string network)
+    {
+        var d = EndpointsDir(network);
+        if (!Directory.Exists(d)) return [];
+        var list = new List<ContainerEndpoint>();
+        foreach (var f in Directory.EnumerateFiles(d, "*.json"))
+            if (Read<ContainerEndpoint>(f) is { } e) list.Add(e);
+        list.Sort((a, b) => a.Created.CompareTo(b.Created));
+        return list;
+    }
+
+    public IReadOnlyList<ContainerEndpoint> ListAllEndpoints() =>
+        ListNetworks().SelectMany(n => ListEndpoints(n.Name)).ToList();
+
+    public ContainerEndpoint? ReadEndpoint(string network, string id) => Read<ContainerEndpoint>(Path.Combine(EndpointsDir(network), id + ".json"));
+
+    public void WriteEndpoint(ContainerEndpoint endpoint)
+    {
+        Directory.CreateDirectory(EndpointsDir(endpoint.Network));
+        Write(Path.Combine(EndpointsDir(endpoint.Network), endpoint.Id + ".json"), endpoint);
+    }
+
+    public void DeleteEndpoint(string network, string id) => DeleteFile(Path.Combine(EndpointsDir(network), id + ".json"));
+
+    // ---- leases --------------------------------------------------------------------------------------------
+
+    /// <summary>Every leased address of a network and the endpoint id that holds it.</summary>
+    public IReadOnlyDictionary<IPAddress, string> Leases(string network)
+    {
+        var d = LeasesDir(network);
+        var map = new Dictionary<IPAddress, string>();
+        if (!Directory.Exists(d)) return map;
+        foreach (var f in Directory.EnumerateFiles(d))
+        {
+            if (!IPAddress.TryParse(Path.GetFileName(f), out var a)) continue; // temporary files
+            try { map[a] = File.ReadAllText(f).Trim(); }
+            catch (FileNotFoundException) { }
+        }
+        return map;
+    }
+
+    /// <summary>Writes the lease file of <paramref name="address"/> (call under the lock, after checking it is free).</summary>
+    public void WriteLease(string network, IPAddress address, string endpointId)
+    {
+        Directory.CreateDirectory(LeasesDir(network));
+        WriteText(Path.Combine(LeasesDir(network), address.ToString()), endpointId);
+        WriteText(Path.Combine(NetworkDir(network), LastReservedName(address.AddressFamily)), address.ToString());
+    }
+
+    /// <summary>Removes the lease of <paramref name="address"/> if <paramref name="endpointId"/> (or anyone, when null) holds it.</summary>
+    public bool ReleaseLease(string network, IPAddress address, string? endpointId)
+    {
+        var f = Path.Combine(LeasesDir(network), address.ToString());
+        if (!File.Exists(f)) return false;
+        if (endpointId is not null && File.ReadAllText(f).Trim() != endpointId) return false;
+        DeleteFile(f);
+        return true;
+    }
+
+    public IPAddress? LastReserved(string network, AddressFamily family)
+    {
+        var f = Path.Combine(NetworkDir(network), LastReservedName(family));
+        try { return IPAddress.TryParse(File.ReadAllText(f).Trim(), out var a) ? a : null; }
+        catch (IOException) { return null; }
+    }
+
+    private static string LastReservedName(AddressFamily f) => f == AddressFamily.InterNetwork ? "last_reserved_ip.4" : "last_reserved_ip.6";
+
+    // ---- files ---------------------------------------------------------------------------------------------
+
+    private static T? Read<T>(string path) where T : class
+    {
+        byte[] bytes;
+        try { bytes = File.ReadAllBytes(path); }
+        catch (FileNotFoundException) { return null; }
+        catch (DirectoryNotFoundException) { return null; }
+        try { return JsonSerializer.Deserialize<T>(bytes, StateJson.Options); }
+        catch (JsonException e)
+        {
+            throw new ContainerNetworkingException("StateCorrupt", ErrorKind.InvalidOperation,
+                $"The state file {path} is not valid ({e.Message}). Move it away and run Repair-ContainerNetwork.", e);
+        }
+    }
+
+    private static void Write<T>(string path, T value) => WriteBytes(path, JsonSerializer.SerializeToUtf8Bytes(value, StateJson.Options));
+
+    private static void WriteText(string path, string text) => WriteBytes(path, System.Text.Encoding.UTF8.GetBytes(text));
+
+    private static void WriteBytes(string path, byte[] bytes)
+    {
+        var tmp = path + ".tmp-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "-" + Environment.CurrentManagedThreadId.ToString(CultureInfo.InvariantCulture);
+        File.WriteAllBytes(tmp, bytes);
+        File.Move(tmp, path, overwrite: true);
+    }
+
+    private static void DeleteFile(string path)
+    {
+        try { File.Delete(path); }
+        catch (DirectoryNotFoundException) { }
+    }
+}

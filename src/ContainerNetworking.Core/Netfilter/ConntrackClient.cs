@@ -1,0 +1,120 @@
+using System.Net;
+using System.Net.Sockets;
+using ContainerNetworking.Netlink;
+
+namespace ContainerNetworking.Netfilter;
+
+/// <summary>One direction of a connection: addresses, layer-4 protocol and ports.</summary>
+public readonly record struct ConntrackTuple(IPAddress Source, IPAddress Destination, byte Protocol, ushort SourcePort, ushort DestinationPort);
+
+/// <summary>A connection-tracking entry (<c>conntrack -L</c>): the original and the reply direction.</summary>
+public sealed record ConntrackEntry(ConntrackTuple Original, ConntrackTuple Reply, uint Id, uint Status);
+
+/// <summary>
+/// ctnetlink (NFNL_SUBSYS_CTNETLINK over NETLINK_NETFILTER): lists connection-tracking entries and deletes them by
+/// tuple, as <c>conntrack -L</c> / <c>conntrack -D</c> do.
+/// </summary>
+public sealed class ConntrackClient(NetlinkConnection connection)
+{
+    /// <summary><c>conntrack -L -f ipv4|ipv6</c>.</summary>
+    public List<ConntrackEntry> List(AddressFamily family)
+    {
+        var nfproto = family == AddressFamily.InterNetworkV6 ? Nft.NFPROTO_IPV6 : Nft.NFPROTO_IPV4;
+        var list = new List<ConntrackEntry>();
+        foreach (var m in connection.Dump(Ctnl.Type(Ctnl.IPCTNL_MSG_CT_GET), w => w.Write(new nfgenmsg(nfproto)), "list conntrack entries"))
+        {
+            var r = m.Attributes(4);
+            ConntrackTuple? orig = null, reply = null;
+            uint id = 0, status = 0;
+            while (r.Next())
+            {
+                switch (r.Type)
+                {
+                    case Ctnl.CTA_TUPLE_ORIG: orig = ReadTuple(r.Nested()); break;
+                    case Ctnl.CTA_TUPLE_REPLY: reply = ReadTuple(r.Nested()); break;
+                    case Ctnl.CTA_ID: id = r.GetBE32(); break;
+                    case Ctnl.CTA_STATUS: status = r.GetBE32(); break;
+                }
+            }
+            if (orig is { } o && reply is { } p) list.Add(new ConntrackEntry(o, p, id, status));
+        }
+        return list;
+    }
+
+    /// <summary>
+    /// <c>conntrack -D</c> for every entry <paramref name="match"/> accepts; returns how many were deleted. An entry that
+    /// disappears meanwhile (ENOENT) is not an error.
+    /// </summary>
+    public int Delete(AddressFamily family, Func<ConntrackEntry, bool> match)
+    {
+        var n = 0;
+        foreach (var e in List(family))
+        {
+            if (!match(e)) continue;
+            try
+            {
+                Delete(e.Original);
+                n++;
+            }
+            catch (NetlinkException x) when (x.ErrorNumber == Interop.LibC.ENOENT) { }
+        }
+        return n;
+    }
+
+    /// <summary><c>conntrack -D -s SRC -d DST -p PROTO --sport S --dport D</c>: deletes the entry with this original tuple.</summary>
+    public void Delete(ConntrackTuple original)
+    {
+        var v6 = original.Source.AddressFamily == AddressFamily.InterNetworkV6;
+        connection.Execute(Ctnl.Type(Ctnl.IPCTNL_MSG_CT_DELETE), 0, w =>
+        {
+            w.Write(new nfgenmsg(v6 ? Nft.NFPROTO_IPV6 : Nft.NFPROTO_IPV4));
+            var t = w.BeginNested(Ctnl.CTA_TUPLE_ORIG, true);
+            var ip = w.BeginNested(Ctnl.CTA_TUPLE_IP, true);
+            w.AttrAddress(v6 ? Ctnl.CTA_IP_V6_SRC : Ctnl.CTA_IP_V4_SRC, original.Source);
+            w.AttrAddress(v6 ? Ctnl.CTA_IP_V6_DST : Ctnl.CTA_IP_V4_DST, original.Destination);
+            w.EndNested(ip);
+            var p = w.BeginNested(Ctnl.CTA_TUPLE_PROTO, true);
+            w.AttrU8(Ctnl.CTA_PROTO_NUM, original.Protocol);
+            w.AttrBE16(Ctnl.CTA_PROTO_SRC_PORT, original.SourcePort);
+            w.AttrBE16(Ctnl.CTA_PROTO_DST_PORT, original.DestinationPort);
+            w.EndNested(p);
+            w.EndNested(t);
+        }, $"delete conntrack entry {original}");
+    }
+
+    private static ConntrackTuple ReadTuple(AttributeReader r)
+    {
+        IPAddress src = IPAddress.None, dst = IPAddress.None;
+        byte proto = 0;
+        ushort sp = 0, dp = 0;
+        while (r.Next())
+        {
+            if (r.Type == Ctnl.CTA_TUPLE_IP)
+            {
+                var a = r.Nested();
+                while (a.Next())
+                {
+                    switch (a.Type)
+                    {
+                        case Ctnl.CTA_IP_V4_SRC or Ctnl.CTA_IP_V6_SRC: src = a.GetAddress(); break;
+                        case Ctnl.CTA_IP_V4_DST or Ctnl.CTA_IP_V6_DST: dst = a.GetAddress(); break;
+                    }
+                }
+            }
+            else if (r.Type == Ctnl.CTA_TUPLE_PROTO)
+            {
+                var p = r.Nested();
+                while (p.Next())
+                {
+                    switch (p.Type)
+                    {
+                        case Ctnl.CTA_PROTO_NUM: proto = p.GetU8(); break;
+                        case Ctnl.CTA_PROTO_SRC_PORT: sp = p.GetBE16(); break;
+                        case Ctnl.CTA_PROTO_DST_PORT: dp = p.GetBE16(); break;
+                    }
+                }
+            }
+        }
+        return new ConntrackTuple(src, dst, proto, sp, dp);
+    }
+}

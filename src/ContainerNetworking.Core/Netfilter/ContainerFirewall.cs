@@ -1,0 +1,768 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using ContainerNetworking.Namespaces;
+using ContainerNetworking.Netlink;
+
+namespace ContainerNetworking.Netfilter;
+
+/// <summary>
+/// NAT, port publishing and the forward filter of container networks, written straight to nf_tables.
+/// <para>
+/// Ownership. Everything lives in one table of the <c>inet</c> family, <c>table inet containernetworking</c> (plus, only
+/// once a network turns inter-container communication off, <c>table bridge containernetworking</c>, because traffic
+/// between two ports of one bridge never crosses the IP forward hook). One inet table rather than an ip and an ip6 table:
+/// a dual-stack network is one set of rules in one place, the base chains are hooked once, and IPv4 and IPv6 differ
+/// only in the match (<c>meta nfproto</c>) and in the maps' address types; this is what Podman's netavark does too.
+/// Nothing outside these tables is ever changed, so the module lives beside iptables-nft, Docker's and firewalld's
+/// tables. Every rule carries a comment "cn:KIND KEY owner=OWNER" saying what it belongs to.
+/// </para>
+/// <para>
+/// Port publishing is a lookup in maps keyed on <c>meta l4proto . th dport</c> (and <c>ip daddr . meta l4proto .
+/// th dport</c> for mappings bound to one host address), whose data is the container's <c>address . port</c>: the cost
+/// of a new connection does not grow with the number of published ports. Prerouting and output jump to the lookup for
+/// packets to a local address (<c>fib daddr type local</c>), so published ports answer from another machine, from the
+/// host itself and from a container (hairpin: translated flows that leave through the bridge they came from are
+/// masqueraded, so the reply comes back through the host).
+/// </para>
+/// <para>
+/// 127.0.0.1. A connection from the host to 127.0.0.1:PORT is translated in the output hook to the container; a packet
+/// with a loopback source may leave through the bridge only if the bridge has route_localnet (it is set on that bridge
+/// alone, never on "all" or "default"), and the postrouting chain masquerades it to the bridge's address. route_localnet
+/// on an interface also makes the kernel accept packets to 127.0.0.0/8 arriving on it, which would let a neighbour reach
+/// services bound to the host's loopback (CVE-2020-8558). The guard, as Docker's fix: a raw-priority prerouting rule
+/// drops every packet to 127.0.0.0/8 that did not arrive on lo. It runs before connection tracking and NAT, so the
+/// replies of translated flows (addressed to the bridge's address on the wire) are not affected.
+/// </para>
+/// Each operation is one atomic batch, planned against the generation it read and retried if the ruleset changed.
+/// </summary>
+public sealed class ContainerFirewall
+{
+    public const string TableName = "containernetworking";
+    public const NftFamily Family = NftFamily.Inet;
+
+    internal const string ChainRaw = "raw-prerouting";
+    internal const string ChainPrerouting = "nat-prerouting";
+    internal const string ChainOutput = "nat-output";
+    internal const string ChainPublished = "published";
+    internal const string ChainPostrouting = "nat-postrouting";
+    internal const string ChainForward = "forward";
+    internal const string ChainIsolation = "isolation";
+    internal const string ChainNetworks = "networks";
+    internal const string ChainBridgeForward = "forward";
+    internal const string SetNetworks = "networks";
+    internal const string MapPorts4 = "ports4";
+    internal const string MapHostPorts4 = "hostports4";
+    internal const string MapPorts6 = "ports6";
+    internal const string MapHostPorts6 = "hostports6";
+
+    private const string TagBase = "cn:base";
+    private const string TagNetwork = "cn:network";
+    private const string TagMasquerade = "cn:masquerade";
+    private const string TagPublish = "cn:publish";
+
+    /// <summary>The most ports one mapping may span (one map element each, all in one batch).</summary>
+    public const int MaxRangeLength = 8192;
+    private const int ElementsPerMessage = 512;
+
+    private readonly NftClient _nft;
+    private readonly ConntrackClient _ct;
+    private readonly NetNamespace? _ns;
+
+    /// <summary>The firewall of a namespace ("the host"): its nf_tables and conntrack connection, and its sysctls.</summary>
+    public ContainerFirewall(NetNamespace ns)
+    {
+        _ns = ns;
+        _nft = ns.Nft;
+        _ct = new ConntrackClient(ns.NetfilterConnection);
+    }
+
+    /// <summary>Over a given client and a NETLINK_NETFILTER connection for ctnetlink (no sysctls: route_localnet is not set).</summary>
+    public ContainerFirewall(NftClient nft, NetlinkConnection netfilter)
+    {
+        _nft = nft;
+        _ct = new ConntrackClient(netfilter);
+    }
+
+    public NftClient Nft => _nft;
+
+    // ============================================================================================================
+    // Foreign rulesets
+    // ============================================================================================================
+
+    /// <summary>
+    /// Base chains of other tables on the forward hook whose policy is drop (iptables-nft's <c>table ip filter { chain
+    /// FORWARD { policy drop } }</c> once Docker is installed, firewalld …): they drop forwarded container traffic that
+    /// none of their own rules accept, whatever this module does. One warning per chain, naming it and the fix.
+    /// </summary>
+    public IReadOnlyList<string> FindForeignDrops()
+    {
+        var warnings = new List<string>();
+        foreach (var c in _nft.ListChains())
+        {
+            if (c.Table == TableName && c.Family is NftFamily.Inet or NftFamily.Bridge) continue;
+            if (c.Hook != NftHook.Forward || c.Policy != global::ContainerNetworking.Netfilter.Nft.NF_DROP) continue;
+            if (c.Family is not (NftFamily.IPv4 or NftFamily.IPv6 or NftFamily.Inet)) continue;
+            warnings.Add($"table {NftText.Family(c.Family)} {c.Table} chain {c.Name} (hook forward, priority {c.Priority}) has policy drop: " +
+                "forwarded container traffic that no rule of that chain accepts is dropped there, whatever this module's rules say. " +
+                $"Accept the bridges' traffic in that chain (e.g. 'iptables -I {c.Name} -i BRIDGE -j ACCEPT' and '-o BRIDGE -m conntrack --ctstate RELATED,ESTABLISHED,DNAT -j ACCEPT') or set its policy to accept.");
+        }
+        return warnings;
+    }
+
+    // ============================================================================================================
+    // The table's skeleton
+    // ============================================================================================================
+
+    private static readonly NftSet[] Maps =
+    [
+        PortMap(MapPorts4, [global::ContainerNetworking.Netfilter.Nft.TYPE_INET_PROTOCOL, global::ContainerNetworking.Netfilter.Nft.TYPE_INET_SERVICE], [1, 2], v6: false),
+        PortMap(MapHostPorts4, [global::ContainerNetworking.Netfilter.Nft.TYPE_IPADDR, global::ContainerNetworking.Netfilter.Nft.TYPE_INET_PROTOCOL, global::ContainerNetworking.Netfilter.Nft.TYPE_INET_SERVICE], [4, 1, 2], v6: false),
+        PortMap(MapPorts6, [global::ContainerNetworking.Netfilter.Nft.TYPE_INET_PROTOCOL, global::ContainerNetworking.Netfilter.Nft.TYPE_INET_SERVICE], [1, 2], v6: true),
+        PortMap(MapHostPorts6, [global::ContainerNetworking.Netfilter.Nft.TYPE_IP6ADDR, global::ContainerNetworking.Netfilter.Nft.TYPE_INET_PROTOCOL, global::ContainerNetworking.Netfilter.Nft.TYPE_INET_SERVICE], [16, 1, 2], v6: true),
+    ];
+
+    private static NftSet PortMap(string name, uint[] keyTypes, uint[] fieldLengths, bool v6) => new(Family, TableName, name)
+    {
+        Flags = global::ContainerNetworking.Netfilter.Nft.NFT_SET_MAP,
+        KeyType = global::ContainerNetworking.Netfilter.Nft.ConcatType(keyTypes),
+        KeyLength = (uint)fieldLengths.Sum(f => (f + 3) / 4 * 4),
+        DataType = global::ContainerNetworking.Netfilter.Nft.ConcatType(v6 ? global::ContainerNetworking.Netfilter.Nft.TYPE_IP6ADDR : global::ContainerNetworking.Netfilter.Nft.TYPE_IPADDR, global::ContainerNetworking.Netfilter.Nft.TYPE_INET_SERVICE),
+        DataLength = v6 ? 20u : 8u,
+        ConcatFieldLengths = fieldLengths,
+        Counters = true,
+    };
+
+    private static NftRule Rule(string chain, string comment, params NftExpr[][] parts) =>
+        new(Family, TableName, chain, parts.SelectMany(p => p).ToArray()) { Comment = comment };
+
+    private static NftExpr[] E(params NftExpr[] e) => e;
+
+    private static NftChain Base(string name, NftHook hook, int prio, string type) =>
+        new(Family, TableName, name) { Hook = hook, Priority = prio, Type = type, Policy = global::ContainerNetworking.Netfilter.Nft.NF_ACCEPT };
+
+    /// <summary>Adds the table, its chains, maps and fixed rules to <paramref name="b"/> unless the table exists.</summary>
+    private void EnsureBase(NftBatch b)
+    {
+        if (_nft.TableExists(Family, TableName)) return;
+        const byte v4 = global::ContainerNetworking.Netfilter.Nft.NFPROTO_IPV4, v6 = global::ContainerNetworking.Netfilter.Nft.NFPROTO_IPV6;
+        // exclusive: two processes setting up at once collide here, and the loser plans again against the winner's table
+        b.AddTable(new NftTable(Family, TableName), exclusive: true);
+        b.AddChain(Base(ChainRaw, NftHook.Prerouting, -300, "filter"));
+        b.AddChain(Base(ChainPrerouting, NftHook.Prerouting, -100, "nat"));
+        b.AddChain(Base(ChainOutput, NftHook.Output, -100, "nat"));
+        b.AddChain(Base(ChainPostrouting, NftHook.Postrouting, 100, "nat"));
+        b.AddChain(Base(ChainForward, NftHook.Forward, 0, "filter"));
+        b.AddChain(new NftChain(Family, TableName, ChainPublished));
+        b.AddChain(new NftChain(Family, TableName, ChainIsolation));
+        b.AddChain(new NftChain(Family, TableName, ChainNetworks));
+        foreach (var m in Maps) b.AddSet(m);
+        b.AddSet(new NftSet(Family, TableName, SetNetworks)
+        {
+            KeyType = global::ContainerNetworking.Netfilter.Nft.TYPE_IFNAME, KeyLength = global::ContainerNetworking.Netfilter.Nft.IFNAMSIZ,
+        });
+
+        // CVE-2020-8558 guard: nothing addressed to 127.0.0.0/8 comes in from anywhere but lo.
+        b.AddRule(Rule(ChainRaw, TagBase + " guard: no 127.0.0.0/8 from outside lo (CVE-2020-8558)",
+            NftMatch.NfProto(v4), NftMatch.IfName(false, "lo", equal: false),
+            NftMatch.Address(false, new IPNetwork(IPAddress.Parse("127.0.0.0"), 8)), E(new NftCounter(), NftImmediate.Drop())));
+        b.AddRule(Rule(ChainPrerouting, TagBase + " published ports", NftMatch.DaddrIsLocal(), E(NftImmediate.Jump(ChainPublished))));
+        b.AddRule(Rule(ChainOutput, TagBase + " published ports", NftMatch.DaddrIsLocal(), E(NftImmediate.Jump(ChainPublished))));
+        // dnat ip to ip daddr . meta l4proto . th dport map @hostports4, then the unbound map; the same for IPv6.
+        foreach (var (map, bound, fam) in new[] { (MapHostPorts4, true, v4), (MapPorts4, false, v4), (MapHostPorts6, true, v6), (MapPorts6, false, v6) })
+        {
+            var addrLen = fam == v4 ? 4u : 16u;
+            var exprs = new List<NftExpr>(NftMatch.NfProto(fam));
+            uint reg = global::ContainerNetworking.Netfilter.Nft.NFT_REG32_00;
+            if (bound)
+            {
+                exprs.Add(new NftPayload(global::ContainerNetworking.Netfilter.Nft.NFT_PAYLOAD_NETWORK_HEADER, fam == v4 ? 16u : 24u, addrLen, global::ContainerNetworking.Netfilter.Nft.NFT_REG_1));
+                reg += addrLen / 4;
+            }
+            exprs.Add(new NftMeta(global::ContainerNetworking.Netfilter.Nft.NFT_META_L4PROTO, bound ? reg : global::ContainerNetworking.Netfilter.Nft.NFT_REG_1));
+            exprs.Add(new NftPayload(global::ContainerNetworking.Netfilter.Nft.NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, reg + 1));
+            exprs.Add(new NftLookup(map, global::ContainerNetworking.Netfilter.Nft.NFT_REG_1, global::ContainerNetworking.Netfilter.Nft.NFT_REG_1));
+            exprs.Add(new NftNat(global::ContainerNetworking.Netfilter.Nft.NFT_NAT_DNAT, fam, global::ContainerNetworking.Netfilter.Nft.NFT_REG_1,
+                fam == v4 ? global::ContainerNetworking.Netfilter.Nft.NFT_REG32_00 + 1 : global::ContainerNetworking.Netfilter.Nft.NFT_REG_2));
+            b.AddRule(Rule(ChainPublished, TagBase + " published ports", exprs.ToArray()));
+        }
+        // A host connection to 127.0.0.1:PORT leaves through the bridge after DNAT: give it the bridge's address.
+        b.AddRule(Rule(ChainPostrouting, TagBase + " loopback to published ports",
+            NftMatch.NfProto(v4), NftMatch.Address(true, new IPNetwork(IPAddress.Parse("127.0.0.0"), 8)),
+            NftMatch.CtBits(global::ContainerNetworking.Netfilter.Nft.NFT_CT_STATUS, global::ContainerNetworking.Netfilter.Nft.IPS_DST_NAT), E(new NftCounter(), new NftMasq())));
+        // The forward filter: replies first, then isolation (drops), published ports, then each network's accepts.
+        b.AddRule(Rule(ChainForward, TagBase + " established",
+            NftMatch.CtBits(global::ContainerNetworking.Netfilter.Nft.NFT_CT_STATE, global::ContainerNetworking.Netfilter.Nft.NF_CT_STATE_ESTABLISHED | global::ContainerNetworking.Netfilter.Nft.NF_CT_STATE_RELATED),
+            E(new NftCounter(), NftImmediate.Accept())));
+        b.AddRule(Rule(ChainForward, TagBase + " isolation", E(NftImmediate.Jump(ChainIsolation))));
+        b.AddRule(Rule(ChainForward, TagBase + " published ports",
+            NftMatch.CtBits(global::ContainerNetworking.Netfilter.Nft.NFT_CT_STATUS, global::ContainerNetworking.Netfilter.Nft.IPS_DST_NAT), E(new NftCounter(), NftImmediate.Accept())));
+        b.AddRule(Rule(ChainForward, TagBase + " networks", E(NftImmediate.Jump(ChainNetworks))));
+    }
+
+    // ============================================================================================================
+    // Validation helpers
+    // ============================================================================================================
+
+    private static ContainerNetworkingException Invalid(string id, string message) => new(id, ErrorKind.InvalidArgument, message);
+
+    private static void CheckOwner(string? owner)
+    {
+        if (owner is null) return;
+        if (owner.Length == 0 || owner.Length > 64 || owner.Any(char.IsControl))
+            throw Invalid("InvalidOwner", $"The owner '{owner}' is not usable: give 1 to 64 printable characters (it is written into the rules' comments).");
+    }
+
+    private static void CheckBridgeName(string? name, string what)
+    {
+        if (string.IsNullOrEmpty(name) || System.Text.Encoding.UTF8.GetByteCount(name) > 15 || name.Any(c => char.IsWhiteSpace(c) || c == '/' || char.IsControl(c)))
+            throw Invalid("InvalidInterfaceName", $"The {what} '{name}' is not a valid interface name: give 1 to 15 bytes without spaces or '/', e.g. br0.");
+    }
+
+    private static bool IsV6(IPAddress a) => a.AddressFamily == AddressFamily.InterNetworkV6;
+
+    private static IPAddress Normalize(IPAddress a) => a.IsIPv4MappedToIPv6 ? a.MapToIPv4() : a;
+
+    private static string OwnerSuffix(string? owner) => owner is null ? "" : " owner=" + owner;
+
+    private static string? ParseOwner(string comment)
+    {
+        var i = comment.IndexOf(" owner=", StringComparison.Ordinal);
+        return i < 0 ? null : comment[(i + 7)..];
+    }
+
+    // ============================================================================================================
+    // Masquerade
+    // ============================================================================================================
+
+    /// <summary>
+    /// Masquerades (or SNATs) a source prefix: <c>nft add rule inet containernetworking nat-postrouting ip saddr SOURCE
+    /// oifname != BRIDGE counter masquerade comment "cn:masquerade …"</c>, as <c>iptables -t nat -A POSTROUTING -s SOURCE
+    /// ! -o BRIDGE -j MASQUERADE</c> (or <c>-j SNAT --to-source ADDR</c>). Adding one that exists returns it unchanged.
+    /// </summary>
+    public NatMasquerade AddMasquerade(MasqueradeSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        if (spec.ExcludeOutInterface is not null) CheckBridgeName(spec.ExcludeOutInterface, "excluded output interface");
+        CheckOwner(spec.Owner);
+        var v6 = IsV6(spec.Source.BaseAddress);
+        if (spec.SnatAddress is { } snat && IsV6(Normalize(snat)) != v6)
+            throw Invalid("InvalidMasquerade", $"The SNAT address {snat} is not of the same family as the source prefix {spec.Source}: give an {(v6 ? "IPv6" : "IPv4")} address.");
+        var comment = MasqueradeComment(spec);
+        NatMasquerade? existing = null;
+        _nft.Transaction(() =>
+        {
+            var b = new NftBatch();
+            existing = GetMasquerades().FirstOrDefault(m => m.Comment == comment);
+            if (existing is not null) return b;
+            EnsureBase(b);
+            b.AddRule(MasqueradeRule(spec, comment));
+            return b;
+        }, $"masquerade {spec.Source}");
+        return existing ?? GetMasquerades().First(m => m.Comment == comment);
+    }
+
+    private static string MasqueradeComment(MasqueradeSpec s) =>
+        $"{TagMasquerade} {s.Source}" + (s.ExcludeOutInterface is null ? "" : " !" + s.ExcludeOutInterface) +
+        (s.SnatAddress is null ? "" : " to=" + Normalize(s.SnatAddress)) + OwnerSuffix(s.Owner);
+
+    private static NftRule MasqueradeRule(MasqueradeSpec s, string comment)
+    {
+        var v6 = IsV6(s.Source.BaseAddress);
+        var fam = v6 ? global::ContainerNetworking.Netfilter.Nft.NFPROTO_IPV6 : global::ContainerNetworking.Netfilter.Nft.NFPROTO_IPV4;
+        var parts = new List<NftExpr[]> { NftMatch.NfProto(fam), NftMatch.Address(true, s.Source) };
+        if (s.ExcludeOutInterface is { } br) parts.Add(NftMatch.IfName(true, br, equal: false));
+        parts.Add(E(new NftCounter()));
+        if (s.SnatAddress is { } a)
+            parts.Add(E(NftImmediate.Value(Normalize(a).GetAddressBytes()),
+                new NftNat(global::ContainerNetworking.Netfilter.Nft.NFT_NAT_SNAT, fam, global::ContainerNetworking.Netfilter.Nft.NFT_REG_1)));
+        else parts.Add(E(new NftMasq()));
+        return Rule(ChainPostrouting, comment, parts.ToArray());
+    }
+
+    /// <summary>The masquerade rules (<c>nft -a list chain inet containernetworking nat-postrouting</c>), with counters.</summary>
+    public IReadOnlyList<NatMasquerade> GetMasquerades()
+    {
+        if (!_nft.TableExists(Family, TableName)) return [];
+        var list = new List<NatMasquerade>();
+        foreach (var r in _nft.ListRules(Family, TableName, ChainPostrouting))
+        {
+            if (r.Comment is not { } c || !c.StartsWith(TagMasquerade + " ", StringComparison.Ordinal)) continue;
+            var owner = ParseOwner(c);
+            var body = owner is null ? c : c[..c.IndexOf(" owner=", StringComparison.Ordinal)];
+            var words = body.Split(' ');
+            if (words.Length < 2 || !IPNetwork.TryParse(words[1], out var src)) continue;
+            string? exclude = null;
+            IPAddress? to = null;
+            foreach (var w in words.Skip(2))
+            {
+                if (w.StartsWith('!')) exclude = w[1..];
+                else if (w.StartsWith("to=", StringComparison.Ordinal)) to = IPAddress.Parse(w[3..]);
+            }
+            var (p, bytes) = r.Counters;
+            list.Add(new NatMasquerade(src, exclude, to, owner, r.Handle, p, bytes, c));
+        }
+        return list;
+    }
+
+    /// <summary><c>nft delete rule inet containernetworking nat-postrouting handle H</c> for this masquerade.</summary>
+    public void RemoveMasquerade(NatMasquerade masquerade)
+    {
+        ArgumentNullException.ThrowIfNull(masquerade);
+        _nft.Transaction(() =>
+        {
+            var current = GetMasquerades().FirstOrDefault(m => m.Handle == masquerade.Handle && m.Comment == masquerade.Comment)
+                ?? throw new ContainerNetworkingException("MasqueradeNotFound", ErrorKind.NotFound,
+                    $"The masquerade for {masquerade.Source} (rule handle {masquerade.Handle}) does not exist (any more). List them with Get-NatMasquerade.");
+            return new NftBatch().DeleteRule(Family, TableName, ChainPostrouting, current.Handle);
+        }, $"remove masquerade {masquerade.Source}");
+    }
+
+    // ============================================================================================================
+    // Port publishing
+    // ============================================================================================================
+
+    /// <summary>Parses "tcp", "udp" or "sctp" (any case); anything else is refused with InvalidProtocol.</summary>
+    public static PortProtocol ParseProtocol(string protocol) => protocol?.Trim().ToLowerInvariant() switch
+    {
+        "tcp" or "6" => PortProtocol.Tcp,
+        "udp" or "17" => PortProtocol.Udp,
+        "sctp" or "132" => PortProtocol.Sctp,
+        _ => throw Invalid("InvalidProtocol", $"Unknown protocol '{protocol}': ports can be published for tcp, udp or sctp."),
+    };
+
+    private sealed record Normalized(PortProtocol Protocol, IPAddress? HostAddress, int HostPort, int HostPortEnd,
+        IPAddress ContainerAddress, int ContainerPort, int ContainerPortEnd, string? Owner)
+    {
+        public bool V6 => IsV6(ContainerAddress);
+        public string Map => (V6, HostAddress is not null) switch
+        {
+            (false, false) => MapPorts4, (false, true) => MapHostPorts4, (true, false) => MapPorts6, _ => MapHostPorts6,
+        };
+        public string Comment => $"{TagPublish} {HostPort}-{HostPortEnd}{OwnerSuffix(Owner)}";
+    }
+
+    private static Normalized Validate(PortMappingSpec spec, IReadOnlyList<IPNetwork>? allowedContainerSubnets)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        if (!Enum.IsDefined(spec.Protocol))
+            throw Invalid("InvalidProtocol", $"Unknown protocol number {(byte)spec.Protocol}: ports can be published for tcp, udp or sctp.");
+        static void Port(int p, string what)
+        {
+            if (p is < 1 or > 65535)
+                throw Invalid("InvalidPort", $"The {what} {p} is not a port: give a number from 1 to 65535.");
+        }
+        Port(spec.HostPort, "host port");
+        Port(spec.ContainerPort, "container port");
+        var hostEnd = spec.HostPortEnd ?? spec.HostPort;
+        Port(hostEnd, "last host port");
+        if (hostEnd < spec.HostPort)
+            throw Invalid("InvalidPortRange", $"The host port range {spec.HostPort}-{hostEnd} ends before it starts: give the lower port first.");
+        var length = hostEnd - spec.HostPort;
+        var containerEnd = spec.ContainerPortEnd ?? spec.ContainerPort + length;
+        Port(containerEnd, "last container port");
+        if (containerEnd < spec.ContainerPort)
+            throw Invalid("InvalidPortRange", $"The container port range {spec.ContainerPort}-{containerEnd} ends before it starts: give the lower port first.");
+        if (containerEnd - spec.ContainerPort != length)
+            throw Invalid("InvalidPortRange", $"The host port range {spec.HostPort}-{hostEnd} ({length + 1} ports) and the container port range " +
+                $"{spec.ContainerPort}-{containerEnd} ({containerEnd - spec.ContainerPort + 1} ports) differ in length: give ranges of the same length.");
+        if (length + 1 > MaxRangeLength)
+            throw new ContainerNetworkingException("PortRangeTooLarge", ErrorKind.LimitsExceeded,
+                $"The range {spec.HostPort}-{hostEnd} has {length + 1} ports; at most {MaxRangeLength} can be published at once: split it.");
+        if (spec.ContainerAddress is null)
+            throw Invalid("InvalidAddress", "The container address is missing: give the container's IPv4 or IPv6 address.");
+        var container = Normalize(spec.ContainerAddress);
+        if (container.AddressFamily is not (AddressFamily.InterNetwork or AddressFamily.InterNetworkV6) ||
+            container.Equals(IPAddress.Any) || container.Equals(IPAddress.IPv6Any) || IPAddress.IsLoopback(container) ||
+            (IsV6(container) ? container.IsIPv6Multicast : (container.GetAddressBytes()[0] & 0xf0) == 0xe0) || container.Equals(IPAddress.Broadcast))
+            throw Invalid("InvalidAddress", $"{spec.ContainerAddress} cannot be a container's address: give the unicast address of the container on its bridge.");
+        IPAddress? host = spec.HostAddress is null ? null : Normalize(spec.HostAddress);
+        if (host is not null && (host.Equals(IPAddress.Any) || host.Equals(IPAddress.IPv6Any))) host = null;
+        if (host is not null && IsV6(host) != IsV6(container))
+            throw Invalid("InvalidAddress", $"The host address {host} and the container address {container} are of different families: publish IPv4 to IPv4 and IPv6 to IPv6.");
+        if (host is not null && IsV6(host) && IPAddress.IsLoopback(host))
+            throw Invalid("InvalidAddress", "Ports cannot be published on ::1: the kernel never routes IPv6 loopback traffic out of the host. Publish on 127.0.0.1 or on all addresses.");
+        if (allowedContainerSubnets is not null && !allowedContainerSubnets.Any(n => n.Contains(container)))
+            throw Invalid("ContainerAddressOutsideSubnets", $"The container address {container} is outside every bridge's subnet ({string.Join(", ", allowedContainerSubnets)}): " +
+                "give the address the container has on one of those networks.");
+        CheckOwner(spec.Owner);
+        return new Normalized(spec.Protocol, host, spec.HostPort, hostEnd, container, spec.ContainerPort, containerEnd, spec.Owner);
+    }
+
+    private static byte[] Key(Normalized n, int hostPort)
+    {
+        var addr = n.HostAddress?.GetAddressBytes() ?? [];
+        var k = new byte[addr.Length + 8];
+        addr.CopyTo(k, 0);
+        k[addr.Length] = (byte)n.Protocol;
+        BinaryPrimitives.WriteUInt16BigEndian(k.AsSpan(addr.Length + 4), (ushort)hostPort);
+        return k;
+    }
+
+    private static byte[] Data(IPAddress container, int port)
+    {
+        var a = container.GetAddressBytes();
+        var d = new byte[a.Length + 4];
+        a.CopyTo(d, 0);
+        BinaryPrimitives.WriteUInt16BigEndian(d.AsSpan(a.Length), (ushort)port);
+        return d;
+    }
+
+    /// <summary>
+    /// Publishes a host port (range) to a container, as <c>docker run -p</c>: adds elements to the port maps in one
+    /// batch, e.g. <c>nft add element inet containernetworking ports4 '{ tcp . 8088 : 192.168.0.2 . 80 }'</c>. Fails with
+    /// ErrorId PortAlreadyPublished (and changes nothing) if any of the host ports is published already for the same
+    /// protocol on the same (or every) host address; bad input fails with ErrorKind.InvalidArgument. When
+    /// <paramref name="allowedContainerSubnets"/> is given, the container address must be inside one of them.
+    /// </summary>
+    public PortMapping Publish(PortMappingSpec spec, IReadOnlyList<IPNetwork>? allowedContainerSubnets = null)
+    {
+        var n = Validate(spec, allowedContainerSubnets);
+        var elements = new List<NftSetElement>(n.HostPortEnd - n.HostPort + 1);
+        for (var p = n.HostPort; p <= n.HostPortEnd; p++)
+            elements.Add(new NftSetElement(Key(n, p)) { Data = Data(n.ContainerAddress, n.ContainerPort + (p - n.HostPort)), Comment = n.Comment });
+        try
+        {
+            _nft.Transaction(() =>
+            {
+                var b = new NftBatch();
+                EnsureBase(b);
+                if (FindConflict(n) is { } c)
+                    throw new ContainerNetworkingException("PortAlreadyPublished", ErrorKind.AlreadyExists,
+                        $"Host port {Describe(n)} is already published ({c}). Unpublish it first (Unpublish-ContainerPort), or choose another host port.");
+                for (var i = 0; i < elements.Count; i += ElementsPerMessage)
+                    b.AddElements(Family, TableName, n.Map, elements.GetRange(i, Math.Min(ElementsPerMessage, elements.Count - i)), exclusive: true);
+                return b;
+            }, $"publish {Describe(n)}");
+        }
+        catch (NetlinkException e) when (e.ErrorNumber == Interop.LibC.EEXIST)
+        {
+            throw new ContainerNetworkingException("PortAlreadyPublished", ErrorKind.AlreadyExists,
+                $"Host port {Describe(n)} is already published. Unpublish it first (Unpublish-ContainerPort), or choose another host port.", e);
+        }
+        return new PortMapping(n.Protocol, n.HostAddress, n.HostPort, n.HostPortEnd, n.ContainerAddress, n.ContainerPort, n.ContainerPortEnd, n.Owner, 0, 0);
+    }
+
+    private static string Describe(Normalized n) =>
+        $"{(n.HostAddress is null ? "" : n.HostAddress + ":")}{n.HostPort}{(n.HostPortEnd != n.HostPort ? "-" + n.HostPortEnd : "")}/{n.Protocol.ToString().ToLowerInvariant()}";
+
+    private PortMapping? FindConflict(Normalized n)
+    {
+        if (!_nft.TableExists(Family, TableName)) return null;
+        foreach (var m in GetPublishedPorts())
+        {
+            if (m.Protocol != n.Protocol || IsV6(m.ContainerAddress) != n.V6) continue;
+            if (m.HostAddress is not null && n.HostAddress is not null && !m.HostAddress.Equals(n.HostAddress)) continue;
+            if (m.HostPort <= n.HostPortEnd && n.HostPort <= m.HostPortEnd) return m;
+        }
+        return null;
+    }
+
+    /// <summary>The published ports (<c>nft list map inet containernetworking ports4</c> …), grouped back into the ranges published, with counters.</summary>
+    public IReadOnlyList<PortMapping> GetPublishedPorts()
+    {
+        if (!_nft.TableExists(Family, TableName)) return [];
+        var result = new List<PortMapping>();
+        foreach (var map in new[] { MapPorts4, MapHostPorts4, MapPorts6, MapHostPorts6 })
+        {
+            var v6 = map is MapPorts6 or MapHostPorts6;
+            var bound = map is MapHostPorts4 or MapHostPorts6;
+            var alen = v6 ? 16 : 4;
+            var items = new List<(PortProtocol Proto, IPAddress? Host, int HostPort, IPAddress Container, int ContainerPort, string Comment, ulong P, ulong B)>();
+            foreach (var e in _nft.ListElements(Family, TableName, map))
+            {
+                var k = e.Key;
+                var klen = (bound ? alen : 0) + 8;
+                if (k.Length < klen || e.Data is not { } d || d.Length < alen + 2) continue;
+                var host = bound ? new IPAddress(k.AsSpan(0, alen)) : null;
+                var off = bound ? alen : 0;
+                var proto = (PortProtocol)k[off];
+                var hp = BinaryPrimitives.ReadUInt16BigEndian(k.AsSpan(off + 4));
+                var ca = new IPAddress(d.AsSpan(0, alen));
+                var cp = BinaryPrimitives.ReadUInt16BigEndian(d.AsSpan(alen));
+                items.Add((proto, host, hp, ca, cp, e.Comment ?? "", e.Packets, e.Bytes));
+            }
+            // One published range = the elements that share protocol, host address, comment (which names the range) and offset.
+            foreach (var g in items.GroupBy(i => (i.Proto, Host: i.Host?.ToString(), i.Comment, i.Container, Delta: i.ContainerPort - i.HostPort))
+                         .OrderBy(g => g.Min(i => i.HostPort)))
+            {
+                var sorted = g.OrderBy(i => i.HostPort).ToList();
+                // split where ports are not contiguous (elements without our comment)
+                var start = 0;
+                for (var i = 1; i <= sorted.Count; i++)
+                {
+                    if (i < sorted.Count && sorted[i].HostPort == sorted[i - 1].HostPort + 1) continue;
+                    var first = sorted[start];
+                    var last = sorted[i - 1];
+                    var owner = first.Comment.StartsWith(TagPublish, StringComparison.Ordinal) ? ParseOwner(first.Comment) : null;
+                    ulong p = 0, b = 0;
+                    for (var j = start; j < i; j++) { p += sorted[j].P; b += sorted[j].B; }
+                    result.Add(new PortMapping(first.Proto, first.Host, first.HostPort, last.HostPort, first.Container, first.ContainerPort, last.ContainerPort, owner, p, b));
+                    start = i;
+                }
+            }
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// Unpublishes the mapping that holds host port <paramref name="hostPort"/> (its whole range): deletes its map elements
+    /// in one batch and then the conntrack entries still translated by it (<c>conntrack -D</c>), so no stale (UDP) flow
+    /// keeps reaching the container. Throws PortNotPublished when there is none.
+    /// </summary>
+    public PortMapping Unpublish(PortProtocol protocol, int hostPort, IPAddress? hostAddress = null, AddressFamily family = AddressFamily.InterNetwork)
+    {
+        var host = hostAddress is null ? null : Normalize(hostAddress);
+        if (host is not null && (host.Equals(IPAddress.Any) || host.Equals(IPAddress.IPv6Any))) host = null;
+        var v6 = host is not null ? IsV6(host) : family == AddressFamily.InterNetworkV6;
+        var m = GetPublishedPorts().FirstOrDefault(x => x.Protocol == protocol && IsV6(x.ContainerAddress) == v6 &&
+                    Equals(x.HostAddress, host) && x.HostPort <= hostPort && hostPort <= x.HostPortEnd)
+            ?? throw new ContainerNetworkingException("PortNotPublished", ErrorKind.NotFound,
+                $"Host port {(host is null ? "" : host + ":")}{hostPort}/{protocol.ToString().ToLowerInvariant()} is not published. List the published ports with Get-ContainerPort.");
+        return Unpublish(m);
+    }
+
+    /// <summary>Unpublishes a mapping read with <see cref="GetPublishedPorts"/> (see the other overload).</summary>
+    public PortMapping Unpublish(PortMapping mapping)
+    {
+        ArgumentNullException.ThrowIfNull(mapping);
+        var n = new Normalized(mapping.Protocol, mapping.HostAddress, mapping.HostPort, mapping.HostPortEnd,
+            mapping.ContainerAddress, mapping.ContainerPort, mapping.ContainerPortEnd, mapping.Owner);
+        var keys = new List<NftSetElement>();
+        for (var p = n.HostPort; p <= n.HostPortEnd; p++) keys.Add(new NftSetElement(Key(n, p)));
+        try
+        {
+            _nft.Transaction(() =>
+            {
+                var b = new NftBatch();
+                for (var i = 0; i < keys.Count; i += ElementsPerMessage)
+                    b.DeleteElements(Family, TableName, n.Map, keys.GetRange(i, Math.Min(ElementsPerMessage, keys.Count - i)));
+                return b;
+            }, $"unpublish {mapping}");
+        }
+        catch (NetlinkException e) when (e.ErrorNumber == Interop.LibC.ENOENT)
+        {
+            throw new ContainerNetworkingException("PortNotPublished", ErrorKind.NotFound,
+                $"{mapping} is not published (any more). List the published ports with Get-ContainerPort.", e);
+        }
+        FlushConntrack(n);
+        return mapping;
+    }
+
+    /// <summary>Deletes the conntrack entries translated by a mapping: original to a host port, reply from the container's port.</summary>
+    private int FlushConntrack(Normalized n)
+    {
+        return _ct.Delete(n.V6 ? AddressFamily.InterNetworkV6 : AddressFamily.InterNetwork, e =>
+            e.Original.Protocol == (byte)n.Protocol &&
+            e.Original.DestinationPort >= n.HostPort && e.Original.DestinationPort <= n.HostPortEnd &&
+            (n.HostAddress is null || e.Original.Destination.Equals(n.HostAddress)) &&
+            e.Reply.Source.Equals(n.ContainerAddress) &&
+            e.Reply.SourcePort >= n.ContainerPort && e.Reply.SourcePort <= n.ContainerPortEnd);
+    }
+
+    // ============================================================================================================
+    // Bridge networks: the forward filter, masquerade and hairpin
+    // ============================================================================================================
+
+    private static string NetworkTag(string bridge, string? owner) => $"{TagNetwork} {bridge}{OwnerSuffix(owner)}";
+
+    private static bool IsNetworkTag(string? comment, string bridge) =>
+        comment is not null && (comment == $"{TagNetwork} {bridge}" || comment.StartsWith($"{TagNetwork} {bridge} ", StringComparison.Ordinal));
+
+    private static string SpecComment(BridgeNetworkRules s) =>
+        $"{TagNetwork} {s.Bridge} masq={(s.Masquerade ? 1 : 0)} icc={(s.InterContainerCommunication ? 1 : 0)} internal={(s.Internal ? 1 : 0)} " +
+        $"lo={(s.LoopbackPublishing ? 1 : 0)} subnets={string.Join(',', s.Subnets)}{OwnerSuffix(s.Owner)}";
+
+    private static BridgeNetworkRules? ParseSpec(string? comment)
+    {
+        if (comment is null || !comment.StartsWith(TagNetwork + " ", StringComparison.Ordinal)) return null;
+        var owner = ParseOwner(comment);
+        var body = owner is null ? comment : comment[..comment.IndexOf(" owner=", StringComparison.Ordinal)];
+        var words = body.Split(' ');
+        if (words.Length < 2) return null;
+        var kv = words.Skip(2).Select(w => w.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1]);
+        var subnets = kv.TryGetValue("subnets", out var s) && s.Length > 0 ? s.Split(',').Select(IPNetwork.Parse).ToList() : [];
+        return new BridgeNetworkRules(words[1], subnets)
+        {
+            Masquerade = kv.GetValueOrDefault("masq") == "1",
+            InterContainerCommunication = kv.GetValueOrDefault("icc") == "1",
+            Internal = kv.GetValueOrDefault("internal") == "1",
+            LoopbackPublishing = kv.GetValueOrDefault("lo") == "1",
+            Owner = owner,
+        };
+    }
+
+    private static void ValidateNetwork(BridgeNetworkRules spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        CheckBridgeName(spec.Bridge, "bridge name");
+        CheckOwner(spec.Owner);
+        if (spec.Subnets is null || spec.Subnets.Count == 0)
+            throw Invalid("InvalidBridgeNetwork", $"Bridge network {spec.Bridge} has no subnet: give its IPv4 subnet (and optionally an IPv6 one), e.g. 192.168.0.0/24.");
+        foreach (var s in spec.Subnets)
+        {
+            if (s.PrefixLength == 0)
+                throw Invalid("InvalidBridgeNetwork", $"The subnet {s} of {spec.Bridge} covers every address: give the bridge's own subnet, e.g. 192.168.0.0/24.");
+        }
+        if (spec.Subnets.Count(s => !IsV6(s.BaseAddress)) > 4 || spec.Subnets.Count > 8)
+            throw Invalid("InvalidBridgeNetwork", $"Bridge network {spec.Bridge} has too many subnets ({spec.Subnets.Count}); give at most 4 per family.");
+    }
+
+    /// <summary>
+    /// Sets up (or replaces, atomically) the firewall of a bridge network, as Docker's bridge driver does with iptables:
+    /// masquerade of its subnets out of other interfaces, hairpin masquerade for published ports used from the bridge
+    /// itself, isolation from the other networks, ICC on the bridge, no outside access for an internal network.
+    /// Roughly <c>nft add rule inet containernetworking nat-postrouting ip saddr SUBNET oifname != BR masquerade</c>,
+    /// <c>… isolation iifname BR oifname != BR oifname @networks drop</c>, <c>… networks iifname BR oifname BR accept</c>,
+    /// <c>… networks iifname BR accept</c>, and for ICC off <c>nft add rule bridge containernetworking forward meta ibrname
+    /// BR meta protocol ip drop</c>. One batch.
+    /// </summary>
+    public BridgeNetworkFirewall AddBridgeNetwork(BridgeNetworkRules spec)
+    {
+        ValidateNetwork(spec);
+        var tag = NetworkTag(spec.Bridge, spec.Owner);
+        _nft.Transaction(() =>
+        {
+            var b = new NftBatch();
+            EnsureBase(b);
+            RemoveNetworkRules(b, spec.Bridge, dropElement: false);
+            var nets = _nft.TableExists(Family, TableName) ? _nft.ListElements(Family, TableName, SetNetworks) : [];
+            var name = NftMatch.IfNameBytes(spec.Bridge);
+            if (nets.Any(e => e.Key.AsSpan().SequenceEqual(name)))
+                b.DeleteElements(Family, TableName, SetNetworks, [new NftSetElement(name)]);
+            b.AddElements(Family, TableName, SetNetworks, [new NftSetElement(name) { Comment = SpecComment(spec) }]);
+
+            var inBr = NftMatch.IfName(false, spec.Bridge);
+            var outBr = NftMatch.IfName(true, spec.Bridge);
+            var notOutBr = NftMatch.IfName(true, spec.Bridge, equal: false);
+            var notInBr = NftMatch.IfName(false, spec.Bridge, equal: false);
+            foreach (var subnet in spec.Subnets)
+            {
+                var fam = IsV6(subnet.BaseAddress) ? global::ContainerNetworking.Netfilter.Nft.NFPROTO_IPV6 : global::ContainerNetworking.Netfilter.Nft.NFPROTO_IPV4;
+                if (spec.Masquerade && !spec.Internal)
+                    b.AddRule(Rule(ChainPostrouting, tag, NftMatch.NfProto(fam), NftMatch.Address(true, subnet), notOutBr, E(new NftCounter(), new NftMasq())));
+                // hairpin: a container reaching a published port through the host comes back out of its own bridge
+                b.AddRule(Rule(ChainPostrouting, tag, NftMatch.NfProto(fam), NftMatch.Address(true, subnet), outBr,
+                    NftMatch.CtBits(global::ContainerNetworking.Netfilter.Nft.NFT_CT_STATUS, global::ContainerNetworking.Netfilter.Nft.IPS_DST_NAT), E(new NftCounter(), new NftMasq())));
+            }
+            if (spec.Internal)
+            {
+                b.AddRule(Rule(ChainIsolation, tag, inBr, notOutBr, E(new NftCounter(), NftImmediate.Drop())));
+                b.AddRule(Rule(ChainIsolation, tag, outBr, notInBr, E(new NftCounter(), NftImmediate.Drop())));
+            }
+            else
+            {
+                b.AddRule(Rule(ChainIsolation, tag, inBr, notOutBr,
+                    E(new NftMeta(global::ContainerNetworking.Netfilter.Nft.NFT_META_OIFNAME), new NftLookup(SetNetworks)), E(new NftCounter(), NftImmediate.Drop())));
+            }
+            b.AddRule(Rule(ChainNetworks, tag, inBr, outBr, E(new NftCounter(), spec.InterContainerCommunication ? NftImmediate.Accept() : NftImmediate.Drop())));
+            if (!spec.Internal) b.AddRule(Rule(ChainNetworks, tag, inBr, E(new NftCounter(), NftImmediate.Accept())));
+            if (!spec.InterContainerCommunication)
+            {
+                // Bridged traffic between two ports never reaches the IP forward hook (unless br_netfilter is loaded):
+                // stop it in the bridge family's forward hook.
+                b.AddTable(new NftTable(NftFamily.Bridge, TableName));
+                b.AddChain(new NftChain(NftFamily.Bridge, TableName, ChainBridgeForward)
+                    { Hook = NftHook.Forward, Priority = 0, Type = "filter", Policy = global::ContainerNetworking.Netfilter.Nft.NF_ACCEPT });
+                foreach (var ethertype in new ushort[] { 0x0800, 0x86dd })
+                {
+                    var et = new byte[2];
+                    BinaryPrimitives.WriteUInt16BigEndian(et, ethertype);
+                    b.AddRule(new NftRule(NftFamily.Bridge, TableName, ChainBridgeForward,
+                        [.. NftMatch.BridgeName(false, spec.Bridge), new NftMeta(global::ContainerNetworking.Netfilter.Nft.NFT_META_PROTOCOL),
+                            new NftCmp(global::ContainerNetworking.Netfilter.Nft.NFT_CMP_EQ, et), new NftCounter(), NftImmediate.Drop()]) { Comment = tag });
+                }
+            }
+            return b;
+        }, $"set up the firewall of bridge network {spec.Bridge}");
+
+        var warnings = new List<string>();
+        SetRouteLocalnet(spec.Bridge, spec.LoopbackPublishing && !spec.Internal && spec.Subnets.Any(s => !IsV6(s.BaseAddress)), warnings);
+        warnings.AddRange(FindForeignDrops());
+        var fw = GetBridgeNetwork(spec.Bridge)!;
+        return fw with { Warnings = warnings };
+    }
+
+    private void SetRouteLocalnet(string bridge, bool on, List<string>? warnings)
+    {
+        if (_ns is null)
+        {
+            if (on) warnings?.Add($"route_localnet was not set on {bridge} (no namespace given): ports published on 127.0.0.1 will not reach its containers.");
+            return;
+        }
+        var key = $"net.ipv4.conf.{bridge}.route_localnet";
+        try
+        {
+            if (_ns.ReadSysctl(key) != (on ? "1" : "0")) _ns.WriteSysctl(key, on ? "1" : "0");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            if (on) warnings?.Add($"route_localnet could not be set on {bridge} ({e.Message}); create the bridge before its firewall, or ports published on 127.0.0.1 will not reach its containers.");
+        }
+    }
+
+    private void RemoveNetworkRules(NftBatch b, string bridge, bool dropElement)
+    {
+        if (_nft.TableExists(Family, TableName))
+        {
+            foreach (var r in _nft.ListRules(Family, TableName))
+                if (IsNetworkTag(r.Comment, bridge)) b.DeleteRule(Family, TableName, r.Chain, r.Handle);
+            if (dropElement)
+            {
+                var name = NftMatch.IfNameBytes(bridge);
+                if (_nft.ListElements(Family, TableName, SetNetworks).Any(e => e.Key.AsSpan().SequenceEqual(name)))
+                    b.DeleteElements(Family, TableName, SetNetworks, [new NftSetElement(name)]);
+            }
+        }
+        if (_nft.TableExists(NftFamily.Bridge, TableName))
+            foreach (var r in _nft.ListRules(NftFamily.Bridge, TableName))
+                if (IsNetworkTag(r.Comment, bridge)) b.DeleteRule(NftFamily.Bridge, TableName, r.Chain, r.Handle);
+    }
+
+    /// <summary>Removes a bridge network's rules and its entry in the networks set (one batch); throws BridgeNetworkNotFound if it has none.</summary>
+    public void RemoveBridgeNetwork(string bridge)
+    {
+        CheckBridgeName(bridge, "bridge name");
+        _nft.Transaction(() =>
+        {
+            var b = new NftBatch();
+            RemoveNetworkRules(b, bridge, dropElement: true);
+            if (b.Count == 0)
+                throw new ContainerNetworkingException("BridgeNetworkNotFound", ErrorKind.NotFound,
+                    $"Bridge network {bridge} has no firewall rules to remove. List them with GetBridgeNetworks().");
+            return b;
+        }, $"remove the firewall of bridge network {bridge}");
+        SetRouteLocalnet(bridge, false, null);
+    }
+
+    /// <summary>The bridge networks set up here, with their rules (handles, counters, comments).</summary>
+    public IReadOnlyList<BridgeNetworkFirewall> GetBridgeNetworks()
+    {
+        if (!_nft.TableExists(Family, TableName)) return [];
+        var rules = _nft.ListRules(Family, TableName);
+        if (_nft.TableExists(NftFamily.Bridge, TableName)) rules.AddRange(_nft.ListRules(NftFamily.Bridge, TableName));
+        var list = new List<BridgeNetworkFirewall>();
+        foreach (var e in _nft.ListElements(Family, TableName, SetNetworks))
+        {
+            if (ParseSpec(e.Comment) is not { } spec) continue;
+            list.Add(new BridgeNetworkFirewall(spec, rules.Where(r => IsNetworkTag(r.Comment, spec.Bridge)).ToList(), []));
+        }
+        return list;
+    }
+
+    /// <summary>One bridge network's firewall, or null.</summary>
+    public BridgeNetworkFirewall? GetBridgeNetwork(string bridge) => GetBridgeNetworks().FirstOrDefault(n => n.Spec.Bridge == bridge);
+
+    /// <summary>
+    /// <c>nft delete table inet containernetworking</c> (and the bridge one): removes everything this module set up here.
+    /// Nothing else is touched.
+    /// </summary>
+    public void RemoveAll()
+    {
+        var b = new NftBatch();
+        if (_nft.TableExists(Family, TableName)) b.DeleteTable(Family, TableName);
+        if (_nft.TableExists(NftFamily.Bridge, TableName)) b.DeleteTable(NftFamily.Bridge, TableName);
+        _nft.Commit(b, context: "remove the containernetworking tables");
+    }
+}

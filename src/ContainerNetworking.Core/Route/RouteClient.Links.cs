@@ -1,0 +1,458 @@
+using System.Buffers.Binary;
+using ContainerNetworking.Netlink;
+using Microsoft.Win32.SafeHandles;
+using static ContainerNetworking.Route.RtnlConstants;
+
+namespace ContainerNetworking.Route;
+
+public sealed partial class RouteClient
+{
+    /// <summary>NLM_F_CREATE | NLM_F_EXCL: what <c>ip link add</c> sends.</summary>
+    internal const ushort CreateFlags = Nl.NLM_F_CREATE | Nl.NLM_F_EXCL;
+
+    // ---- reading ----------------------------------------------------------------------------------------------
+
+    /// <summary>All links, or those of one kind. <c>ip -d link show [type KIND]</c>.</summary>
+    /// <param name="kind">"veth", "bridge", "dummy" …; null for every link.</param>
+    public IReadOnlyList<LinkInfo> GetLinks(string? kind = null)
+    {
+        var links = DumpLinks();
+        var names = new Dictionary<int, string>(links.Count);
+        foreach (var l in links) names[l.Index] = l.Name;
+        var result = new List<LinkInfo>(links.Count);
+        foreach (var l in links)
+        {
+            if (kind is not null && !string.Equals(l.Kind, kind, StringComparison.Ordinal)) continue;
+            result.Add(l.MasterIndex is { } mi && names.TryGetValue(mi, out var mn) ? l with { Master = mn } : l);
+        }
+        return result;
+    }
+
+    private List<LinkInfo> DumpLinks()
+    {
+        var msgs = _conn.Dump(RTM_GETLINK, WriteDumpLinks, "list links");
+        var links = new List<LinkInfo>(msgs.Count);
+        foreach (var m in msgs)
+            if (DecodeLink(m, NamespaceName) is { } l) links.Add(l);
+        return links;
+    }
+
+    /// <summary>Index → name of every link (for naming interfaces in addresses, routes, neighbours).</summary>
+    private Dictionary<int, string> LinkNames()
+    {
+        var d = new Dictionary<int, string>();
+        foreach (var l in DumpLinks()) d[l.Index] = l.Name;
+        return d;
+    }
+
+    /// <summary>The link named <paramref name="name"/>, or null. <c>ip -d link show dev NAME</c>.</summary>
+    public LinkInfo? FindLink(string name)
+    {
+        RtnlValidation.ValidateInterfaceName(name);
+        var l = GetOne(w => WriteGetLink(w, name), $"get link {name}");
+        return l is null ? null : ResolveMaster(l);
+    }
+
+    /// <summary>The link named <paramref name="name"/>. <c>ip -d link show dev NAME</c>.</summary>
+    /// <exception cref="ContainerNetworkingException">"LinkNotFound" when there is no such link.</exception>
+    public LinkInfo GetLink(string name) => FindLink(name) ?? throw LinkNotFound(name);
+
+    /// <summary>The link with ifindex <paramref name="index"/>. <c>ip -d link show</c>, matching the index.</summary>
+    /// <exception cref="ContainerNetworkingException">"LinkNotFound" when there is no such link.</exception>
+    public LinkInfo GetLink(int index)
+    {
+        if (index <= 0) throw RtnlValidation.Invalid("InvalidInterfaceIndex", $"Interface index {index} is not valid: indexes start at 1.");
+        var l = GetOne(w => WriteGetLinkByIndex(w, index), $"get link #{index}") ?? throw LinkIndexNotFound(index);
+        return ResolveMaster(l);
+    }
+
+    private LinkInfo? GetOne(Action<NetlinkWriter> body, string context)
+    {
+        List<NetlinkMessage> replies;
+        try { replies = _conn.Request(RTM_GETLINK, 0, body, context); }
+        catch (NetlinkException e) when (IsNoDevice(e)) { return null; }
+        foreach (var m in replies)
+            if (DecodeLink(m, NamespaceName) is { } l) return l;
+        return null;
+    }
+
+    private LinkInfo ResolveMaster(LinkInfo l)
+    {
+        if (l.MasterIndex is not { } mi) return l;
+        var m = GetOne(w => WriteGetLinkByIndex(w, mi), $"get link #{mi}");
+        return m is null ? l : l with { Master = m.Name };
+    }
+
+    private int IndexOf(string name, string role = "Link") =>
+        (GetOne(w => WriteGetLink(w, name), $"get link {name}") ?? throw LinkNotFound(name, role)).Index;
+
+    // ---- creating ---------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Creates a veth pair in one request: the local end <paramref name="name"/> here and the peer
+    /// <paramref name="peerName"/> directly in <paramref name="peerNamespace"/> (or here), under its final name.
+    /// MTU, MAC addresses, the local end's up state and its master are set in the same request, so a failure there leaves
+    /// nothing behind. <see cref="VethOptions.PeerUp"/> needs a second request: the kernel refuses to open a veth end
+    /// while its pair is still being created (ENOTCONN), so the peer is set up afterwards, in its own namespace, through
+    /// <paramref name="peerClient"/> (the peer namespace's RouteClient, e.g. <c>ns.Rtnl</c>; pass it to reuse its socket)
+    /// or else through a socket opened in the peer namespace for the purpose. If that fails the pair is deleted again.
+    /// <c>ip link add NAME [mtu M] [address A] [master BR] [up] type veth peer name PEER [mtu M] [address A] netns NS</c>,
+    /// then <c>ip -n NS link set PEER up</c>.
+    /// </summary>
+    /// <param name="name">The local end.</param>
+    /// <param name="peerName">The peer's final name, e.g. eth0.</param>
+    /// <param name="peerNamespace">Where the peer is created; null for this namespace.</param>
+    /// <param name="options">MTU, MAC addresses, up states, master.</param>
+    /// <param name="peerClient">The RouteClient of <paramref name="peerNamespace"/>, used only for <see cref="VethOptions.PeerUp"/>.</param>
+    /// <returns>The local end.</returns>
+    public LinkInfo CreateVeth(string name, string peerName, SafeFileHandle? peerNamespace = null, VethOptions? options = null, RouteClient? peerClient = null)
+    {
+        options ??= new VethOptions();
+        RtnlValidation.ValidateInterfaceName(name, "Veth name");
+        RtnlValidation.ValidateInterfaceName(peerName, "Veth peer name");
+        if (peerNamespace is null && name == peerName)
+            throw RtnlValidation.Invalid("InvalidInterfaceName", $"The veth and its peer are both named '{name}' in the same namespace. Give the peer another name.");
+        if (options.Mtu is { } mtu) RtnlValidation.ValidateMtu(mtu);
+        var mac = options.MacAddress is null ? null : RtnlValidation.ParseMac(options.MacAddress);
+        var peerMac = options.PeerMacAddress is null ? null : RtnlValidation.ParseMac(options.PeerMacAddress);
+        int? master = null;
+        if (options.Master is not null)
+        {
+            RtnlValidation.ValidateInterfaceName(options.Master, "Master name");
+            master = IndexOf(options.Master, "Bridge (master)");
+        }
+        WithFd(peerNamespace, fd =>
+        {
+            _conn.Execute(RTM_NEWLINK, CreateFlags, w => WriteCreateVeth(w, name, peerName, fd, options, mac, peerMac, master),
+                $"create veth {name} peer {peerName}");
+            return 0;
+        });
+        if (!options.PeerUp) return GetLink(name);
+        try
+        {
+            if (peerNamespace is null) SetLinkUp(peerName);
+            else if (peerClient is not null) peerClient.SetLinkUp(peerName);
+            else
+            {
+                // No client for the peer's namespace was given: open a short-lived one there (on a dedicated thread).
+                using var socket = Namespaces.NamespaceThread.Run(peerNamespace, () => NetlinkSocket.Open(0 /* NETLINK_ROUTE */));
+                using var conn = new NetlinkConnection(socket, RouteNames.Describe);
+                new RouteClient(conn).SetLinkUp(peerName);
+            }
+        }
+        catch
+        {
+            try { _conn.Execute(RTM_DELLINK, 0, w => WriteDeleteLink(w, name), $"roll back veth {name}"); }
+            catch (NetlinkException) { /* the original error matters more */ }
+            throw;
+        }
+        return GetLink(name);
+    }
+
+    internal static void WriteCreateVeth(NetlinkWriter w, string name, string peerName, int? peerNsFd, VethOptions o,
+        byte[]? mac, byte[]? peerMac, int? masterIndex)
+    {
+        w.Write(new ifinfomsg { ifi_family = AF_UNSPEC, ifi_flags = o.Up ? IFF_UP : 0, ifi_change = o.Up ? IFF_UP : 0 });
+        w.AttrString(IFLA_IFNAME, name);
+        if (o.Mtu is { } mtu) w.AttrU32(IFLA_MTU, (uint)mtu);
+        if (mac is not null) w.Attr(IFLA_ADDRESS, mac);
+        if (masterIndex is { } mi) w.AttrU32(IFLA_MASTER, (uint)mi);
+        var info = w.BeginNested(IFLA_LINKINFO);
+        w.AttrString(IFLA_INFO_KIND, "veth");
+        var data = w.BeginNested(IFLA_INFO_DATA);
+        var peer = w.BeginNested(VETH_INFO_PEER);
+        w.Write(new ifinfomsg { ifi_family = AF_UNSPEC }); // no IFF_UP here: the kernel refuses it (ENOTCONN), see CreateVeth
+        w.AttrString(IFLA_IFNAME, peerName);
+        if (o.Mtu is { } pmtu) w.AttrU32(IFLA_MTU, (uint)pmtu);
+        if (peerMac is not null) w.Attr(IFLA_ADDRESS, peerMac);
+        if (peerNsFd is { } fd) w.AttrU32(IFLA_NET_NS_FD, (uint)fd);
+        w.EndNested(peer);
+        w.EndNested(data);
+        w.EndNested(info);
+    }
+
+    /// <summary>
+    /// Creates a bridge in one request.
+    /// <c>ip link add NAME [mtu M] [address A] [up] type bridge [stp_state 0|1] [vlan_filtering 0|1]</c>.
+    /// </summary>
+    public LinkInfo CreateBridge(string name, BridgeOptions? options = null)
+    {
+        options ??= new BridgeOptions();
+        RtnlValidation.ValidateInterfaceName(name, "Bridge name");
+        if (options.Mtu is { } mtu) RtnlValidation.ValidateMtu(mtu);
+        var mac = options.MacAddress is null ? null : RtnlValidation.ParseMac(options.MacAddress);
+        _conn.Execute(RTM_NEWLINK, CreateFlags, w => WriteCreateBridge(w, name, options, mac), $"create bridge {name}");
+        return GetLink(name);
+    }
+
+    internal static void WriteCreateBridge(NetlinkWriter w, string name, BridgeOptions o, byte[]? mac)
+    {
+        w.Write(new ifinfomsg { ifi_family = AF_UNSPEC, ifi_flags = o.Up ? IFF_UP : 0, ifi_change = o.Up ? IFF_UP : 0 });
+        w.AttrString(IFLA_IFNAME, name);
+        if (o.Mtu is { } mtu) w.AttrU32(IFLA_MTU, (uint)mtu);
+        if (mac is not null) w.Attr(IFLA_ADDRESS, mac);
+        var info = w.BeginNested(IFLA_LINKINFO);
+        w.AttrString(IFLA_INFO_KIND, "bridge");
+        if (o.Stp is not null || o.VlanFiltering is not null)
+        {
+            var data = w.BeginNested(IFLA_INFO_DATA);
+            if (o.Stp is { } stp) w.AttrU32(IFLA_BR_STP_STATE, stp ? 1u : 0u);
+            if (o.VlanFiltering is { } vf) w.AttrU8(IFLA_BR_VLAN_FILTERING, vf ? (byte)1 : (byte)0);
+            w.EndNested(data);
+        }
+        w.EndNested(info);
+    }
+
+    /// <summary>Creates a dummy device. <c>ip link add NAME type dummy</c>.</summary>
+    public LinkInfo CreateDummy(string name)
+    {
+        RtnlValidation.ValidateInterfaceName(name, "Dummy name");
+        _conn.Execute(RTM_NEWLINK, CreateFlags, w => WriteCreateDummy(w, name), $"create dummy {name}");
+        return GetLink(name);
+    }
+
+    internal static void WriteCreateDummy(NetlinkWriter w, string name)
+    {
+        w.Write(new ifinfomsg { ifi_family = AF_UNSPEC });
+        w.AttrString(IFLA_IFNAME, name);
+        var info = w.BeginNested(IFLA_LINKINFO);
+        w.AttrString(IFLA_INFO_KIND, "dummy");
+        w.EndNested(info);
+    }
+
+    // ---- changing ---------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Changes a link in one request. <c>ip link set NAME [up|down] [mtu M] [address A] [name NEW] [master BR | nomaster]</c>.
+    /// </summary>
+    public void SetLink(string name, LinkChanges changes)
+    {
+        ArgumentNullException.ThrowIfNull(changes);
+        RtnlValidation.ValidateInterfaceName(name);
+        if (changes.NewName is not null) RtnlValidation.ValidateInterfaceName(changes.NewName, "New name");
+        if (changes.Mtu is { } mtu) RtnlValidation.ValidateMtu(mtu);
+        var mac = changes.MacAddress is null ? null : RtnlValidation.ParseMac(changes.MacAddress);
+        if (changes.NoMaster && changes.Master is not null)
+            throw RtnlValidation.Invalid("ConflictingArguments", $"Both a master ('{changes.Master}') and no master were asked for link '{name}'. Give one of them.");
+        int? master = null;
+        if (changes.Master is not null)
+        {
+            RtnlValidation.ValidateInterfaceName(changes.Master, "Master name");
+            master = IndexOf(changes.Master, "Bridge (master)");
+        }
+        else if (changes.NoMaster) master = 0;
+        // A rename has to name the link by index; otherwise the name identifies it and no lookup is needed.
+        var index = changes.NewName is not null ? IndexOf(name) : 0;
+        try
+        {
+            _conn.Execute(RTM_NEWLINK, 0, w => WriteSetLink(w, index, name, changes, mac, master), $"set link {name}");
+        }
+        catch (NetlinkException e) when (IsNoDevice(e) && index == 0)
+        {
+            throw LinkNotFound(name, inner: e);
+        }
+    }
+
+    internal static void WriteSetLink(NetlinkWriter w, int index, string name, LinkChanges c, byte[]? mac, int? masterIndex)
+    {
+        w.Write(new ifinfomsg
+        {
+            ifi_family = AF_UNSPEC,
+            ifi_index = index,
+            ifi_flags = c.Up == true ? IFF_UP : 0,
+            ifi_change = c.Up is null ? 0 : IFF_UP,
+        });
+        if (index == 0) w.AttrString(IFLA_IFNAME, name);
+        else if (c.NewName is not null) w.AttrString(IFLA_IFNAME, c.NewName);
+        if (c.Mtu is { } mtu) w.AttrU32(IFLA_MTU, (uint)mtu);
+        if (mac is not null) w.Attr(IFLA_ADDRESS, mac);
+        if (masterIndex is { } mi) w.AttrU32(IFLA_MASTER, (uint)mi);
+    }
+
+    /// <summary>Sets a link up or down. <c>ip link set NAME up|down</c>.</summary>
+    public void SetLinkUp(string name, bool up = true) => SetLink(name, new LinkChanges { Up = up });
+
+    /// <summary>Enslaves a link to a bridge, or releases it when <paramref name="master"/> is null. <c>ip link set NAME master BR|nomaster</c>.</summary>
+    public void SetMaster(string name, string? master) =>
+        SetLink(name, master is null ? new LinkChanges { NoMaster = true } : new LinkChanges { Master = master });
+
+    /// <summary>
+    /// Moves a link into another namespace, optionally renaming it on the way. <c>ip link set NAME netns NS [name NEW]</c>.
+    /// The link goes down (the kernel closes it when it moves).
+    /// </summary>
+    public void MoveToNamespace(string name, SafeFileHandle targetNamespace, string? newName = null)
+    {
+        ArgumentNullException.ThrowIfNull(targetNamespace);
+        RtnlValidation.ValidateInterfaceName(name);
+        if (newName is not null) RtnlValidation.ValidateInterfaceName(newName, "New name");
+        var index = newName is not null ? IndexOf(name) : 0;
+        WithFd(targetNamespace, fd =>
+        {
+            try
+            {
+                _conn.Execute(RTM_NEWLINK, 0, w => WriteMoveToNamespace(w, index, name, fd!.Value, newName), $"move link {name} to another namespace");
+            }
+            catch (NetlinkException e) when (IsNoDevice(e) && index == 0)
+            {
+                throw LinkNotFound(name, inner: e);
+            }
+            return 0;
+        });
+    }
+
+    internal static void WriteMoveToNamespace(NetlinkWriter w, int index, string name, int fd, string? newName)
+    {
+        w.Write(new ifinfomsg { ifi_family = AF_UNSPEC, ifi_index = index });
+        if (index == 0) w.AttrString(IFLA_IFNAME, name);
+        else if (newName is not null) w.AttrString(IFLA_IFNAME, newName);
+        w.AttrU32(IFLA_NET_NS_FD, (uint)fd);
+    }
+
+    /// <summary>
+    /// Sets bridge port flags of a link that is a bridge port. <c>bridge link set dev NAME [hairpin on|off]
+    /// [learning on|off] [isolated on|off] [flood on|off]</c> (RTM_SETLINK, AF_BRIDGE, IFLA_PROTINFO).
+    /// </summary>
+    public void SetBridgePort(string name, BridgePortOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        RtnlValidation.ValidateInterfaceName(name);
+        var link = GetOne(w => WriteGetLink(w, name), $"get link {name}") ?? throw LinkNotFound(name);
+        if (link.MasterIndex is null)
+            throw new ContainerNetworkingException("NotABridgePort", ErrorKind.InvalidOperation,
+                $"Link '{name}' in {Where} is not a bridge port. Add it to a bridge first (Add-BridgePort, or '{IpCmd} link set {name} master BRIDGE').");
+        _conn.Execute(RTM_SETLINK, 0, w => WriteSetBridgePort(w, link.Index, options), $"set bridge port {name}");
+    }
+
+    internal static void WriteSetBridgePort(NetlinkWriter w, int index, BridgePortOptions o)
+    {
+        w.Write(new ifinfomsg { ifi_family = AF_BRIDGE, ifi_index = index });
+        var p = w.BeginNested(IFLA_PROTINFO, nestedFlag: true);
+        if (o.Hairpin is { } h) w.AttrU8(IFLA_BRPORT_MODE, h ? (byte)1 : (byte)0);
+        if (o.Learning is { } l) w.AttrU8(IFLA_BRPORT_LEARNING, l ? (byte)1 : (byte)0);
+        if (o.Flood is { } f) w.AttrU8(IFLA_BRPORT_UNICAST_FLOOD, f ? (byte)1 : (byte)0);
+        if (o.Isolated is { } i) w.AttrU8(IFLA_BRPORT_ISOLATED, i ? (byte)1 : (byte)0);
+        w.EndNested(p);
+    }
+
+    /// <summary>Deletes a link (both ends, for a veth). <c>ip link del NAME</c>.</summary>
+    /// <exception cref="ContainerNetworkingException">"LinkNotFound" when there is no such link.</exception>
+    public void DeleteLink(string name)
+    {
+        RtnlValidation.ValidateInterfaceName(name);
+        try { _conn.Execute(RTM_DELLINK, 0, w => WriteDeleteLink(w, name), $"delete link {name}"); }
+        catch (NetlinkException e) when (IsNoDevice(e)) { throw LinkNotFound(name, inner: e); }
+    }
+
+    internal static void WriteDeleteLink(NetlinkWriter w, string name)
+    {
+        w.Write(new ifinfomsg { ifi_family = AF_UNSPEC });
+        w.AttrString(IFLA_IFNAME, name);
+    }
+
+    // ---- requests for reading ---------------------------------------------------------------------------------
+
+    internal static void WriteDumpLinks(NetlinkWriter w) => w.Write(new ifinfomsg { ifi_family = AF_UNSPEC });
+
+    internal static void WriteGetLink(NetlinkWriter w, string name)
+    {
+        w.Write(new ifinfomsg { ifi_family = AF_UNSPEC });
+        w.AttrString(IFLA_IFNAME, name);
+    }
+
+    internal static void WriteGetLinkByIndex(NetlinkWriter w, int index) =>
+        w.Write(new ifinfomsg { ifi_family = AF_UNSPEC, ifi_index = index });
+
+    // ---- decoding ---------------------------------------------------------------------------------------------
+
+    /// <summary>Decodes an RTM_NEWLINK message; null for other message types. Malformed input raises only NetlinkDecodeException.</summary>
+    internal static LinkInfo? DecodeLink(NetlinkMessage m, string? ns)
+    {
+        if (m.Type != RTM_NEWLINK) return null;
+        var h = m.ReadHeader<ifinfomsg>();
+        string? name = null, kind = null, mac = null;
+        int mtu = 0;
+        int? master = null, link = null, netnsid = null;
+        byte oper = IF_OPER_UNKNOWN;
+        BridgePortInfo? port = null;
+        LinkStatistics? stats = null;
+        var r = m.Attributes<ifinfomsg>();
+        while (r.Next())
+        {
+            switch (r.Type)
+            {
+                case IFLA_IFNAME: name = r.GetString(); break;
+                case IFLA_MTU: mtu = (int)r.GetU32(); break;
+                case IFLA_ADDRESS: mac = RtnlValidation.FormatMac(r.Value); break;
+                case IFLA_MASTER: master = (int)r.GetU32(); break;
+                case IFLA_LINK: link = (int)r.GetU32(); break;
+                case IFLA_LINK_NETNSID: netnsid = r.GetS32(); break;
+                case IFLA_OPERSTATE: oper = r.GetU8(); break;
+                case IFLA_STATS64: stats = DecodeStats(r.Value); break;
+                case IFLA_LINKINFO:
+                    var info = r.Nested();
+                    string? slaveKind = null;
+                    BridgePortInfo? slave = null;
+                    while (info.Next())
+                    {
+                        if (info.Type == IFLA_INFO_KIND) kind = info.GetString();
+                        else if (info.Type == IFLA_INFO_SLAVE_KIND) slaveKind = info.GetString();
+                        else if (info.Type == IFLA_INFO_SLAVE_DATA) slave = DecodeBridgePort(info.Nested());
+                    }
+                    if (slaveKind == "bridge" && slave is not null) port = slave;
+                    break;
+            }
+        }
+        if (name is null) throw new NetlinkDecodeException($"RTM_NEWLINK for ifindex {h.ifi_index} has no IFLA_IFNAME");
+        return new LinkInfo
+        {
+            Index = h.ifi_index,
+            Name = name,
+            Kind = kind,
+            IsUp = (h.ifi_flags & IFF_UP) != 0,
+            HasCarrier = (h.ifi_flags & IFF_LOWER_UP) != 0,
+            OperState = OperStateName(oper),
+            Mtu = mtu,
+            MacAddress = mac,
+            MasterIndex = master,
+            PeerIndex = link,
+            PeerNetNsId = netnsid is { } id && id >= 0 ? id : null,
+            BridgePort = port,
+            Statistics = stats,
+            Flags = h.ifi_flags,
+            NetNamespace = ns,
+        };
+    }
+
+    private static BridgePortInfo DecodeBridgePort(AttributeReader r)
+    {
+        bool hairpin = false, learning = false, isolated = false, flood = false;
+        byte state = 0;
+        while (r.Next())
+        {
+            switch (r.Type)
+            {
+                case IFLA_BRPORT_MODE: hairpin = r.GetU8() != 0; break;
+                case IFLA_BRPORT_LEARNING: learning = r.GetU8() != 0; break;
+                case IFLA_BRPORT_ISOLATED: isolated = r.GetU8() != 0; break;
+                case IFLA_BRPORT_UNICAST_FLOOD: flood = r.GetU8() != 0; break;
+                case IFLA_BRPORT_STATE: state = r.GetU8(); break;
+            }
+        }
+        return new BridgePortInfo { Hairpin = hairpin, Learning = learning, Isolated = isolated, Flood = flood, State = state };
+    }
+
+    private static LinkStatistics DecodeStats(ReadOnlySpan<byte> v)
+    {
+        // struct rtnl_link_stats64 starts rx_packets, tx_packets, rx_bytes, tx_bytes, rx_errors, tx_errors, rx_dropped, tx_dropped.
+        if (v.Length < 64) throw new NetlinkDecodeException($"IFLA_STATS64 of {v.Length} bytes is shorter than its first 64 bytes");
+        return new LinkStatistics
+        {
+            RxPackets = BinaryPrimitives.ReadUInt64LittleEndian(v),
+            TxPackets = BinaryPrimitives.ReadUInt64LittleEndian(v[8..]),
+            RxBytes = BinaryPrimitives.ReadUInt64LittleEndian(v[16..]),
+            TxBytes = BinaryPrimitives.ReadUInt64LittleEndian(v[24..]),
+            RxDropped = BinaryPrimitives.ReadUInt64LittleEndian(v[48..]),
+            TxDropped = BinaryPrimitives.ReadUInt64LittleEndian(v[56..]),
+        };
+    }
+}

@@ -1,0 +1,295 @@
+using System.Net;
+using System.Net.Sockets;
+using ContainerNetworking.Netlink;
+using static ContainerNetworking.Route.RtnlConstants;
+
+namespace ContainerNetworking.Route;
+
+public sealed partial class RouteClient
+{
+    // ---- routes -----------------------------------------------------------------------------------------------
+
+    /// <summary>The routes of one table (main unless given), of one family or both. <c>ip [-4|-6] route show table T</c>.</summary>
+    public IReadOnlyList<RouteInfo> GetRoutes(AddressFamily? family = null, uint table = RT_TABLE_MAIN)
+    {
+        var fam = family is { } f ? RtnlValidation.Family(f) : AF_UNSPEC;
+        var msgs = _conn.Dump(RTM_GETROUTE, w => WriteDumpRoutes(w, fam, table), "list routes");
+        Dictionary<int, string>? names = null;
+        var result = new List<RouteInfo>(msgs.Count);
+        foreach (var m in msgs)
+        {
+            if (DecodeRoute(m, NamespaceName) is not { } r) continue;
+            if (r.Table != table) continue;
+            if (fam != AF_UNSPEC && RtnlValidation.Family(r.Family) != fam) continue;
+            if (r.OutputInterfaceIndex is { } oif)
+            {
+                names ??= LinkNames();
+                if (names.TryGetValue(oif, out var n)) r = r with { OutputInterface = n };
+            }
+            result.Add(r);
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// Adds a route, or replaces one with the same destination, table and metric.
+    /// <c>ip route add|replace DEST [via GW] [dev IF] [metric M] [scope S] [src A] [table T] [proto P]</c>.
+    /// </summary>
+    public void AddRoute(RouteSpec route, bool replace = false)
+    {
+        var oif = ValidateRoute(route);
+        var flags = (ushort)(Nl.NLM_F_CREATE | (replace ? Nl.NLM_F_REPLACE : Nl.NLM_F_EXCL));
+        _conn.Execute(RTM_NEWROUTE, flags, w => WriteRoute(w, route, oif, delete: false), $"{(replace ? "replace" : "add")} route {route.Destination}");
+    }
+
+    /// <summary>Removes a route. <c>ip route del DEST [via GW] [dev IF] [metric M] [table T]</c>.</summary>
+    public void RemoveRoute(RouteSpec route)
+    {
+        var oif = ValidateRoute(route);
+        _conn.Execute(RTM_DELROUTE, 0, w => WriteRoute(w, route, oif, delete: true), $"remove route {route.Destination}");
+    }
+
+    /// <summary>Adds a default route via a gateway. <c>ip route add default via GW [dev IF] [metric M]</c>.</summary>
+    public void AddDefaultRoute(IPAddress gateway, string? interfaceName = null, uint? metric = null)
+    {
+        ArgumentNullException.ThrowIfNull(gateway);
+        var dest = gateway.AddressFamily == AddressFamily.InterNetworkV6
+            ? new IPNetwork(IPAddress.IPv6Any, 0)
+            : new IPNetwork(IPAddress.Any, 0);
+        AddRoute(new RouteSpec { Destination = dest, Gateway = gateway, Interface = interfaceName, Metric = metric });
+    }
+
+    private int ValidateRoute(RouteSpec route)
+    {
+        ArgumentNullException.ThrowIfNull(route);
+        if (route.Destination.BaseAddress is null)
+            throw RtnlValidation.Invalid("InvalidRoute", "The route has no destination. Give a prefix such as 10.0.0.0/24, or 0.0.0.0/0 for a default route.");
+        var family = route.Destination.BaseAddress.AddressFamily;
+        RtnlValidation.ValidatePrefixLength(route.Destination.BaseAddress, route.Destination.PrefixLength);
+        if (route.Gateway is { } gw && gw.AddressFamily != family)
+            throw RtnlValidation.Invalid("InvalidRoute", $"Gateway {gw} and destination {route.Destination} are of different address families. Use a gateway of the destination's family.");
+        if (route.Source is { } src && src.AddressFamily != family)
+            throw RtnlValidation.Invalid("InvalidRoute", $"Source {src} and destination {route.Destination} are of different address families.");
+        if (route.Gateway is null && route.Interface is null)
+            throw RtnlValidation.Invalid("InvalidRoute", $"Route {route.Destination} has neither a gateway nor an interface. Give -NextHop, -InterfaceAlias, or both.");
+        if (route.Table == 0)
+            throw RtnlValidation.Invalid("InvalidRoute", "Table 0 is not a routing table. Use 254 (main) or another table number.");
+        if (route.Interface is null) return 0;
+        RtnlValidation.ValidateInterfaceName(route.Interface);
+        return IndexOf(route.Interface);
+    }
+
+    internal static void WriteDumpRoutes(NetlinkWriter w, byte family, uint table)
+    {
+        w.Write(new rtmsg { rtm_family = family, rtm_table = table < 256 ? (byte)table : (byte)0 });
+        if (table >= 256) w.AttrU32(RTA_TABLE, table);
+    }
+
+    /// <summary>The body of RTM_NEWROUTE / RTM_DELROUTE as iproute2's iproute_modify builds it.</summary>
+    internal static void WriteRoute(NetlinkWriter w, RouteSpec route, int oifIndex, bool delete)
+    {
+        var v6 = route.Destination.BaseAddress.AddressFamily == AddressFamily.InterNetworkV6;
+        byte scope;
+        if (route.Scope is { } s) scope = s;
+        else if (delete) scope = RT_SCOPE_NOWHERE;
+        else if (!v6 && route.Gateway is null) scope = RT_SCOPE_LINK;
+        else scope = RT_SCOPE_UNIVERSE;
+        w.Write(new rtmsg
+        {
+            rtm_family = v6 ? AF_INET6 : AF_INET,
+            rtm_dst_len = (byte)route.Destination.PrefixLength,
+            rtm_table = route.Table < 256 ? (byte)route.Table : (byte)RT_TABLE_UNSPEC,
+            rtm_protocol = delete ? RTPROT_UNSPEC : route.Protocol,
+            rtm_scope = scope,
+            rtm_type = delete ? RTN_UNSPEC : RTN_UNICAST,
+        });
+        if (route.Table >= 256) w.AttrU32(RTA_TABLE, route.Table);
+        if (route.Destination.PrefixLength > 0) w.AttrAddress(RTA_DST, route.Destination.BaseAddress);
+        if (route.Gateway is { } gw) w.AttrAddress(RTA_GATEWAY, gw);
+        if (route.Source is { } src) w.AttrAddress(RTA_PREFSRC, src);
+        if (route.Metric is { } metric) w.AttrU32(RTA_PRIORITY, metric);
+        if (oifIndex != 0) w.AttrU32(RTA_OIF, (uint)oifIndex);
+    }
+
+    /// <summary>Decodes an RTM_NEWROUTE message; null for other types and for families other than IPv4 and IPv6.</summary>
+    internal static RouteInfo? DecodeRoute(NetlinkMessage m, string? ns)
+    {
+        if (m.Type != RTM_NEWROUTE) return null;
+        var h = m.ReadHeader<rtmsg>();
+        if (h.rtm_family != AF_INET && h.rtm_family != AF_INET6) return null;
+        var family = h.rtm_family == AF_INET ? AddressFamily.InterNetwork : AddressFamily.InterNetworkV6;
+        var max = family == AddressFamily.InterNetwork ? 32 : 128;
+        if (h.rtm_dst_len > max) throw new NetlinkDecodeException($"RTM_NEWROUTE: prefix length {h.rtm_dst_len} is too long for family {h.rtm_family}");
+        IPAddress? dst = null, gw = null, src = null;
+        int? oif = null;
+        uint? metric = null;
+        uint table = h.rtm_table;
+        var r = m.Attributes<rtmsg>();
+        while (r.Next())
+        {
+            switch (r.Type)
+            {
+                case RTA_DST: dst = r.GetAddress(); break;
+                case RTA_GATEWAY: gw = r.GetAddress(); break;
+                case RTA_PREFSRC: src = r.GetAddress(); break;
+                case RTA_OIF: oif = (int)r.GetU32(); break;
+                case RTA_PRIORITY: metric = r.GetU32(); break;
+                case RTA_TABLE: table = r.GetU32(); break;
+            }
+        }
+        dst ??= family == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any;
+        if (dst.AddressFamily != family) throw new NetlinkDecodeException($"RTM_NEWROUTE: destination {dst} does not match family {h.rtm_family}");
+        return new RouteInfo
+        {
+            Family = family,
+            Destination = Network(dst, h.rtm_dst_len),
+            Gateway = gw,
+            OutputInterfaceIndex = oif,
+            Metric = metric,
+            Scope = h.rtm_scope,
+            Protocol = h.rtm_protocol,
+            Type = h.rtm_type,
+            Table = table,
+            PreferredSource = src,
+            IsDefault = h.rtm_dst_len == 0,
+            NetNamespace = ns,
+        };
+    }
+
+    /// <summary>A prefix from an address and a length, host bits cleared (the kernel never sends them set, but a decoder cannot assume it).</summary>
+    private static IPNetwork Network(IPAddress address, int prefixLength)
+    {
+        var b = address.GetAddressBytes();
+        for (var i = 0; i < b.Length; i++)
+        {
+            var keep = Math.Clamp(prefixLength - i * 8, 0, 8);
+            b[i] &= (byte)(0xff << (8 - keep));
+        }
+        return new IPNetwork(new IPAddress(b), prefixLength);
+    }
+
+    // ---- neighbours and FDB -----------------------------------------------------------------------------------
+
+    /// <summary>
+    /// The neighbour (ARP and NDP) table, all states included. <c>ip [-4|-6] neigh show nud all [dev NAME]</c>.
+    /// </summary>
+    public IReadOnlyList<NeighborInfo> GetNeighbors(AddressFamily? family = null, string? interfaceName = null)
+    {
+        var fam = family is { } f ? RtnlValidation.Family(f) : AF_UNSPEC;
+        var names = LinkNames();
+        var index = 0;
+        if (interfaceName is not null)
+        {
+            RtnlValidation.ValidateInterfaceName(interfaceName);
+            index = names.FirstOrDefault(kv => kv.Value == interfaceName).Key;
+            if (index == 0) throw LinkNotFound(interfaceName);
+        }
+        var msgs = _conn.Dump(RTM_GETNEIGH, w => WriteDumpNeighbors(w, fam, index), "list neighbours");
+        var result = new List<NeighborInfo>(msgs.Count);
+        foreach (var m in msgs)
+        {
+            if (DecodeNeighbor(m, NamespaceName) is not { } n) continue;
+            if (index != 0 && n.InterfaceIndex != index) continue;
+            if (fam != AF_UNSPEC && RtnlValidation.Family(n.Address.AddressFamily) != fam) continue;
+            result.Add(names.TryGetValue(n.InterfaceIndex, out var nm) ? n with { InterfaceName = nm } : n);
+        }
+        return result;
+    }
+
+    internal static void WriteDumpNeighbors(NetlinkWriter w, byte family, int index)
+    {
+        w.Write(new ndmsg { ndm_family = family });
+        if (index != 0) w.AttrU32(NDA_IFINDEX, (uint)index);
+    }
+
+    /// <summary>Decodes an RTM_NEWNEIGH message of the IPv4 or IPv6 neighbour table; null for others (e.g. FDB entries).</summary>
+    internal static NeighborInfo? DecodeNeighbor(NetlinkMessage m, string? ns)
+    {
+        if (m.Type != RTM_NEWNEIGH) return null;
+        var h = m.ReadHeader<ndmsg>();
+        if (h.ndm_family != AF_INET && h.ndm_family != AF_INET6) return null;
+        IPAddress? dst = null;
+        string? mac = null;
+        var r = m.Attributes<ndmsg>();
+        while (r.Next())
+        {
+            if (r.Type == NDA_DST) dst = r.GetAddress();
+            else if (r.Type == NDA_LLADDR) mac = RtnlValidation.FormatMac(r.Value);
+        }
+        if (dst is null) return null;
+        return new NeighborInfo
+        {
+            InterfaceIndex = h.ndm_ifindex,
+            Address = dst,
+            MacAddress = string.IsNullOrEmpty(mac) ? null : mac,
+            State = NeighborStateName(h.ndm_state),
+            NetNamespace = ns,
+        };
+    }
+
+    /// <summary>The bridge forwarding database, of every bridge or of one. <c>bridge fdb show [br NAME]</c>.</summary>
+    public IReadOnlyList<FdbEntry> GetBridgeFdb(string? bridge = null)
+    {
+        var names = LinkNames();
+        var master = 0;
+        if (bridge is not null)
+        {
+            RtnlValidation.ValidateInterfaceName(bridge, "Bridge name");
+            master = names.FirstOrDefault(kv => kv.Value == bridge).Key;
+            if (master == 0) throw LinkNotFound(bridge, "Bridge");
+        }
+        var msgs = _conn.Dump(RTM_GETNEIGH, w => WriteDumpFdb(w, master), "list the bridge FDB");
+        var result = new List<FdbEntry>(msgs.Count);
+        foreach (var m in msgs)
+        {
+            if (DecodeFdb(m, NamespaceName) is not { } e) continue;
+            result.Add(e with
+            {
+                InterfaceName = names.TryGetValue(e.InterfaceIndex, out var n) ? n : null,
+                Master = e.MasterIndex is { } mi && names.TryGetValue(mi, out var mn) ? mn : null,
+            });
+        }
+        return result;
+    }
+
+    internal static void WriteDumpFdb(NetlinkWriter w, int masterIndex)
+    {
+        w.Write(new ndmsg { ndm_family = AF_BRIDGE });
+        if (masterIndex != 0) w.AttrU32(NDA_MASTER, (uint)masterIndex);
+    }
+
+    /// <summary>Decodes an AF_BRIDGE RTM_NEWNEIGH message (an FDB entry); null for others.</summary>
+    internal static FdbEntry? DecodeFdb(NetlinkMessage m, string? ns)
+    {
+        if (m.Type != RTM_NEWNEIGH) return null;
+        var h = m.ReadHeader<ndmsg>();
+        if (h.ndm_family != AF_BRIDGE) return null;
+        string? mac = null;
+        int? master = null;
+        ushort? vlan = null;
+        var r = m.Attributes<ndmsg>();
+        while (r.Next())
+        {
+            switch (r.Type)
+            {
+                case NDA_LLADDR: mac = RtnlValidation.FormatMac(r.Value); break;
+                case NDA_MASTER: master = (int)r.GetU32(); break;
+                case NDA_VLAN: vlan = r.GetU16(); break;
+            }
+        }
+        if (string.IsNullOrEmpty(mac)) return null;
+        var permanent = (h.ndm_state & NUD_PERMANENT) != 0;
+        return new FdbEntry
+        {
+            MacAddress = mac,
+            InterfaceIndex = h.ndm_ifindex,
+            MasterIndex = master,
+            Vlan = vlan,
+            Permanent = permanent,
+            IsLocal = permanent,
+            State = h.ndm_state,
+            Flags = h.ndm_flags,
+            NetNamespace = ns,
+        };
+    }
+}

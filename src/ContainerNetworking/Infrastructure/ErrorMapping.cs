@@ -1,0 +1,65 @@
+using System.Management.Automation;
+using ContainerNetworking.Interop;
+using ContainerNetworking.Netlink;
+
+namespace ContainerNetworking.Commands;
+
+/// <summary>
+/// The one place where exceptions become PowerShell ErrorRecords:
+/// <list type="bullet">
+/// <item><see cref="ContainerNetworkingException"/> → its ErrorId, its <see cref="ErrorKind"/> as the category;</item>
+/// <item><see cref="LinuxException"/> / <see cref="NetlinkException"/> → "Kernel.EEXIST"-style ErrorId, the category of the
+/// errno, the message keeping errno, request and the kernel's extended-ACK text;</item>
+/// <item><see cref="ArgumentException"/> (input validated by the core) → "InvalidArgument";</item>
+/// <item><see cref="NetlinkDecodeException"/> → "Netlink.DecodeError" (a reply the library could not read).</item>
+/// </list>
+/// Anything else is a bug and is not mapped (it propagates).
+/// </summary>
+public static class ErrorMapping
+{
+    /// <summary>The ErrorRecord for a library or kernel failure, or null when the exception is not one of those.</summary>
+    public static ErrorRecord? ToErrorRecord(Exception e, object? target)
+    {
+        switch (e)
+        {
+            case ContainerNetworkingException c:
+                return new ErrorRecord(c, c.ErrorId, CategoryOf(c.Kind), target);
+            case LinuxException l:
+                {
+                    var r = new ErrorRecord(l, ContainerNetworkingException.ErrorIdOf(l), CategoryOf(ContainerNetworkingException.KindOf(l.ErrorNumber)), target);
+                    if (l.ErrorNumber == 1 /* EPERM */)
+                        r.ErrorDetails = new ErrorDetails(l.Message) { RecommendedAction = "Run PowerShell as root (sudo pwsh), or give it CAP_NET_ADMIN and CAP_SYS_ADMIN." };
+                    return r;
+                }
+            case ArgumentException a:
+                return new ErrorRecord(a, "InvalidArgument", ErrorCategory.InvalidArgument, target);
+            case NetlinkDecodeException d:
+                return new ErrorRecord(d, "Netlink.DecodeError", ErrorCategory.InvalidData, target);
+            case ObjectDisposedException o:
+                return new ErrorRecord(new InvalidOperationException(
+                    "The network namespace object was closed, because Remove-NetNamespace removed it. Open it again with Get-NetNamespace, or create it with New-NetNamespace.", o),
+                    "NetNamespaceClosed", ErrorCategory.InvalidOperation, target);
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>The PowerShell category of an error kind.</summary>
+    public static ErrorCategory CategoryOf(ErrorKind kind) => kind switch
+    {
+        ErrorKind.InvalidArgument => ErrorCategory.InvalidArgument,
+        ErrorKind.NotFound => ErrorCategory.ObjectNotFound,
+        ErrorKind.AlreadyExists => ErrorCategory.ResourceExists,
+        ErrorKind.PermissionDenied => ErrorCategory.PermissionDenied,
+        ErrorKind.ResourceBusy => ErrorCategory.ResourceBusy,
+        ErrorKind.InvalidOperation => ErrorCategory.InvalidOperation,
+        ErrorKind.LimitsExceeded => ErrorCategory.LimitsExceeded,
+        ErrorKind.ProtocolError => ErrorCategory.ProtocolError,
+        ErrorKind.NotImplemented => ErrorCategory.NotImplemented,
+        _ => ErrorCategory.NotSpecified,
+    };
+
+    /// <summary>True for the exceptions <see cref="ToErrorRecord"/> maps (used in catch filters).</summary>
+    public static bool IsMapped(Exception e) =>
+        e is ContainerNetworkingException or LinuxException or ArgumentException or NetlinkDecodeException or ObjectDisposedException;
+}

@@ -1,0 +1,34 @@
+using System.Management.Automation;
+using ContainerNetworking.Namespaces;
+
+namespace ContainerNetworking.Commands;
+
+/// <summary>
+/// Turns what the user gives to <c>-NetNamespace</c> into an open <see cref="NetNamespace"/> from the
+/// <see cref="NetNamespaceCache"/>: a name ("red"), a path ("/run/netns/red", "/proc/1234/ns/net"), or a NetNamespace
+/// object (passed through). Null stays null: the cmdlet then acts in the current namespace. A namespace that does not
+/// exist fails parameter binding with the library's message (what is missing and how to create it).
+/// </summary>
+[AttributeUsage(AttributeTargets.Property | AttributeTargets.Field)]
+public sealed class NetNamespaceTransformationAttribute : ArgumentTransformationAttribute
+{
+    public override object? Transform(EngineIntrinsics engineIntrinsics, object? inputData)
+    {
+        var value = inputData is PSObject pso ? pso.BaseObject : inputData;
+        try
+        {
+            return value switch
+            {
+                null => null,
+                NetNamespace ns when !ns.IsDisposed => ns,
+                NetNamespace ns => NetNamespaceCache.Get(ns.Name ?? ns.Path),
+                string s => NetNamespaceCache.Get(s),
+                _ => throw new ArgumentException($"-NetNamespace takes a namespace name (e.g. 'red'), a path (e.g. /proc/1234/ns/net) or a NetNamespace object from Get-NetNamespace, not a {value.GetType().Name}."),
+            };
+        }
+        catch (Exception e) when (ErrorMapping.IsMapped(e))
+        {
+            throw new ArgumentTransformationMetadataException(e.Message, e);
+        }
+    }
+}

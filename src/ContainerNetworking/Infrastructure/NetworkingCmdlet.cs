@@ -1,0 +1,144 @@
+using System.Management.Automation;
+using System.Reflection;
+using ContainerNetworking.Namespaces;
+
+namespace ContainerNetworking.Commands;
+
+/// <summary>
+/// The base of every cmdlet of the module. It gives:
+/// <list type="bullet">
+/// <item>the precondition check, once, in BeginProcessing: a cmdlet that changes state (SupportsShouldProcess) needs
+/// CAP_NET_ADMIN (and CAP_SYS_ADMIN where <see cref="NeedsSysAdmin"/>); without it the cmdlet terminates with
+/// ErrorId "RootRequired" and a message saying to run as root (-WhatIf alone skips the check, it changes nothing);</item>
+/// <item><see cref="Try(object?, Action)"/>: runs one pipeline item's work; a library or kernel failure becomes one
+/// non-terminating error through <see cref="ErrorMapping"/> with the item as TargetObject, and the pipeline goes on;</item>
+/// <item>ShouldProcess targets that name the namespace (<see cref="In"/>), and wildcard name filters that report
+/// literal names that match nothing.</item>
+/// </list>
+/// A cmdlet is a few lines: bind parameters, call the core inside <c>Try</c>, write the core's object.
+/// </summary>
+public abstract class NetworkingCmdlet : PSCmdlet
+{
+    /// <summary>True when the cmdlet creates, enters or deletes namespaces (needs CAP_SYS_ADMIN too).</summary>
+    protected virtual bool NeedsSysAdmin => false;
+
+    /// <summary>True when the cmdlet changes kernel state: by default, when it supports ShouldProcess.</summary>
+    protected virtual bool ChangesState => GetType().GetCustomAttribute<CmdletAttribute>()?.SupportsShouldProcess == true;
+
+    protected override void BeginProcessing()
+    {
+        if (ChangesState && !MyInvocation.BoundParameters.ContainsKey("WhatIf"))
+        {
+            var missing = Privileges.Missing(NeedsSysAdmin);
+            if (missing is not null)
+            {
+                ThrowTerminatingError(new ErrorRecord(
+                    new UnauthorizedAccessException($"{MyInvocation.MyCommand.Name} changes the kernel's network configuration and needs {missing}, which this process does not have. Run PowerShell as root (for example 'sudo pwsh'), or grant the capabilities."),
+                    "RootRequired", ErrorCategory.PermissionDenied, null));
+            }
+        }
+    }
+
+    /// <summary>Runs one item's work; a library or kernel failure is written as a non-terminating error. True on success.</summary>
+    protected bool Try(object? target, Action action)
+    {
+        try
+        {
+            action();
+            return true;
+        }
+        catch (Exception e) when (ErrorMapping.IsMapped(e))
+        {
+            WriteError(ErrorMapping.ToErrorRecord(e, target)!);
+            return false;
+        }
+    }
+
+    /// <summary>Runs one item's work and returns its result; on a library or kernel failure writes the error and returns false.</summary>
+    protected bool Try<T>(object? target, Func<T> func, out T result)
+    {
+        try
+        {
+            result = func();
+            return true;
+        }
+        catch (Exception e) when (ErrorMapping.IsMapped(e))
+        {
+            WriteError(ErrorMapping.ToErrorRecord(e, target)!);
+            result = default!;
+            return false;
+        }
+    }
+
+    /// <summary>Writes a non-terminating error for a failure the cmdlet itself detected.</summary>
+    protected void WriteError(string errorId, ErrorCategory category, string message, object? target) =>
+        WriteError(new ErrorRecord(new ContainerNetworkingException(errorId, ErrorKindOf(category), message), errorId, category, target));
+
+    /// <summary>Terminates the cmdlet for a failed precondition (invalid combination of parameters and the like).</summary>
+    protected void ThrowTerminating(string errorId, ErrorCategory category, string message, object? target = null) =>
+        ThrowTerminatingError(new ErrorRecord(new ContainerNetworkingException(errorId, ErrorKindOf(category), message), errorId, category, target));
+
+    /// <summary>" in netns red" or " in the current namespace", for ShouldProcess targets and messages.</summary>
+    protected static string In(NetNamespace? ns) => " in " + NetNamespaceCache.Label(ns);
+
+    /// <summary>
+    /// Filters <paramref name="items"/> by wildcard patterns on a name (no patterns: everything). A literal name
+    /// (no wildcard) that matches nothing is reported through <paramref name="notFound"/>, as Get-NetAdapter does.
+    /// </summary>
+    protected IEnumerable<T> FilterByName<T>(IReadOnlyList<T> items, Func<T, string?> nameOf, string[]? patterns, Func<string, ErrorRecord> notFound)
+    {
+        if (patterns is null || patterns.Length == 0) return items;
+        var matchers = patterns.Select(p => WildcardPattern.ContainsWildcardCharacters(p) ? new WildcardPattern(p, WildcardOptions.IgnoreCase) : null).ToArray();
+        var hit = new bool[patterns.Length];
+        var result = new List<T>();
+        foreach (var item in items)
+        {
+            var name = nameOf(item) ?? "";
+            var matched = false;
+            for (int i = 0; i < patterns.Length; i++)
+            {
+                var ok = matchers[i] is { } w ? w.IsMatch(name) : string.Equals(patterns[i], name, StringComparison.Ordinal);
+                if (ok) { hit[i] = true; matched = true; }
+            }
+            if (matched) result.Add(item);
+        }
+        for (int i = 0; i < patterns.Length; i++)
+        {
+            if (!hit[i] && matchers[i] is null) WriteError(notFound(patterns[i]));
+        }
+        return result;
+    }
+
+    private static ErrorKind ErrorKindOf(ErrorCategory c) => c switch
+    {
+        ErrorCategory.InvalidArgument => ErrorKind.InvalidArgument,
+        ErrorCategory.ObjectNotFound => ErrorKind.NotFound,
+        ErrorCategory.ResourceExists => ErrorKind.AlreadyExists,
+        ErrorCategory.PermissionDenied => ErrorKind.PermissionDenied,
+        ErrorCategory.ResourceBusy => ErrorKind.ResourceBusy,
+        ErrorCategory.InvalidOperation => ErrorKind.InvalidOperation,
+        ErrorCategory.LimitsExceeded => ErrorKind.LimitsExceeded,
+        ErrorCategory.NotImplemented => ErrorKind.NotImplemented,
+        _ => ErrorKind.OperationFailed,
+    };
+}
+
+/// <summary>
+/// The base of every cmdlet that acts inside one namespace: it adds <c>-NetNamespace</c> (a name, a path or a
+/// NetNamespace object, from the command line or by property name from piped objects; default: the namespace
+/// PowerShell runs in), resolved through <see cref="NetNamespaceCache"/> so each namespace's sockets are reused.
+/// </summary>
+public abstract class NamespacedCmdlet : NetworkingCmdlet
+{
+    /// <summary>The namespace to act in: a name under /run/netns, a path (e.g. /proc/1234/ns/net), or a NetNamespace object.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [NetNamespaceTransformation]
+    [ArgumentCompleter(typeof(NetNamespaceNameCompleter))]
+    public NetNamespace? NetNamespace { get; set; }
+
+    /// <summary>The namespace to act in: -NetNamespace or the current one.</summary>
+    protected NetNamespace Namespace => NetNamespace ?? NetNamespaceCache.Current;
+
+    /// <summary>" in netns red" or " in the current namespace", for the namespace of this call.</summary>
+    protected string InNamespace => In(Namespace);
+}

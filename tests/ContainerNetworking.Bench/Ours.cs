@@ -1,0 +1,78 @@
+using System.Net;
+using System.Net.Sockets;
+using ContainerNetworking.Namespaces;
+using ContainerNetworking.Route;
+
+namespace ContainerNetworking.Bench;
+
+/// <summary>The implementations that go through our library, in-process.</summary>
+public static class Ours
+{
+    public static IEnumerable<Impl> Create()
+    {
+        yield return new OursLowLevel();
+        yield return new OursModel();
+    }
+}
+
+/// <summary>
+/// "ours": the low-level path, what the cmdlets New-NetNamespace | New-VethPair | Add-BridgePort … do: per container
+/// NetNamespace.Create, one RouteClient.CreateVeth (peer eth0 straight into the container, host end up on the
+/// bridge), lo up, the address and the default route over the container's own connection, and one published port;
+/// once per network the bridge, its address, forwarding and masquerade.
+/// </summary>
+public sealed partial class OursLowLevel : Impl
+{
+    private static readonly IPAddress Gw = IPAddress.Parse(Topology.Gateway);
+    private readonly Dictionary<int, NetNamespace> _containers = [];
+
+    public override string Name => "ours";
+    public override string Description => "our library, low-level calls (Route + Netfilter), in-process";
+
+    public override void SetupNetwork(Topology t)
+    {
+        var host = t.HostNs;
+        host.Rtnl.CreateBridge(Topology.Bridge, new BridgeOptions { Up = true });
+        host.Rtnl.AddAddress(Topology.Bridge, Gw, Topology.PrefixLength);
+        IpForwarding.Set(host, AddressFamily.InterNetwork, true);
+        AddMasquerade(t);
+    }
+
+    public override void SetupContainers(Topology t, int n)
+    {
+        var host = t.HostNs.Rtnl;
+        var veth = new VethOptions { Up = true, Master = Topology.Bridge };
+        for (var i = 0; i < n; i++)
+        {
+            var c = NetNamespace.Create(Topology.ContainerNs(i));
+            _containers[i] = c;
+            host.CreateVeth(Topology.HostVeth(i), "eth0", c.Handle, veth);
+            var r = c.Rtnl;
+            r.SetLinkUp("lo");
+            // Not PeerUp: kernel 6.18 refuses IFF_UP on the peer in the create request with ENOTCONN.
+            r.SetLinkUp("eth0");
+            r.AddAddress("eth0", IPAddress.Parse(Topology.ContainerIp(i)), Topology.PrefixLength);
+            r.AddDefaultRoute(Gw, "eth0");
+            Publish(t, i);
+        }
+    }
+
+    public override void TeardownContainers(Topology t, int n)
+    {
+        for (var i = 0; i < n; i++)
+        {
+            Unpublish(t, i);
+            // No DeleteLink: deleting one veth costs a synchronous RCU grace period in the kernel (≈20-30 ms here, the
+            // floor shows the same). Deleting the namespace takes eth0 and its host end with it, in the kernel's
+            // batched namespace cleanup; the harness reports how long the kernel takes to finish ("settled").
+            if (_containers.Remove(i, out var c)) c.Dispose();
+            NetNamespace.Delete(Topology.ContainerNs(i));
+        }
+    }
+
+    public override void TeardownNetwork(Topology t)
+    {
+        RemoveMasquerade(t);
+        t.HostNs.Rtnl.DeleteLink(Topology.Bridge);
+    }
+}

@@ -1,0 +1,82 @@
+using System.Net;
+using ContainerNetworking.Model;
+using ContainerNetworking.Namespaces;
+using ContainerNetworking.Tests.Fixtures;
+
+namespace ContainerNetworking.Tests.Model;
+
+/// <summary>
+/// One throwaway namespace that plays the host, a temporary state directory, and a manager bound to both.
+/// Container namespaces made through <see cref="Container"/> are tracked and deleted on Dispose.
+/// </summary>
+public sealed class ModelFixture : IDisposable
+{
+    public ModelFixture()
+    {
+        Namespaces = new TestNamespaces();
+        Host = Namespaces.Create("host");
+        Host.Rtnl.SetLinkUp("lo");
+        StateDir = Directory.CreateTempSubdirectory("cn-state-").FullName;
+        Manager = new ContainerNetworkManager(Host, StateDir);
+    }
+
+    public TestNamespaces Namespaces { get; }
+    public NetNamespace Host { get; }
+    public string HostName => Host.Name!;
+    public string StateDir { get; }
+    public ContainerNetworkManager Manager { get; }
+
+    /// <summary>A unique namespace name for a container, deleted on Dispose if the test leaves it.</summary>
+    public string Container(string role)
+    {
+        var name = TestNamespaces.UniqueName(role);
+        Namespaces.Track(name);
+        return name;
+    }
+
+    /// <summary>Connects a new namespace to a network.</summary>
+    public ContainerEndpoint Run(string network, string role, params string[] publish) =>
+        Manager.Connect(new EndpointSpec { Network = network, Namespace = Container(role), CreateNamespace = true, Publish = publish });
+
+    /// <summary>Everything observable about the host: links (name, master, up), nft ruleset, state files.</summary>
+    public string Snapshot()
+    {
+        var links = Cli.IpJson(HostName, "link", "show").EnumerateArray()
+            .Select(l => $"{l.GetProperty("ifname").GetString()}|{(l.TryGetProperty("master", out var m) ? m.GetString() : "")}|{l.GetProperty("flags")}")
+            .OrderBy(s => s, StringComparer.Ordinal);
+        var nft = Cli.InNs(HostName, "nft", "list", "ruleset").Ok().Stdout;
+        var files = Directory.EnumerateFiles(StateDir, "*", SearchOption.AllDirectories)
+            .Where(f => !f.EndsWith("/.lock", StringComparison.Ordinal))
+            .Select(f => f[StateDir.Length..] + "=" + File.ReadAllText(f)).OrderBy(s => s, StringComparer.Ordinal);
+        var netns = string.Join(",", NetNamespace.ListNames().Where(n => n.StartsWith(TestNamespaces.Prefix, StringComparison.Ordinal)));
+        return string.Join("\n", links) + "\n--nft--\n" + nft + "\n--state--\n" + string.Join("\n", files) + "\n--netns--\n" + netns;
+    }
+
+    public void Dispose()
+    {
+        Namespaces.Dispose();
+        try { Directory.Delete(StateDir, recursive: true); } catch (IOException) { }
+    }
+
+    public static IPNetwork Net(string s) => AddressMath.ParseSubnet(s);
+    public static IPAddress Ip(string s) => IPAddress.Parse(s);
+}
+
+/// <summary>The "outside world": a namespace joined to the host by a veth, 10.99.0.1 (host) — 10.99.0.2 (outside).</summary>
+public static class Outside
+{
+    public const string HostAddress = "10.99.0.1";
+    public const string Address = "10.99.0.2";
+
+    /// <summary>Creates the outside namespace and the uplink; the outside has no route to any container subnet.</summary>
+    public static string Create(ModelFixture f)
+    {
+        var outside = f.Namespaces.Create("outside");
+        f.Host.Rtnl.CreateVeth("uplink0", "eth0", outside.Handle, new global::ContainerNetworking.Route.VethOptions { Up = true });
+        f.Host.Rtnl.AddAddress("uplink0", IPAddress.Parse(HostAddress), 24);
+        outside.Rtnl.SetLinkUp("lo");
+        outside.Rtnl.SetLinkUp("eth0");
+        outside.Rtnl.AddAddress("eth0", IPAddress.Parse(Address), 24);
+        return outside.Name!;
+    }
+}

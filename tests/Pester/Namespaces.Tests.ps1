@@ -1,0 +1,132 @@
+# New-, Get-, Remove-, Invoke-NetNamespace. Root: every test works in namespaces it creates and removes.
+BeforeAll { . (Join-Path $PSScriptRoot 'TestHelpers.ps1') }
+AfterAll { Remove-TestNamespaces }
+
+Describe 'New-NetNamespace' -Tag 'Root' {
+    It 'creates a namespace that ip netns sees, with only lo, and emits it' {
+        $ns = New-TestNamespace 'new'
+        $ns.Name | Should -BeLike 'cnp-new-*'
+        $ns.Id | Should -BeGreaterThan 0
+        (& ip netns list) -match [regex]::Escape($ns.Name) | Should -Not -BeNullOrEmpty
+        $links = Get-IpJson $ns.Name 'link', 'show'
+        $links.ifname | Should -Be @('lo')
+        $links[0].operstate | Should -Be 'DOWN'
+    }
+
+    It '-LoopbackUp brings lo up' {
+        $ns = New-TestNamespace 'lo' -LoopbackUp
+        (Get-IpJson $ns.Name 'link', 'show', 'lo').flags | Should -Contain 'UP'
+    }
+
+    It '-WhatIf creates nothing' {
+        $name = New-TestName 'whatif'
+        New-NetNamespace -Name $name -WhatIf
+        Test-Path "/run/netns/$name" | Should -BeFalse
+    }
+
+    It 'takes names from the pipeline' {
+        $names = (New-TestName 'p'), (New-TestName 'p')
+        $names | ForEach-Object { $script:CreatedNamespaces.Add($_) }
+        $out = $names | New-NetNamespace
+        $out.Name | Should -Be $names
+    }
+
+    It 'fails with NetNamespaceExists for a name that is taken, and keeps the namespace' {
+        $ns = New-TestNamespace 'dup'
+        { New-NetNamespace -Name $ns.Name -ErrorAction Stop } | Should -Throw -ErrorId 'NetNamespaceExists'
+        (Get-NetNamespace -Name $ns.Name).Id | Should -Be $ns.Id
+    }
+
+    It 'rejects a name with a slash (InvalidArgument) and creates nothing' {
+        { New-NetNamespace -Name 'a/b' -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidArgument'
+        Test-Path '/run/netns/a' | Should -BeFalse
+    }
+}
+
+Describe 'Get-NetNamespace' -Tag 'Root' {
+    BeforeAll { $ns = New-TestNamespace 'get' }
+
+    It 'finds a namespace by name and by wildcard, as the same object' {
+        $a = Get-NetNamespace -Name $ns.Name
+        $b = Get-NetNamespace -Name "cnp-get-$PID-*" | Where-Object Name -eq $ns.Name
+        $a.Id | Should -Be $ns.Id
+        [object]::ReferenceEquals($a, $b) | Should -BeTrue
+    }
+
+    It 'opens the current namespace and a process''s namespace' {
+        (Get-NetNamespace -Current).IsCurrent | Should -BeTrue
+        (Get-NetNamespace -ProcessId $PID).Id | Should -Be (Get-NetNamespace -Current).Id
+    }
+
+    It 'reports NetNamespaceNotFound for a literal name that does not exist' {
+        { Get-NetNamespace -Name (New-TestName 'missing') -ErrorAction Stop } | Should -Throw -ErrorId 'NetNamespaceNotFound'
+    }
+
+    It 'reports ProcessNotFound for a process that does not exist' {
+        { Get-NetNamespace -ProcessId 999999999 -ErrorAction Stop } | Should -Throw -ErrorId 'ProcessNotFound'
+    }
+
+    It 'binds a namespace object to -NetNamespace of other cmdlets through the pipeline' {
+        (Get-NetNamespace -Name $ns.Name | Get-NetLink).Name | Should -Be 'lo'
+    }
+
+    It 'fails clearly for -NetNamespace of a namespace that does not exist' {
+        { Get-NetLink -NetNamespace (New-TestName 'missing') -ErrorAction Stop } | Should -Throw '*does not exist*'
+    }
+}
+
+Describe 'Remove-NetNamespace' -Tag 'Root' {
+    It 'removes a namespace and its veth pair, from the pipeline' {
+        $hostNs = New-TestNamespace 'host'
+        $c = New-TestNamespace 'c'
+        New-VethPair -NetNamespace $hostNs -Name 'vh0' -PeerName 'eth0' -PeerNetNamespace $c | Out-Null
+        Get-NetNamespace -Name $c.Name | Remove-NetNamespace -Confirm:$false
+        Test-Path "/run/netns/$($c.Name)" | Should -BeFalse
+        # The namespace ended (our handle was closed), so the pair went with it.
+        Start-Sleep -Milliseconds 200
+        (Get-IpJson $hostNs.Name 'link', 'show').ifname | Should -Not -Contain 'vh0'
+    }
+
+    It '-WhatIf removes nothing' {
+        $ns = New-TestNamespace 'keep'
+        Remove-NetNamespace -Name $ns.Name -WhatIf
+        Test-Path "/run/netns/$($ns.Name)" | Should -BeTrue
+    }
+
+    It 'reports NetNamespaceNotFound for a name that does not exist' {
+        { Remove-NetNamespace -Name (New-TestName 'missing') -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'NetNamespaceNotFound'
+    }
+
+    It 'goes on with the next name after a failure' {
+        $ns = New-TestNamespace 'next'
+        Remove-NetNamespace -Name (New-TestName 'missing'), $ns.Name -Confirm:$false -ErrorAction SilentlyContinue -ErrorVariable err
+        $err.Count | Should -Be 1
+        Test-Path "/run/netns/$($ns.Name)" | Should -BeFalse
+    }
+}
+
+Describe 'Invoke-NetNamespace' -Tag 'Root' {
+    BeforeAll { $ns = New-TestNamespace 'exec' -LoopbackUp }
+
+    It 'runs a program inside the namespace and writes its output to the pipeline' {
+        $out = Invoke-NetNamespace -NetNamespace $ns.Name -FilePath readlink -ArgumentList '/proc/self/ns/net'
+        $out | Should -Be "net:[$($ns.Id)]"
+        $LASTEXITCODE | Should -Be 0
+    }
+
+    It 'sees only the namespace''s links' {
+        $out = Invoke-NetNamespace $ns.Name ip -br link
+        @($out).Count | Should -Be 1
+        $out | Should -Match '^lo\s'
+    }
+
+    It 'reports a non-zero exit code as NativeCommandFailed and sets $LASTEXITCODE' {
+        { Invoke-NetNamespace $ns.Name sh -c 'exit 3' -ErrorAction Stop } | Should -Throw -ErrorId 'NativeCommandFailed'
+        Invoke-NetNamespace $ns.Name sh -c 'exit 3' -IgnoreExitCode
+        $LASTEXITCODE | Should -Be 3
+    }
+
+    It 'reports a program that does not exist as ProgramNotFound' {
+        { Invoke-NetNamespace $ns.Name 'no-such-program-cnp' -ErrorAction Stop } | Should -Throw -ErrorId 'ProgramNotFound'
+    }
+}

@@ -1,0 +1,42 @@
+# Shared by the Pester suite. Dot-source it in BeforeAll.
+# Network safety: tests change only namespaces they create here, with unique names (cnp-ROLE-PID-N), and remove
+# them in AfterAll/AfterEach. A throwaway namespace plays "the host"; the root namespace is never changed.
+
+$script:ModuleManifest = Join-Path $PSScriptRoot '../../ContainerNetworking.psd1'
+if (-not (Get-Module ContainerNetworking)) { Import-Module $script:ModuleManifest -Force }
+$script:CreatedNamespaces = [System.Collections.Generic.List[string]]::new()
+if (-not (Get-Variable -Scope Global -Name CnpCounter -ErrorAction Ignore)) { $global:CnpCounter = 0 }
+
+function Test-IsRoot { (& id -u) -eq '0' }
+
+function New-TestName([string] $Role) {
+    $global:CnpCounter++
+    "cnp-$Role-$PID-$global:CnpCounter"
+}
+
+function New-TestNamespace([string] $Role = 'ns', [switch] $LoopbackUp) {
+    # A unique namespace that Remove-TestNamespaces deletes.
+    $name = New-TestName $Role
+    $script:CreatedNamespaces.Add($name)
+    New-NetNamespace -Name $name -LoopbackUp:$LoopbackUp
+}
+
+function Remove-TestNamespaces {
+    foreach ($n in $script:CreatedNamespaces) {
+        if (Test-Path "/run/netns/$n") { Remove-NetNamespace -Name $n -Confirm:$false -ErrorAction SilentlyContinue }
+        if (Test-Path "/run/netns/$n") { & ip netns delete $n 2>$null }
+    }
+    $script:CreatedNamespaces.Clear()
+}
+
+function Get-IpJson([string] $Namespace, [string[]] $Arguments) {
+    # iproute2 as an independent oracle: ip -n NS -j -d ARGS, parsed.
+    $out = & ip -n $Namespace -j -d @Arguments
+    if (-not $out) { return @() }
+    ($out -join "`n") | ConvertFrom-Json
+}
+
+function Test-Ping([string] $Namespace, [string] $Address) {
+    & ip netns exec $Namespace ping -c 1 -W 2 -q $Address *> $null
+    $LASTEXITCODE -eq 0
+}
