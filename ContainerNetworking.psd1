@@ -42,6 +42,8 @@
         'Remove-NetNamespace'
         'Get-NetNeighbor'
         'Get-NetRoute'
+        'Export-NetTopology'
+        'Get-NetTopology'
         'New-NetRoute'
         'Remove-NetRoute'
         'New-VethPair'

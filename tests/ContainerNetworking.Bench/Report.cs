@@ -184,7 +184,7 @@ public sealed class Report(Options opt)
         foreach (var t in Targets())
             sb.AppendLine($"{t.What,-42} {t.Goal,-20} {t.Measured,-60} {(t.Met is null ? "n/a" : t.Met.Value ? "met" : "MISSED")}");
         sb.AppendLine();
-        sb.AppendLine($"Import-Module: {ImportModule?.Status}{(ImportModule?.MedianMs is { } im ? $" — {im:F0} ms (pwsh -c Import-Module {ImportModule.ImportMs:F0} ms − pwsh -c $null {ImportModule.BaselineMs:F0} ms, median of {ImportModule.Runs})" : "")}");
+        sb.AppendLine($"Import-Module: {ImportModule?.Status}{(ImportModule?.MedianMs is { } im ? $" — {im:F0} ms (pwsh -c Import-Module {ImportModule.ImportMs:F0} ms − pwsh -c $null {ImportModule.BaselineMs:F0} ms, fastest of {ImportModule.Runs} each)" : "")}");
         foreach (var (k, v) in Skipped) sb.AppendLine($"skipped {k}: {v}");
         sb.AppendLine($"load average: {string.Join("; ", LoadAverage.Select(kv => kv.Key + " " + kv.Value))}  (2 cores, shared)");
         sb.AppendLine($"root namespace: {(RootUnchanged ? "unchanged (links, addresses, routes, nft ruleset, ip_forward compared before/after)" : "CHANGED or not verified")}");

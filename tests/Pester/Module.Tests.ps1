@@ -1,5 +1,8 @@
 # The module as a user meets it: loads cleanly, exports what the manifest says, every cmdlet has help and the
 # conventions (-NetNamespace, -WhatIf, [OutputType]). Needs no root.
+BeforeDiscovery {
+    $isRoot = (& id -u) -eq '0'
+}
 BeforeAll {
     . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
     $manifest = Import-PowerShellDataFile $script:ModuleManifest
@@ -50,7 +53,7 @@ Describe '<_>' -ForEach ((Import-PowerShellDataFile (Join-Path $PSScriptRoot '..
 }
 
 Describe 'Argument completion' {
-    It 'completes namespace names for -NetNamespace' -Tag 'Root' -Skip:(-not (Test-IsRoot)) {
+    It 'completes namespace names for -NetNamespace' -Tag 'Root' -Skip:(-not $isRoot) {
         $ns = New-TestNamespace 'complete'
         try {
             $line = "Get-NetLink -NetNamespace $($ns.Name.Substring(0, $ns.Name.Length - 1))"
@@ -60,7 +63,7 @@ Describe 'Argument completion' {
         finally { Remove-TestNamespaces }
     }
 
-    It 'completes -InterfaceAlias with the links INSIDE the namespace given by -NetNamespace' -Tag 'Root' -Skip:(-not (Test-IsRoot)) {
+    It 'completes -InterfaceAlias with the links INSIDE the namespace given by -NetNamespace' -Tag 'Root' -Skip:(-not $isRoot) {
         $ns = New-TestNamespace 'complete'
         try {
             New-NetBridge -NetNamespace $ns.Name -Name 'cnpbr0' | Out-Null

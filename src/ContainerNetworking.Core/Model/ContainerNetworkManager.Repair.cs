@@ -124,7 +124,6 @@ public sealed partial class ContainerNetworkManager
             found(kind, net.Name, e.Id, why + " Its veth, ports, leases, record (and the namespace it created) are removed.",
                 () => RemoveEndpointRemains(ep, net));
         }
-        if (whatIf) alive = endpoints.Where(e => e.State == RecordState.Ready).ToList(); // nothing removed: judge the rest as they are
 
         // Leases that no live endpoint holds.
         foreach (var (address, owner) in State.Leases(net.Name))
@@ -154,10 +153,12 @@ public sealed partial class ContainerNetworkManager
 
         // Published ports: elements that point at addresses no live endpoint of this network owns, and live
         // endpoints' ports that are missing.
+        // (Ports of endpoints removed above went with them; with what-if they are reported with their endpoint.)
         var owned = alive.Where(e => e.Mode == EndpointMode.Bridge).ToList();
+        var recorded = endpoints.Where(e => e.Mode == EndpointMode.Bridge).ToList();
         foreach (var (port, target) in Firewall.ListPorts(net))
         {
-            if (owned.Any(e => target.Equals(e.IPv4Address) && e.Ports.Any(p => p.Protocol == port.Protocol && p.HostPort == port.HostPort && p.ContainerPort == port.ContainerPort)))
+            if (recorded.Any(e => target.Equals(e.IPv4Address) && e.Ports.Any(p => p.Protocol == port.Protocol && p.HostPort == port.HostPort && p.ContainerPort == port.ContainerPort)))
                 continue;
             var (pp, tt) = (port, target);
             found("OrphanPortMapping", net.Name, $"{port} -> {target}",

@@ -24,7 +24,9 @@ namespace ContainerNetworking.Netfilter;
 /// of a new connection does not grow with the number of published ports. Prerouting and output jump to the lookup for
 /// packets to a local address (<c>fib daddr type local</c>), so published ports answer from another machine, from the
 /// host itself and from a container (hairpin: translated flows that leave through the bridge they came from are
-/// masqueraded, so the reply comes back through the host).
+/// masqueraded, so the reply comes back through the host; a container reaching its own published port also needs
+/// hairpin mode on its bridge port, <c>RouteClient.SetBridgePort(port, new BridgePortOptions { Hairpin = true })</c>, as
+/// Docker sets it when the userland proxy is off).
 /// </para>
 /// <para>
 /// 127.0.0.1. A connection from the host to 127.0.0.1:PORT is translated in the output hook to the container; a packet
@@ -161,6 +163,7 @@ public sealed class ContainerFirewall
         b.AddSet(new NftSet(Family, TableName, SetNetworks)
         {
             KeyType = global::ContainerNetworking.Netfilter.Nft.TYPE_IFNAME, KeyLength = global::ContainerNetworking.Netfilter.Nft.IFNAMSIZ,
+            KeyByteOrder = 1, // host order, as nft declares ifname sets
         });
 
         // CVE-2020-8558 guard: nothing addressed to 127.0.0.0/8 comes in from anywhere but lo.
@@ -615,8 +618,8 @@ public sealed class ContainerFirewall
     /// itself, isolation from the other networks, ICC on the bridge, no outside access for an internal network.
     /// Roughly <c>nft add rule inet containernetworking nat-postrouting ip saddr SUBNET oifname != BR masquerade</c>,
     /// <c>… isolation iifname BR oifname != BR oifname @networks drop</c>, <c>… networks iifname BR oifname BR accept</c>,
-    /// <c>… networks iifname BR accept</c>, and for ICC off <c>nft add rule bridge containernetworking forward meta ibrname
-    /// BR meta protocol ip drop</c>. One batch.
+    /// <c>… networks iifname BR accept</c>, and for ICC off <c>nft add rule bridge containernetworking forward
+    /// BR meta protocol ip ip saddr SUBNET ip daddr SUBNET drop</c>. One batch.
     /// </summary>
     public BridgeNetworkFirewall AddBridgeNetwork(BridgeNetworkRules spec)
     {
@@ -665,13 +668,16 @@ public sealed class ContainerFirewall
                 b.AddTable(new NftTable(NftFamily.Bridge, TableName));
                 b.AddChain(new NftChain(NftFamily.Bridge, TableName, ChainBridgeForward)
                     { Hook = NftHook.Forward, Priority = 0, Type = "filter", Policy = global::ContainerNetworking.Netfilter.Nft.NF_ACCEPT });
-                foreach (var ethertype in new ushort[] { 0x0800, 0x86dd })
+                // Matched by subnet (both ends inside it), not by "meta ibrname": that needs nft_meta_bridge, which
+                // not every kernel has; the forward hook of the bridge family only sees port-to-port traffic anyway.
+                foreach (var subnet in spec.Subnets)
                 {
+                    var v6 = IsV6(subnet.BaseAddress);
                     var et = new byte[2];
-                    BinaryPrimitives.WriteUInt16BigEndian(et, ethertype);
+                    BinaryPrimitives.WriteUInt16BigEndian(et, v6 ? (ushort)0x86dd : (ushort)0x0800);
                     b.AddRule(new NftRule(NftFamily.Bridge, TableName, ChainBridgeForward,
-                        [.. NftMatch.BridgeName(false, spec.Bridge), new NftMeta(global::ContainerNetworking.Netfilter.Nft.NFT_META_PROTOCOL),
-                            new NftCmp(global::ContainerNetworking.Netfilter.Nft.NFT_CMP_EQ, et), new NftCounter(), NftImmediate.Drop()]) { Comment = tag });
+                        [new NftMeta(global::ContainerNetworking.Netfilter.Nft.NFT_META_PROTOCOL), new NftCmp(global::ContainerNetworking.Netfilter.Nft.NFT_CMP_EQ, et),
+                            .. NftMatch.Address(true, subnet), .. NftMatch.Address(false, subnet), new NftCounter(), NftImmediate.Drop()]) { Comment = tag });
                 }
             }
             return b;

@@ -129,7 +129,17 @@ public sealed class NftBatch
                 w.EndNested(concat);
                 w.EndNested(desc);
             }
-            if (set.Comment is { } c) w.Attr(Nft.NFTA_SET_USERDATA, NftUserData.Comment(c, Nft.NFTNL_UDATA_SET_COMMENT));
+            if (set.Comment is not null || set.KeyByteOrder is not null)
+            {
+                var udata = new List<byte>();
+                if (set.KeyByteOrder is { } bo)
+                {
+                    udata.AddRange([Nft.NFTNL_UDATA_SET_KEYBYTEORDER, 4]);
+                    udata.AddRange(BitConverter.GetBytes(bo));
+                }
+                if (set.Comment is { } c) udata.AddRange(NftUserData.Comment(c, Nft.NFTNL_UDATA_SET_COMMENT));
+                w.Attr(Nft.NFTA_SET_USERDATA, udata.ToArray());
+            }
             if (set.Counters)
             {
                 var x = w.BeginNested(Nft.NFTA_SET_EXPR, true);

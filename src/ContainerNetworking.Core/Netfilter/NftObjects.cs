@@ -99,6 +99,11 @@ public sealed record NftSet(NftFamily Family, string Table, string Name)
     /// <summary>True for a set with a counter per element (<c>counter</c> in the set's definition).</summary>
     public bool Counters { get; init; }
     public string? Comment { get; init; }
+    /// <summary>
+    /// For nft's display only (set user data NFTNL_UDATA_SET_KEYBYTEORDER): 1 = host order (e.g. ifname), 2 = big endian;
+    /// null sends none. Without it nft prints a host-order key such as an interface name wrongly.
+    /// </summary>
+    public uint? KeyByteOrder { get; init; }
     public bool IsMap => (Flags & Nft.NFT_SET_MAP) != 0;
 }
 

@@ -135,7 +135,7 @@ public sealed partial class RouteClient
             else
             {
                 // No client for the peer's namespace was given: open a short-lived one there (on a dedicated thread).
-                using var socket = Namespaces.NamespaceThread.Run(peerNamespace, () => NetlinkSocket.Open(0 /* NETLINK_ROUTE */));
+                using var socket = Interop.NamespaceThread.Run(peerNamespace, () => NetlinkSocket.Open(Interop.LibC.NETLINK_ROUTE));
                 using var conn = new NetlinkConnection(socket, RouteNames.Describe);
                 new RouteClient(conn).SetLinkUp(peerName);
             }

@@ -30,8 +30,17 @@ public sealed class ModelFixture : IDisposable
     public string Container(string role)
     {
         var name = TestNamespaces.UniqueName(role);
-        Namespaces.Track(name);
+        Track(name);
         return name;
+    }
+
+    private readonly List<string> _names = [];
+
+    /// <summary>A namespace name the code under test may create: deleted on Dispose, and part of <see cref="Snapshot"/>.</summary>
+    public void Track(string name)
+    {
+        Namespaces.Track(name);
+        lock (_names) _names.Add(name);
     }
 
     /// <summary>Connects a new namespace to a network.</summary>
@@ -48,7 +57,8 @@ public sealed class ModelFixture : IDisposable
         var files = Directory.EnumerateFiles(StateDir, "*", SearchOption.AllDirectories)
             .Where(f => !f.EndsWith("/.lock", StringComparison.Ordinal))
             .Select(f => f[StateDir.Length..] + "=" + File.ReadAllText(f)).OrderBy(s => s, StringComparer.Ordinal);
-        var netns = string.Join(",", NetNamespace.ListNames().Where(n => n.StartsWith(TestNamespaces.Prefix, StringComparison.Ordinal)));
+        string netns;
+        lock (_names) netns = string.Join(",", _names.Where(NetNamespace.Exists));
         return string.Join("\n", links) + "\n--nft--\n" + nft + "\n--state--\n" + string.Join("\n", files) + "\n--netns--\n" + netns;
     }
 

@@ -90,7 +90,11 @@ public sealed class ContainerFirewallTests : IDisposable
         Assert.Equal("1", _t.Host.ReadSysctl("net.ipv4.conf.br0.route_localnet"));
         Assert.Equal("0", _t.Host.ReadSysctl("net.ipv4.conf.all.route_localnet"));
         Assert.Equal("0", _t.Host.ReadSysctl("net.ipv4.conf.eth0.route_localnet"));
-        // hairpin: the container reaches itself through the host's address
+        // hairpin: another container on the bridge reaches it through the host's address (masqueraded to the bridge's address) …
+        var net2 = _t.AddContainer("br0", "192.168.0.3/24", "192.168.0.1");
+        Assert.Equal("192.168.0.1", HostTopology.ConnectTcp(net2.Name!, HostTopology.HostAddress, 8088));
+        // … and so does the container itself, once its bridge port is in hairpin mode (as Docker sets it without the userland proxy)
+        _t.Host.Rtnl.SetBridgePort("veth1_p", new ContainerNetworking.Route.BridgePortOptions { Hairpin = true });
         Assert.Equal("192.168.0.1", HostTopology.ConnectTcp(net1.Name!, HostTopology.HostAddress, 8088));
 
         var mapping = Assert.Single(fw.GetPublishedPorts());

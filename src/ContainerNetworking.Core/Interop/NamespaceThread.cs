@@ -1,8 +1,7 @@
 using System.Runtime.ExceptionServices;
-using ContainerNetworking.Interop;
 using Microsoft.Win32.SafeHandles;
 
-namespace ContainerNetworking.Namespaces;
+namespace ContainerNetworking.Interop;
 
 /// <summary>
 /// Runs work inside another network namespace on a dedicated OS thread that is created for it and then ends.

@@ -1,0 +1,156 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using ContainerNetworking.Model;
+using ContainerNetworking.Namespaces;
+using ContainerNetworking.Tests.Fixtures;
+using static ContainerNetworking.Tests.Model.ModelFixture;
+
+namespace ContainerNetworking.Tests.Model;
+
+/// <summary>All or nothing, crashes at every step of Connect, and Repair of what they and others leave.</summary>
+public sealed class RepairTests : IDisposable
+{
+    private readonly ModelFixture _f = new();
+    public void Dispose()
+    {
+        FaultInjection.CrashBefore = null;
+        _f.Dispose();
+    }
+
+    /// <summary>The host as observable, minus what legitimately moves (nft counters, the allocation cursor).</summary>
+    private string Snapshot() => Regex.Replace(_f.Snapshot(), @"counter packets \d+ bytes \d+", "counter")
+        .Split('\n').Where(l => !l.Contains("last_reserved_ip", StringComparison.Ordinal)).Aggregate("", (a, l) => a + l + "\n");
+
+    private ContainerEndpoint Baseline()
+    {
+        _f.Manager.CreateNetwork(new NetworkSpec { Name = "bridge", BridgeName = "docker0", Subnet = Net("172.17.0.0/16") });
+        return _f.Run("bridge", "keep", "9001:80");
+    }
+
+    private EndpointSpec Spec(string ns) => new() { Network = "bridge", Namespace = ns, CreateNamespace = true, Publish = ["9100:80", "9200-9201:90-91/udp"] };
+
+    [Fact]
+    public void SimulatedCrashBeforeEachStepOfConnect_RepairLeavesNothing_AndTheNetworkStillWorks()
+    {
+        var keep = Baseline();
+        Assert.Empty(_f.Manager.Repair()); // a healthy host: no false findings
+        var baseline = Snapshot();
+        var steps = _f.Manager.PlanConnect(Spec(_f.Container("plan"))).Steps.Select(s => s.Name).ToList();
+        Assert.Equal(["WriteEndpointIntent", "CreateNamespace", "LeaseAddress", "CreateVeth", "InterfacesUp", "AddAddress", "AddDefaultRoute", "PublishPorts", "CommitEndpoint"], steps);
+        Assert.Equal(baseline, Snapshot()); // planning changed nothing
+
+        foreach (var step in steps)
+        {
+            var ns = _f.Container("crash");
+            FaultInjection.CrashBefore = step;
+            var crash = Assert.Throws<SimulatedCrashException>(() => _f.Manager.Connect(Spec(ns)));
+            FaultInjection.CrashBefore = null;
+            Assert.Equal(step, crash.Step);
+            if (step != steps[0]) Assert.NotEqual(baseline, Snapshot()); // the crash did leave something
+
+            var findings = _f.Manager.Repair();
+            Assert.Equal(step == steps[0] ? 0 : 1, findings.Count(f => f.Kind == "IncompleteEndpoint"));
+            Assert.All(findings, f => Assert.Equal("Removed", f.Action));
+            Assert.Equal(baseline, Snapshot());
+            Assert.Empty(_f.Manager.Repair());
+        }
+        Assert.True(Cli.Ping(keep.Namespace!, "172.17.0.1"));
+        var next = _f.Run("bridge", "after", "9100:80");
+        Assert.True(Cli.Ping(next.Namespace!, keep.IPv4Address!.ToString()));
+    }
+
+    [Fact]
+    public void FailureInAStep_UndoesTheStepsBefore_WithoutRepair()
+    {
+        Baseline();
+        var baseline = Snapshot();
+        // Host port 9001 is taken by "keep": a rogue element for 9100 makes PublishPorts fail in the kernel, after the veth exists.
+        Cli.InNs(_f.HostName, "nft", "add", "element", "inet", "containernetworking", "ports4", "{ tcp . 9100 : 172.17.9.9 . 80 }").Ok();
+        var withRogue = Snapshot();
+        var e = Assert.ThrowsAny<ContainerNetworkingException>(() => _f.Manager.Connect(Spec(_f.Container("fails"))));
+        Assert.Equal("PortAlreadyPublished", e.ErrorId);
+        Assert.Equal(withRogue, Snapshot());
+        // Repair then removes the rogue mapping nobody owns: back to the baseline.
+        var f = Assert.Single(_f.Manager.Repair());
+        Assert.Equal("OrphanPortMapping", f.Kind);
+        Assert.Equal(baseline, Snapshot());
+        _ = baseline;
+    }
+
+    [Theory]
+    [InlineData("CreateVeth")]
+    [InlineData("PublishPorts")]
+    [InlineData("CommitEndpoint")]
+    public void ProcessKilledBeforeAStep_RepairLeavesNothing(string step)
+    {
+        var keep = Baseline();
+        var baseline = Snapshot();
+        var prefix = TestNamespaces.UniqueName("killed") + "x";
+        _f.Track(prefix + "0");
+        var r = Agent.Run(_f, "bridge", 1, prefix, new() { [FaultInjection.Variable] = step }, "9100:80");
+        Assert.Equal(137, r.ExitCode); // SIGKILL
+        Assert.Contains("before step " + step, r.Stderr);
+        Assert.True(NetNamespace.Exists(prefix + "0"));
+
+        var findings = _f.Manager.Repair();
+        Assert.Equal("IncompleteEndpoint", Assert.Single(findings).Kind);
+        Assert.Equal(baseline, Snapshot());
+        Assert.True(Cli.Ping(keep.Namespace!, "172.17.0.1"));
+    }
+
+    [Fact]
+    public void Repair_FindsWhatOthersBroke_WhatIfChangesNothing()
+    {
+        var outside = Outside.Create(_f);
+        var keep = Baseline();
+        var gone = _f.Run("bridge", "gone", "9002:80");
+        var baseline = Snapshot();
+
+        // Someone flushes our table, deletes a container's namespace behind our back, and leaks a lease.
+        Cli.InNs(_f.HostName, "nft", "delete", "table", "inet", "containernetworking").Ok();
+        Cli.Run("ip", "netns", "del", gone.Namespace!).Ok();
+        File.WriteAllText(Path.Combine(_f.StateDir, "networks", "bridge", "leases", "172.17.0.77"), "0123456789abcdef");
+        using var web = Traffic.Listen(keep.Namespace!, 80, "keep");
+        Assert.Null(Traffic.Fetch(outside, Outside.HostAddress, 9001));
+        Assert.Contains(_f.Manager.Test(keep.Container, "bridge"), h => h.Hop == "NetworkRules" && h.Status == HopStatus.Broken);
+
+        var broken = Snapshot();
+        var dry = _f.Manager.Repair(whatIf: true);
+        Assert.Equal(broken, Snapshot());
+        var kinds = dry.Select(d => d.Kind).Order().ToList();
+        Assert.Equal(["EndpointNamespaceGone", "MissingNetworkRules", "MissingPortMapping", "OrphanLease"], kinds);
+        Assert.All(dry, d => Assert.StartsWith("Would", d.Action));
+
+        var done = _f.Manager.Repair();
+        Assert.Equal(kinds, done.Select(d => d.Kind).Order());
+        Assert.All(done, d => Assert.NotEqual("Failed", d.Action));
+        Assert.Equal("keep " + Outside.Address, Traffic.Fetch(outside, Outside.HostAddress, 9001));
+        Assert.Equal([keep.Container], _f.Manager.GetEndpoints("bridge").Select(e => e.Container));
+        Assert.Equal([keep.IPv4Address], _f.Manager.State.Leases("bridge").Keys);
+        Assert.Empty(_f.Manager.Repair());
+        _ = baseline;
+    }
+}
+
+/// <summary>Starts tests/ContainerNetworking.TestAgent (copied next to the tests) as a process of its own.</summary>
+public static class Agent
+{
+    public static string Path => System.IO.Path.Combine(AppContext.BaseDirectory, "ContainerNetworking.TestAgent.dll");
+
+    public static Process Start(ModelFixture f, string network, int count, string nsPrefix, Dictionary<string, string>? env = null, params string[] publish)
+    {
+        var psi = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { Path, "connect", f.HostName, f.StateDir, network, count.ToString(), nsPrefix }.Concat(publish)) psi.ArgumentList.Add(a);
+        foreach (var (k, v) in env ?? []) psi.Environment[k] = v;
+        return Process.Start(psi)!;
+    }
+
+    public static Cli.Result Run(ModelFixture f, string network, int count, string nsPrefix, Dictionary<string, string>? env = null, params string[] publish)
+    {
+        using var p = Start(f, network, count, nsPrefix, env, publish);
+        var o = p.StandardOutput.ReadToEndAsync();
+        var e = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(120_000)) { p.Kill(true); throw new TimeoutException("agent"); }
+        return new Cli.Result(p.ExitCode, o.Result, e.Result);
+    }
+}

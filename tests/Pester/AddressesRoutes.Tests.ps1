@@ -1,0 +1,155 @@
+# New-/Get-/Remove-NetIPAddress, New-/Get-/Remove-NetRoute, Get-NetNeighbor, Get-BridgeFdb. Root; throwaway namespaces.
+BeforeAll { . (Join-Path $PSScriptRoot 'TestHelpers.ps1') }
+AfterAll { Remove-TestNamespaces }
+
+Describe 'Addresses' -Tag 'Root' {
+    BeforeEach {
+        $ns = New-TestNamespace 'addr'
+        New-NetBridge -NetNamespace $ns -Name br0 -Up | Out-Null
+    }
+    AfterEach { Remove-TestNamespaces }
+
+    It 'New-NetIPAddress adds IPv4 and IPv6 addresses and emits them' {
+        $a = New-NetIPAddress -NetNamespace $ns -InterfaceAlias br0 -IPAddress 192.168.15.5 -PrefixLength 24
+        $a.IPAddress.ToString() | Should -Be '192.168.15.5'
+        $a.PrefixLength | Should -Be 24
+        New-NetIPAddress -NetNamespace $ns br0 fd00:15::5/64 | Out-Null
+        $ip = (Get-IpJson $ns.Name 'addr', 'show', 'br0').addr_info
+        ($ip | Where-Object family -eq 'inet').local | Should -Be '192.168.15.5'
+        ($ip | Where-Object { $_.family -eq 'inet6' -and $_.scope -eq 'global' }).local | Should -Be 'fd00:15::5'
+    }
+
+    It 'Get-NetIPAddress filters by family and address' {
+        New-NetIPAddress -NetNamespace $ns br0 192.168.15.5/24 | Out-Null
+        New-NetIPAddress -NetNamespace $ns br0 fd00:15::5/64 | Out-Null
+        (Get-NetIPAddress -NetNamespace $ns -AddressFamily IPv4 -InterfaceAlias br0).IPAddress.ToString() | Should -Be '192.168.15.5'
+        (Get-NetIPAddress -NetNamespace $ns -IPAddress 'fd00:*').InterfaceAlias | Should -Be 'br0'
+    }
+
+    It 'rejects bad input with a clear ErrorId and adds nothing' {
+        { New-NetIPAddress -NetNamespace $ns br0 192.168.15.5/33 -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidPrefixLength,*'
+        { New-NetIPAddress -NetNamespace $ns br0 192.168.15.300/24 -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidIPAddress,*'
+        { New-NetIPAddress -NetNamespace $ns br0 192.168.15.5 -ErrorAction Stop } | Should -Throw -ErrorId 'PrefixLengthRequired,*'
+        { New-NetIPAddress -NetNamespace $ns nosuch 192.168.15.5/24 -ErrorAction Stop } | Should -Throw -ErrorId 'LinkNotFound,*'
+        (Get-IpJson $ns.Name 'addr', 'show', 'br0').addr_info | Where-Object family -eq 'inet' | Should -BeNullOrEmpty
+    }
+
+    It 'New-NetIPAddress -WhatIf adds nothing; a duplicate is Kernel.EEXIST' {
+        New-NetIPAddress -NetNamespace $ns br0 192.168.15.5/24 -WhatIf
+        (Get-IpJson $ns.Name 'addr', 'show', 'br0').addr_info | Where-Object family -eq 'inet' | Should -BeNullOrEmpty
+        New-NetIPAddress -NetNamespace $ns br0 192.168.15.5/24 | Out-Null
+        { New-NetIPAddress -NetNamespace $ns br0 192.168.15.5/24 -ErrorAction Stop } | Should -Throw -ErrorId 'Kernel.EEXIST,*'
+    }
+
+    It 'Remove-NetIPAddress removes piped addresses; -WhatIf removes nothing; a missing one is AddressNotFound' {
+        New-NetIPAddress -NetNamespace $ns br0 192.168.15.5/24 | Out-Null
+        Get-NetIPAddress -NetNamespace $ns -InterfaceAlias br0 -AddressFamily IPv4 | Remove-NetIPAddress -WhatIf
+        (Get-IpJson $ns.Name 'addr', 'show', 'br0').addr_info | Where-Object family -eq 'inet' | Should -Not -BeNullOrEmpty
+        Get-NetIPAddress -NetNamespace $ns -InterfaceAlias br0 -AddressFamily IPv4 | Remove-NetIPAddress -Confirm:$false
+        (Get-IpJson $ns.Name 'addr', 'show', 'br0').addr_info | Where-Object family -eq 'inet' | Should -BeNullOrEmpty
+        { Remove-NetIPAddress -NetNamespace $ns br0 192.168.15.5 -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'AddressNotFound,*'
+    }
+}
+
+Describe 'Routes' -Tag 'Root' {
+    BeforeEach {
+        $ns = New-TestNamespace 'route'
+        New-NetBridge -NetNamespace $ns -Name br0 -Up | Out-Null
+        New-NetIPAddress -NetNamespace $ns br0 192.168.15.1/24 | Out-Null
+    }
+    AfterEach { Remove-TestNamespaces }
+
+    It 'New-NetRoute adds a default route via a gateway, as ip sees it' {
+        $r = New-NetRoute -NetNamespace $ns -DestinationPrefix default -NextHop 192.168.15.5
+        $r.IsDefault | Should -BeTrue
+        $r.NextHop.ToString() | Should -Be '192.168.15.5'
+        $ipr = Get-IpJson $ns.Name 'route', 'show', 'default'
+        $ipr.gateway | Should -Be '192.168.15.5'
+        $ipr.dev | Should -Be 'br0'
+    }
+
+    It 'New-NetRoute adds a route with a metric, and -Replace replaces it' {
+        New-NetRoute -NetNamespace $ns 10.20.0.0/16 -NextHop 192.168.15.7 -RouteMetric 50 | Out-Null
+        { New-NetRoute -NetNamespace $ns 10.20.0.0/16 -NextHop 192.168.15.7 -RouteMetric 50 -ErrorAction Stop } | Should -Throw -ErrorId 'Kernel.EEXIST,*'
+        New-NetRoute -NetNamespace $ns 10.20.0.0/16 -NextHop 192.168.15.8 -RouteMetric 50 -Replace | Out-Null
+        $ipr = Get-IpJson $ns.Name 'route', 'show', '10.20.0.0/16'
+        @($ipr).Count | Should -Be 1
+        $ipr.gateway | Should -Be '192.168.15.8'
+        $ipr.metric | Should -Be 50
+    }
+
+    It 'rejects bad prefixes and next hops, adding nothing' {
+        { New-NetRoute -NetNamespace $ns 10.20.0.5/16 -NextHop 192.168.15.7 -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidDestinationPrefix,*'
+        { New-NetRoute -NetNamespace $ns 10.20.0.0/16 -NextHop fd00::1 -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidNextHop,*'
+        { New-NetRoute -NetNamespace $ns 10.20.0.0/16 -ErrorAction Stop } | Should -Throw -ErrorId 'NextHopOrInterfaceRequired,*'
+        Get-IpJson $ns.Name 'route', 'show', '10.20.0.0/16' | Should -BeNullOrEmpty
+    }
+
+    It 'Get-NetRoute lists what ip route shows, and filters' {
+        New-NetRoute -NetNamespace $ns default -NextHop 192.168.15.5 | Out-Null
+        $routes = Get-NetRoute -NetNamespace $ns -AddressFamily IPv4
+        $routes.DestinationPrefix | Sort-Object | Should -Be ('0.0.0.0/0', '192.168.15.0/24')
+        (Get-NetRoute -NetNamespace $ns default -AddressFamily IPv4).NextHop.ToString() | Should -Be '192.168.15.5'
+    }
+
+    It 'Remove-NetRoute removes piped routes; -WhatIf removes nothing' {
+        New-NetRoute -NetNamespace $ns default -NextHop 192.168.15.5 | Out-Null
+        Get-NetRoute -NetNamespace $ns default -AddressFamily IPv4 | Remove-NetRoute -WhatIf
+        Get-IpJson $ns.Name 'route', 'show', 'default' | Should -Not -BeNullOrEmpty
+        Get-NetRoute -NetNamespace $ns default -AddressFamily IPv4 | Remove-NetRoute -Confirm:$false
+        Get-IpJson $ns.Name 'route', 'show', 'default' | Should -BeNullOrEmpty
+        { Remove-NetRoute -NetNamespace $ns default -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'RouteNotFound,*'
+    }
+}
+
+Describe 'Neighbours and the bridge FDB' -Tag 'Root' {
+    BeforeAll {
+        $hostNs = New-TestNamespace 'host'
+        $a = New-TestNamespace 'a' -LoopbackUp
+        $b = New-TestNamespace 'b' -LoopbackUp
+        New-NetBridge -NetNamespace $hostNs br0 -Up | Out-Null
+        New-VethPair -NetNamespace $hostNs va eth0 -PeerNetNamespace $a -Bridge br0 -PeerMacAddress 02:42:ac:11:00:02 -Up | Out-Null
+        New-VethPair -NetNamespace $hostNs vb eth0 -PeerNetNamespace $b -Bridge br0 -PeerMacAddress 02:42:ac:11:00:03 -Up | Out-Null
+        New-NetIPAddress -NetNamespace $a eth0 172.17.0.2/16 | Out-Null
+        New-NetIPAddress -NetNamespace $b eth0 172.17.0.3/16 | Out-Null
+        $pinged = Test-Ping $a.Name 172.17.0.3
+    }
+
+    It 'the containers reach each other through the bridge' { $pinged | Should -BeTrue }
+
+    It 'Get-NetNeighbor shows the peer''s MAC address (ARP)' {
+        $n = Get-NetNeighbor -NetNamespace $a -IPAddress 172.17.0.3
+        $n.LinkLayerAddress | Should -Be '02:42:ac:11:00:03'
+        $n.InterfaceAlias | Should -Be 'eth0'
+    }
+
+    It 'Get-BridgeFdb shows the learned MAC addresses on their ports' {
+        $learned = Get-BridgeFdb -NetNamespace $hostNs -Bridge br0 -Learned
+        ($learned | Where-Object MacAddress -eq '02:42:ac:11:00:02').InterfaceAlias | Should -Be 'va'
+        ($learned | Where-Object MacAddress -eq '02:42:ac:11:00:03').InterfaceAlias | Should -Be 'vb'
+        { Get-BridgeFdb -NetNamespace $hostNs -Bridge nosuch -ErrorAction Stop } | Should -Throw -ErrorId 'LinkNotFound,*'
+    }
+}
+
+Describe 'IP forwarding' -Tag 'Root' {
+    BeforeAll { $ns = New-TestNamespace 'fwd' }
+
+    It 'is off in a new namespace' {
+        (Get-IpForwarding -NetNamespace $ns -AddressFamily IPv4).Enabled | Should -BeFalse
+    }
+
+    It 'Enable-IpForwarding -WhatIf changes nothing' {
+        Enable-IpForwarding -NetNamespace $ns -WhatIf
+        (& ip netns exec $ns.Name cat /proc/sys/net/ipv4/ip_forward) | Should -Be '0'
+    }
+
+    It 'Enable- and Disable-IpForwarding switch both families, as /proc/sys inside shows' {
+        $on = Enable-IpForwarding -NetNamespace $ns -AddressFamily Both -PassThru
+        $on.Enabled | Should -Be @($true, $true)
+        (& ip netns exec $ns.Name cat /proc/sys/net/ipv4/ip_forward) | Should -Be '1'
+        (& ip netns exec $ns.Name cat /proc/sys/net/ipv6/conf/all/forwarding) | Should -Be '1'
+        Get-NetNamespace -Name $ns.Name | Disable-IpForwarding -AddressFamily IPv4
+        (& ip netns exec $ns.Name cat /proc/sys/net/ipv4/ip_forward) | Should -Be '0'
+        (Get-IpForwarding -NetNamespace $ns).Enabled | Should -Be @($false, $true)
+    }
+}
