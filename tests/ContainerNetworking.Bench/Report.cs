@@ -99,7 +99,7 @@ public sealed class Report(Options opt)
         var lat = LatencyVerdict(ps);
         l.Add(new("connect latency, most ports vs 1 port", "equal within noise", lat.Text, lat.Met));
         var im = ImportModule;
-        l.Add(new("Import-Module", "≤ 300 ms", im?.MedianMs is { } ms ? F(ms) + " ms" : im?.Status ?? "n/a", im?.MedianMs is { } m2 ? m2 <= 300 : null));
+        l.Add(new("Import-Module", "≤ 300 ms", im?.MedianMs is { } ms ? (ms > 0 ? F(ms) + " ms" : "noise (pwsh start varies more than the import costs)") : im?.Status ?? "n/a", im?.MedianMs is { } m2 && m2 > 0 ? m2 <= 300 : null));
         return l;
     }
 
@@ -118,11 +118,11 @@ public sealed class Report(Options opt)
         var maxP = ps.Latency.Max(y => y.Published);
         var last = ps.Latency.FirstOrDefault(x => x.Published == maxP && x.Which == "last");
         if (one is null || last is null || one.Published == maxP) return ("n/a", null);
-        // "Within noise": the difference of medians is no larger than the 1-port sample's own spread (p10–p90)
-        // and never more than 25 % of its median.
-        var spread = one.P90Us - one.P10Us;
-        var diff = last.MedianUs - one.MedianUs;
-        var met = diff <= Math.Max(spread, 0.05 * one.MedianUs) && diff <= 0.25 * one.MedianUs;
+        // "Within noise": the last port with the most published is no slower than the first port with the same count,
+        // nor than the single published port, by more than the single-port sample's own spread (p10–p90).
+        var firstMax = ps.Latency.FirstOrDefault(x => x.Published == maxP && x.Which == "first");
+        var spread = Math.Max(one.P90Us - one.P10Us, 0.1 * one.MedianUs);
+        var met = last.MedianUs - one.MedianUs <= spread && (firstMax is null || last.MedianUs - firstMax.MedianUs <= spread);
         return ($"{last.MedianUs:F0} µs with {maxP} (last port) vs {one.MedianUs:F0} µs with {one.Published} (spread {spread:F0} µs)", met);
     }
 

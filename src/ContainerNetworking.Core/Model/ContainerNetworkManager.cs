@@ -201,7 +201,7 @@ public sealed partial class ContainerNetworkManager
         plan.Add("AddGatewayAddress", $"ip addr add {net.Gateway}/{net.Subnet!.Value.PrefixLength} dev {bridge}",
             () => Host.Rtnl.AddAddress(bridge, net.Gateway!, net.Subnet!.Value.PrefixLength));
         if (net.SubnetV6 is { } s6)
-            plan.Add("AddGatewayAddressV6", $"ip addr add {net.GatewayV6}/{s6.PrefixLength} dev {bridge} nodad",
+            plan.Add("AddGatewayAddressV6", $"ip addr add {net.GatewayV6}/{s6.PrefixLength} dev {bridge}",
                 () => Host.Rtnl.AddAddress(bridge, net.GatewayV6!, s6.PrefixLength));
     }
 

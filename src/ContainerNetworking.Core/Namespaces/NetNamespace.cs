@@ -38,6 +38,12 @@ public sealed class NetNamespace : IDisposable
     /// <summary>The name under /run/netns, or null for a namespace opened by process id or by path elsewhere.</summary>
     public string? Name { get; }
 
+    /// <summary>
+    /// How records read from this namespace name it, so that piping them on acts here again: the name under
+    /// /run/netns, else the path it was opened from; null only for the process's own namespace.
+    /// </summary>
+    public string? Label => Name ?? (IsCurrent ? null : Path);
+
     /// <summary>The path the namespace was opened from, e.g. /run/netns/red or /proc/1234/ns/net.</summary>
     public string Path { get; }
 
@@ -84,7 +90,7 @@ public sealed class NetNamespace : IDisposable
         get
         {
             var c = RouteConnection;
-            lock (_lock) return _rtnl ??= new global::ContainerNetworking.Route.RouteClient(c, Name);
+            lock (_lock) return _rtnl ??= new global::ContainerNetworking.Route.RouteClient(c, Label);
         }
     }
 

@@ -60,7 +60,7 @@ public sealed class DiagnosisAndConcurrencyTests : IDisposable
     }
 
     [Fact]
-    public void TwoProcesses_Attach50EachAtOnce_100DistinctAddresses_100WorkingEndpoints()
+    public async Task TwoProcesses_Attach50EachAtOnce_100DistinctAddresses_100WorkingEndpoints()
     {
         _f.Manager.CreateNetwork(new NetworkSpec { Name = "bridge", BridgeName = "docker0", Subnet = Net("172.17.0.0/16") });
         var prefixes = new[] { TestNamespaces.UniqueName("agentA") + "x", TestNamespaces.UniqueName("agentB") + "x" };
@@ -68,10 +68,13 @@ public sealed class DiagnosisAndConcurrencyTests : IDisposable
 
         var procs = prefixes.Select(p => Agent.Start(_f, "bridge", 50, p)).ToList();
         var outputs = procs.Select(p => (Out: p.StandardOutput.ReadToEndAsync(), Err: p.StandardError.ReadToEndAsync())).ToList();
-        foreach (var p in procs) Assert.True(p.WaitForExit(180_000));
-        for (var i = 0; i < 2; i++) Assert.True(procs[i].ExitCode == 0, outputs[i].Err.Result);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        foreach (var p in procs) await p.WaitForExitAsync(timeout.Token);
+        var results = new List<(string Out, string Err)>();
+        foreach (var o in outputs) results.Add((await o.Out, await o.Err));
+        for (var i = 0; i < 2; i++) Assert.True(procs[i].ExitCode == 0, results[i].Err);
 
-        var reported = outputs.SelectMany(o => o.Out.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries)).Select(l => l.Split(' ')[2]).ToList();
+        var reported = results.SelectMany(o => o.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries)).Select(l => l.Split(' ')[2]).ToList();
         Assert.Equal(100, reported.Count);
         Assert.Equal(100, reported.Distinct().Count());
 
