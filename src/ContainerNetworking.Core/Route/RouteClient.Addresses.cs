@@ -14,14 +14,7 @@ public sealed partial class RouteClient
     public IReadOnlyList<AddressInfo> GetAddresses(string? interfaceName = null, AddressFamily? family = null)
     {
         var fam = family is { } f ? RtnlValidation.Family(f) : AF_UNSPEC;
-        var names = LinkNames();
-        var index = 0;
-        if (interfaceName is not null)
-        {
-            RtnlValidation.ValidateInterfaceName(interfaceName);
-            index = names.FirstOrDefault(kv => kv.Value == interfaceName).Key;
-            if (index == 0) throw LinkNotFound(interfaceName);
-        }
+        var (names, index) = LinkNamesAndIndex(interfaceName);
         var msgs = _conn.Dump(RTM_GETADDR, w => WriteDumpAddresses(w, fam, index), "list addresses");
         var result = new List<AddressInfo>(msgs.Count);
         foreach (var m in msgs)

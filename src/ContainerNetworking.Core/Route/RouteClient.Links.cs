@@ -45,6 +45,20 @@ public sealed partial class RouteClient
         return d;
     }
 
+    /// <summary>
+    /// The link names by index, and the index of <paramref name="interfaceName"/> for a listing filtered to one
+    /// interface (0 when <paramref name="interfaceName"/> is null). Throws LinkNotFound for a name that is not there.
+    /// </summary>
+    private (Dictionary<int, string> Names, int Index) LinkNamesAndIndex(string? interfaceName, string role = "Link")
+    {
+        var names = LinkNames();
+        if (interfaceName is null) return (names, 0);
+        RtnlValidation.ValidateInterfaceName(interfaceName, role == "Link" ? "Interface name" : role + " name");
+        var index = names.FirstOrDefault(kv => kv.Value == interfaceName).Key;
+        if (index == 0) throw LinkNotFound(interfaceName, role);
+        return (names, index);
+    }
+
     /// <summary>The link named <paramref name="name"/>, or null. <c>ip -d link show dev NAME</c>.</summary>
     public LinkInfo? FindLink(string name)
     {

@@ -176,14 +176,7 @@ public sealed partial class RouteClient
     public IReadOnlyList<NeighborInfo> GetNeighbors(AddressFamily? family = null, string? interfaceName = null)
     {
         var fam = family is { } f ? RtnlValidation.Family(f) : AF_UNSPEC;
-        var names = LinkNames();
-        var index = 0;
-        if (interfaceName is not null)
-        {
-            RtnlValidation.ValidateInterfaceName(interfaceName);
-            index = names.FirstOrDefault(kv => kv.Value == interfaceName).Key;
-            if (index == 0) throw LinkNotFound(interfaceName);
-        }
+        var (names, index) = LinkNamesAndIndex(interfaceName);
         var msgs = _conn.Dump(RTM_GETNEIGH, w => WriteDumpNeighbors(w, fam, index), "list neighbours");
         var result = new List<NeighborInfo>(msgs.Count);
         foreach (var m in msgs)
@@ -230,14 +223,7 @@ public sealed partial class RouteClient
     /// <summary>The bridge forwarding database, of every bridge or of one. <c>bridge fdb show [br NAME]</c>.</summary>
     public IReadOnlyList<FdbEntry> GetBridgeFdb(string? bridge = null)
     {
-        var names = LinkNames();
-        var master = 0;
-        if (bridge is not null)
-        {
-            RtnlValidation.ValidateInterfaceName(bridge, "Bridge name");
-            master = names.FirstOrDefault(kv => kv.Value == bridge).Key;
-            if (master == 0) throw LinkNotFound(bridge, "Bridge");
-        }
+        var (names, master) = LinkNamesAndIndex(bridge, "Bridge");
         var msgs = _conn.Dump(RTM_GETNEIGH, w => WriteDumpFdb(w, master), "list the bridge FDB");
         var result = new List<FdbEntry>(msgs.Count);
         foreach (var m in msgs)
