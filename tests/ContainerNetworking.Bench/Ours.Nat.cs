@@ -4,7 +4,7 @@ using ContainerNetworking.Netfilter;
 namespace ContainerNetworking.Bench;
 
 // NAT and port publishing for "ours": ContainerFirewall (nf_tables over nfnetlink, map-based port publishing).
-public sealed partial class OursLowLevel : IPortPublisher
+public sealed partial class OursLowLevel : IBatchPortPublisher
 {
     private ContainerFirewall? _fw;
     private NatMasquerade? _masq;
@@ -28,7 +28,12 @@ public sealed partial class OursLowLevel : IPortPublisher
 
     private void Unpublish(Topology t, int i) => Fw.Unpublish(PortProtocol.Tcp, Topology.HostPort(i));
 
-    public string PublishMethod => "ContainerFirewall.Publish, one call (one nft batch) per port";
+    public string PublishMethod => "ContainerFirewall.Publish, K sequential calls (one nft batch each)";
+
+    public string BatchPublishMethod => "ContainerFirewall.Publish(list of K mappings), one call, one nft batch";
+
+    public void PublishPortsBatch(Topology t, IReadOnlyList<(int HostPort, string Ip, int Port)> ports) =>
+        Fw.Publish(ports.Select(p => new PortMappingSpec(PortProtocol.Tcp, p.HostPort, IPAddress.Parse(p.Ip), p.Port)).ToList());
 
     public void PublishPorts(Topology t, IReadOnlyList<(int HostPort, string Ip, int Port)> ports)
     {

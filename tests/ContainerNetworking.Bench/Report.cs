@@ -95,7 +95,10 @@ public sealed class Report(Options opt)
             big is null || big.N < 1000 ? null : big.TeardownPerContainerMs <= 1.0));
         var ps = Ports.FirstOrDefault(p => p.Impl == "ours" && p.Error is null);
         var p1000 = ps is not null && ps.PublishMs.TryGetValue(1000, out var v) ? v : (double?)null;
-        l.Add(new("publish 1000 ports", "≤ 50 ms", p1000 is null ? "n/a" : F(p1000.Value) + " ms", p1000 is null ? null : p1000 <= 50));
+        l.Add(new("publish 1000 ports (1000 sequential calls)", "≤ 50 ms", p1000 is null ? "n/a" : F(p1000.Value) + " ms", p1000 is null ? null : p1000 <= 50));
+        var pb = Ports.FirstOrDefault(p => p.Impl == "ours-batch" && p.Error is null);
+        var b1000 = pb is not null && pb.PublishMs.TryGetValue(1000, out var bv) ? bv : (double?)null;
+        l.Add(new("publish 1000 ports (one batch)", "≤ 50 ms", b1000 is null ? "n/a" : F(b1000.Value) + " ms", b1000 is null ? null : b1000 <= 50));
         var lat = LatencyVerdict(ps);
         l.Add(new("connect latency, most ports vs 1 port", "equal within noise", lat.Text, lat.Met));
         var im = ImportModule;

@@ -160,35 +160,41 @@ public sealed partial class ContainerNetworkManager
         }
         ifName ??= "eth0";
 
-        var leases = State.Leases(net.Name);
+        // One lease file looked up per candidate address (allocation starts after last_reserved_ip, as host-local's does),
+        // not a listing of every lease: the cost does not grow with the number of endpoints.
+        bool Leased(IPAddress a) => State.IsLeased(net.Name, a);
         var pool4 = net.Pool4()!;
         IPAddress ip4;
         if (spec.IPv4Address is { } req4)
         {
-            pool4.CheckStatic(req4, leases.ContainsKey);
+            pool4.CheckStatic(req4, Leased);
             ip4 = req4;
         }
-        else ip4 = pool4.Allocate(leases.ContainsKey, State.LastReserved(net.Name, AddressFamily.InterNetwork));
+        else ip4 = pool4.Allocate(Leased, State.LastReserved(net.Name, AddressFamily.InterNetwork));
         IPAddress? ip6 = null;
         var pool6 = net.Pool6();
         if (pool6 is not null)
         {
             if (spec.IPv6Address is { } req6)
             {
-                pool6.CheckStatic(req6, leases.ContainsKey);
+                pool6.CheckStatic(req6, Leased);
                 ip6 = req6;
             }
-            else ip6 = pool6.Allocate(leases.ContainsKey, State.LastReserved(net.Name, AddressFamily.InterNetworkV6));
+            else ip6 = pool6.Allocate(Leased, State.LastReserved(net.Name, AddressFamily.InterNetworkV6));
         }
         else if (spec.IPv6Address is not null)
             throw new ContainerNetworkingException("AddressOutsideRange", ErrorKind.InvalidArgument,
                 $"Network '{net.Name}' has no IPv6 subnet, so {spec.IPv6Address} cannot be assigned. Create the network with -SubnetV6 for dual stack.");
         var mac = spec.MacAddress is null ? DockerMac(ip4) : NormalizeMac(spec.MacAddress);
 
-        var taken = State.ListAllEndpoints().SelectMany(e => e.Ports).ToList();
+        // Host ports in use: the records' (held in memory under the lock), indexed by protocol and port.
         var ports = new List<PublishedPort>();
-        foreach (var ps in specs)
-            ports.AddRange(ps.Resolve(m => taken.Any(t => t.ConflictsWith(m)) || ports.Any(t => t.ConflictsWith(m))));
+        if (specs.Count > 0)
+        {
+            var taken = State.ListAllEndpoints().SelectMany(e => e.Ports).ToLookup(p => (p.Protocol, p.HostPort));
+            foreach (var ps in specs)
+                ports.AddRange(ps.Resolve(m => ports.Any(t => t.ConflictsWith(m)) || taken[(m.Protocol, m.HostPort)].Any(t => t.ConflictsWith(m))));
+        }
 
         var veth = "veth" + id[..7];
         var record = new ContainerEndpoint
@@ -228,15 +234,22 @@ public sealed partial class ContainerNetworkManager
                 State.ReleaseLease(net.Name, ip4, id);
                 if (ip6 is not null) State.ReleaseLease(net.Name, ip6, id);
             });
-            plan.Add("CreateVeth", $"ip link add {veth}{(net.Mtu > 0 ? " mtu " + net.Mtu : "")} master {net.BridgeName} up type veth peer name {ifName} address {mac} netns {nsName}",
-                () => Host.Rtnl.CreateVeth(veth, ifName, cref.Value!.Handle, new VethOptions
+            plan.Add("CreateVeth", $"ip link add {veth}{(net.Mtu > 0 ? " mtu " + net.Mtu : "")} master {net.BridgeName} up type veth peer name {ifName} address {mac} netns {nsName}; " +
+                $"bridge link set dev {veth} hairpin on",
+                () =>
                 {
-                    Mtu = net.Mtu > 0 ? net.Mtu : null,
-                    PeerMacAddress = mac,
-                    Master = net.BridgeName,
-                    Up = true,
-                    // PeerUp is not used: with IFLA_NET_NS_FD the kernel refuses it (ENOTCONN); eth0 goes up below.
-                }),
+                    var index = CreateHostVeth(net, veth, ifName, cref.Value!, new VethOptions
+                    {
+                        Mtu = net.Mtu > 0 ? net.Mtu : null,
+                        PeerMacAddress = mac,
+                        Master = net.BridgeName,
+                        Up = true,
+                        // PeerUp is not used: with IFLA_NET_NS_FD the kernel refuses it (ENOTCONN); eth0 goes up below.
+                    });
+                    // Hairpin: the container can reach its own published port through the host's address (the
+                    // translated packet goes back out of the port it came in on), as Docker sets it without the userland proxy.
+                    Host.Rtnl.SetBridgePort(index, new BridgePortOptions { Hairpin = true });
+                },
                 () => DeleteLinkIfExists(Host, veth));
             plan.Add("InterfacesUp", $"ip -n {nsName} link set lo up; ip -n {nsName} link set {ifName} up", () =>
             {
@@ -259,6 +272,33 @@ public sealed partial class ContainerNetworkManager
                     () => Firewall.AddPorts(net, record), () => Firewall.RemovePorts(net, record));
         });
         return plan;
+    }
+
+    /// <summary>
+    /// Creates the veth with its host end on the network's bridge, in one request, and returns the host end's index.
+    /// The bridge's index is remembered per bridge name; if the kernel refuses it (the bridge was re-created, so the
+    /// index is gone) it is looked up again by name and the request retried once.
+    /// </summary>
+    private int CreateHostVeth(ContainerNetwork net, string veth, string ifName, NetNamespace container, VethOptions options)
+    {
+        var bridge = net.BridgeName!;
+        var cached = _bridgeIndex.TryGetValue(bridge, out var known);
+        var index = cached ? known : Host.Rtnl.GetLink(bridge).Index;
+        try
+        {
+            var i = Host.Rtnl.CreateVethIndex(veth, ifName, container.Handle, options, index);
+            _bridgeIndex[bridge] = index;
+            return i;
+        }
+        catch (Netlink.NetlinkException) when (cached)
+        {
+            _bridgeIndex.Remove(bridge);
+            var fresh = Host.Rtnl.GetLink(bridge).Index;
+            if (fresh == index) throw;
+            var i = Host.Rtnl.CreateVethIndex(veth, ifName, container.Handle, options, fresh);
+            _bridgeIndex[bridge] = fresh;
+            return i;
+        }
     }
 
     /// <summary>Container mode: a record pointing at another endpoint's namespace (a pod's containers).</summary>
@@ -417,10 +457,20 @@ public sealed partial class ContainerNetworkManager
         var net = FindNetwork(ep.Network);
         if (ep.Ports.Count > 0 && net is not null && net.Driver == NetworkDriver.Bridge)
             plan.Add("UnpublishPorts", "nft delete " + Firewall.DescribePorts(net, ep), () => Firewall.RemovePorts(net, ep));
-        if (ep.HostInterface is { } veth)
-            plan.Add("DeleteVeth", $"ip link del {veth}", () => DeleteLinkIfExists(Host, veth));
         if (ep.CreatedNamespace && ep.Namespace is { } nsName && !nsName.StartsWith('/'))
-            plan.Add("DeleteNamespace", $"ip netns del {nsName}", () => DeleteNamespaceIfSame(nsName, ep.NamespaceId));
+        {
+            // Deleting the namespace takes the veth with it, both ends, in the kernel's batched namespace cleanup
+            // (cleanup_net): an explicit veth delete costs a synchronous RCU grace period of its own (tens of ms).
+            // The host end disappears asynchronously, moments later. If the namespace is not ours any more (or was
+            // gone), the veth is deleted explicitly.
+            var hostVeth = ep.HostInterface;
+            plan.Add("DeleteNamespace", $"ip netns del {nsName}{(hostVeth is null ? "" : $" (takes {hostVeth} with it)")}", () =>
+            {
+                if (!DeleteNamespaceIfSame(nsName, ep.NamespaceId) && hostVeth is not null) DeleteLinkIfExists(Host, hostVeth);
+            });
+        }
+        else if (ep.HostInterface is { } veth)
+            plan.Add("DeleteVeth", $"ip link del {veth}", () => DeleteLinkIfExists(Host, veth));
         if (ep.Mode == EndpointMode.Bridge && ep.IPv4Address is { } ip4)
             plan.Add("ReleaseAddress", $"release {ip4}{(ep.IPv6Address is null ? "" : " and " + ep.IPv6Address)}", () =>
             {
@@ -431,20 +481,24 @@ public sealed partial class ContainerNetworkManager
         plan.Add("DeleteEndpointRecord", $"rm {State.Root}/networks/{ep.Network}/endpoints/{ep.Id}.json", () => State.DeleteEndpoint(ep.Network, ep.Id));
     }
 
-    /// <summary>Deletes /run/netns/NAME if it is still the namespace of that inode (0: any).</summary>
-    private static void DeleteNamespaceIfSame(string name, ulong id)
+    /// <summary>Deletes /run/netns/NAME if it is still the namespace of that inode (0: any); true when it did.</summary>
+    private static bool DeleteNamespaceIfSame(string name, ulong id)
     {
-        if (!NetNamespace.Exists(name)) return;
+        if (!NetNamespace.Exists(name)) return false;
         if (id != 0)
         {
             try
             {
                 using var ns = NetNamespace.Open(name);
-                if (ns.Id != id) return; // someone made a new namespace of that name: not ours
+                if (ns.Id != id) return false; // someone made a new namespace of that name: not ours
             }
-            catch (NetNamespaceNotFoundException) { return; }
+            catch (NetNamespaceNotFoundException) { return false; }
         }
-        try { NetNamespace.Delete(name); }
-        catch (NetNamespaceNotFoundException) { }
+        try
+        {
+            NetNamespace.Delete(name);
+            return true;
+        }
+        catch (NetNamespaceNotFoundException) { return false; }
     }
 }

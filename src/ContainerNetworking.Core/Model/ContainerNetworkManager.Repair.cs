@@ -140,12 +140,19 @@ public sealed partial class ContainerNetworkManager
         // Veths on the bridge that no endpoint owns (a Connect killed before it wrote its record would not leave
         // one: the intent record comes first; this catches records deleted by hand and older leftovers).
         var bridgeIndex = links.FirstOrDefault(l => l.Name == net.BridgeName)?.Index;
+        var orphans = new List<string>();
         foreach (var l in links)
         {
             if (l.Kind != "veth" || bridgeIndex is null || l.MasterIndex != bridgeIndex) continue;
             if (endpoints.Any(e => e.HostInterface == l.Name)) continue;
             if (!OurVeth.IsMatch(l.Name)) continue; // a port someone else added on purpose
-            var name = l.Name;
+            orphans.Add(l.Name);
+        }
+        // Disconnect deletes a container's namespace and lets the kernel take the veth with it: the host end goes
+        // away asynchronously (cleanup_net), moments later. Give such veths a moment before calling them orphans.
+        if (orphans.Count > 0) orphans = WaitForVethsToGo(orphans, TimeSpan.FromSeconds(3));
+        foreach (var name in orphans)
+        {
             found("OrphanVeth", net.Name, name,
                 $"Veth {name} is a port of {net.BridgeName} but belongs to no endpoint; it is deleted (with its peer).",
                 () => DeleteLinkIfExists(Host, name));
@@ -174,6 +181,19 @@ public sealed partial class ContainerNetworkManager
             found("MissingPortMapping", net.Name, e.Id,
                 $"Endpoint {e.Id[..12]} ({e.Container}) publishes {string.Join(", ", missing)} but the mapping is not in the kernel (flushed?); it is re-created.",
                 () => Firewall.AddPorts(net, ep), recreate: true);
+        }
+    }
+
+    /// <summary>The links of <paramref name="names"/> still there after waiting up to <paramref name="timeout"/> for them to go.</summary>
+    private List<string> WaitForVethsToGo(List<string> names, TimeSpan timeout)
+    {
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        var left = names;
+        while (true)
+        {
+            left = left.Where(n => Host.Rtnl.FindLink(n) is not null).ToList();
+            if (left.Count == 0 || sw.Elapsed >= timeout) return left;
+            Thread.Sleep(20);
         }
     }
 

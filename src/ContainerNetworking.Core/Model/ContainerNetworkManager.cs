@@ -24,6 +24,8 @@ public sealed partial class ContainerNetworkManager
     private static readonly Regex NetworkName = new("^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", RegexOptions.CultureInvariant);
     private readonly object _sync = new();
     private NetworkFirewall? _firewall;
+    // Bridge name → ifindex, as last used successfully (see CreateHostVeth: a refused index is looked up again).
+    private readonly Dictionary<string, int> _bridgeIndex = new(StringComparer.Ordinal);
 
     /// <param name="host">The namespace that plays the host: bridges, veth host ends and rules live here.</param>
     /// <param name="stateRoot">The state directory; by default <see cref="StateStore.DefaultRoot"/> for <paramref name="host"/>.</param>

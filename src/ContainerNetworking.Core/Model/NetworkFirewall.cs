@@ -52,41 +52,32 @@ internal sealed class NetworkFirewall(NetNamespace host)
             && fw.Spec.InterContainerCommunication == n.Icc;
     }
 
-    /// <summary>Publishes an endpoint's ports, one batch per run of consecutive ports.</summary>
+    /// <summary>Publishes an endpoint's ports in one batch (one mapping per run of consecutive ports): all or none.</summary>
     public void AddPorts(ContainerNetwork n, ContainerEndpoint e)
     {
-        var done = new List<(PortProtocol, int, IPAddress?)>();
-        try
+        var specs = Runs(e.Ports).Select(run => new PortMappingSpec(run[0].Protocol, run[0].HostPort, e.IPv4Address!, run[0].ContainerPort)
         {
-            foreach (var run in Runs(e.Ports))
-            {
-                var first = run[0];
-                Fw.Publish(new PortMappingSpec(first.Protocol, first.HostPort, e.IPv4Address!, first.ContainerPort)
-                {
-                    HostPortEnd = run.Count > 1 ? run[^1].HostPort : null,
-                    ContainerPortEnd = run.Count > 1 ? run[^1].ContainerPort : null,
-                    HostAddress = first.HostIp,
-                    Owner = EndpointOwner(e),
-                }, Subnets(n));
-                done.Add((first.Protocol, first.HostPort, first.HostIp));
-            }
-        }
-        catch
-        {
-            foreach (var (p, port, ip) in done) TryUnpublish(p, port, ip);
-            throw;
-        }
+            HostPortEnd = run.Count > 1 ? run[^1].HostPort : null,
+            ContainerPortEnd = run.Count > 1 ? run[^1].ContainerPort : null,
+            HostAddress = run[0].HostIp,
+            Owner = EndpointOwner(e),
+        }).ToList();
+        Fw.Publish(specs, Subnets(n));
     }
 
-    /// <summary>Unpublishes an endpoint's ports (and their conntrack entries); ports already gone are fine.</summary>
+    /// <summary>
+    /// Unpublishes an endpoint's ports; ports already gone are fine. Their conntrack entries are left to the caller's
+    /// <see cref="FlushConntrack"/> of the endpoint's address (one conntrack read instead of one per mapping).
+    /// </summary>
     public void RemovePorts(ContainerNetwork n, ContainerEndpoint e)
     {
-        foreach (var run in Runs(e.Ports)) TryUnpublish(run[0].Protocol, run[0].HostPort, run[0].HostIp);
+        // Only elements that still point at this endpoint: a port that someone else holds now is not ours to remove.
+        foreach (var run in Runs(e.Ports)) TryUnpublish(run[0].Protocol, run[0].HostPort, run[0].HostIp, flushConntrack: false, e.IPv4Address);
     }
 
-    private void TryUnpublish(PortProtocol p, int hostPort, IPAddress? hostIp)
+    private void TryUnpublish(PortProtocol p, int hostPort, IPAddress? hostIp, bool flushConntrack = true, IPAddress? expected = null)
     {
-        try { Fw.Unpublish(p, hostPort, hostIp, hostIp?.AddressFamily ?? AddressFamily.InterNetwork); }
+        try { Fw.Unpublish(p, hostPort, hostIp, hostIp?.AddressFamily ?? AddressFamily.InterNetwork, flushConntrack, expected); }
         catch (ContainerNetworkingException x) when (x.ErrorId == "PortNotPublished") { }
     }
 
@@ -123,7 +114,7 @@ internal sealed class NetworkFirewall(NetNamespace host)
     }
 
     /// <summary>Removes the mapping (its whole range) that holds this host port.</summary>
-    public void RemovePort(ContainerNetwork n, PublishedPort port, IPAddress target) => TryUnpublish(port.Protocol, port.HostPort, port.HostIp);
+    public void RemovePort(ContainerNetwork n, PublishedPort port, IPAddress target) => TryUnpublish(port.Protocol, port.HostPort, port.HostIp, expected: target);
 
     /// <summary>Deletes the conntrack entries to or from an address (<c>conntrack -D -s IP</c>; <c>-D -d IP</c>), as Docker does when an endpoint goes.</summary>
     public void FlushConntrack(IPAddress address)

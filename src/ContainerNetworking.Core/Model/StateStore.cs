@@ -17,6 +17,13 @@ namespace ContainerNetworking.Model;
 /// </code>
 /// Every write is atomic (a temporary file, then rename), so a reader without the lock never sees half a file
 /// and a process killed mid-write leaves either the old or the new content.
+/// <para>
+/// While a thread holds the lock, endpoint records are served from memory: the lock file holds a change counter
+/// that every holder increments before its first change (so a holder killed mid-operation has bumped it too), and a
+/// holder whose counter matches the file's knows nobody else wrote since it last looked and need not read every
+/// record again (Connect and Disconnect then cost the same with 10 or 1000 endpoints). Reads without the lock always
+/// go to the files.
+/// </para>
 /// </summary>
 public sealed class StateStore
 {
@@ -54,7 +61,115 @@ public sealed class StateStore
     public IDisposable Lock()
     {
         Directory.CreateDirectory(Root);
-        return FileLock.Acquire(Path.Combine(Root, ".lock"));
+        var path = Path.Combine(Root, ".lock");
+        var fileLock = FileLock.Acquire(path);
+        try
+        {
+            var counter = ReadCounter(path);
+            lock (_cacheSync)
+            {
+                if (counter != _seenCounter)
+                {
+                    _endpointCache.Clear();
+                    _seenCounter = counter;
+                }
+                _dirty = false;
+                _lockPath = path;
+                _holder = Environment.CurrentManagedThreadId;
+            }
+        }
+        catch
+        {
+            fileLock.Dispose();
+            throw;
+        }
+        return new Held(this, path, fileLock);
+    }
+
+    private sealed class Held(StateStore store, string path, IDisposable fileLock) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) != 0) return;
+            try { store.Release(); }
+            finally { fileLock.Dispose(); }
+        }
+    }
+
+    private readonly object _cacheSync = new();
+    private readonly Dictionary<string, Dictionary<string, ContainerEndpoint>> _endpointCache = new(StringComparer.Ordinal);
+    private long _seenCounter = -1;
+    private bool _dirty;
+    private int _holder;
+    private string? _lockPath;
+
+    private bool Holding => _holder == Environment.CurrentManagedThreadId;
+
+    private void Release()
+    {
+        lock (_cacheSync)
+        {
+            _holder = 0;
+            _dirty = false;
+        }
+    }
+
+    /// <summary>
+    /// Called before every change. The holder's first change of this hold increments the counter in the lock file
+    /// (before the change, so that a holder killed half-way has told the others too); anyone else's change (without
+    /// the lock) only makes our own cache start over.
+    /// </summary>
+    private void Changing()
+    {
+        lock (_cacheSync)
+        {
+            if (!Holding)
+            {
+                _endpointCache.Clear();
+                _seenCounter = -1;
+                return;
+            }
+            if (_dirty) return;
+            var next = _seenCounter < 0 ? 1 : _seenCounter + 1;
+            try { WriteCounter(_lockPath!, next); }
+            catch
+            {
+                _endpointCache.Clear();
+                _seenCounter = -1;
+                throw;
+            }
+            _seenCounter = next;
+            _dirty = true;
+        }
+    }
+
+    // The counter is read and written through a descriptor of our own with pread/pwrite: .NET's FileStream takes an
+    // advisory flock of its own on open, which our exclusive lock would refuse. Never replaced by rename: the lock
+    // is held on this very file.
+    private static unsafe long ReadCounter(string path)
+    {
+        var fd = Errno.ThrowIfError(LibC.open(path, LibC.O_RDONLY | LibC.O_CLOEXEC, 0), $"open {path}");
+        try
+        {
+            long value = 0;
+            var n = LibC.pread(fd, (byte*)&value, 8, 0);
+            return n == 8 ? System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(new ReadOnlySpan<byte>(&value, 8)) : 0;
+        }
+        finally { LibC.close(fd); }
+    }
+
+    private static unsafe void WriteCounter(string path, long value)
+    {
+        var fd = Errno.ThrowIfError(LibC.open(path, LibC.O_RDWR | LibC.O_CLOEXEC, 0), $"open {path}");
+        try
+        {
+            long le = 0;
+            System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(new Span<byte>(&le, 8), value);
+            if (LibC.pwrite(fd, (byte*)&le, 8, 0) != 8) throw new IOException($"could not write the change counter of {path}");
+        }
+        finally { LibC.close(fd); }
     }
 
     // ---- networks ------------------------------------------------------------------------------------------
@@ -73,6 +188,7 @@ public sealed class StateStore
 
     public void WriteNetwork(ContainerNetwork network)
     {
+        Changing();
         Directory.CreateDirectory(LeasesDir(network.Name));
         Directory.CreateDirectory(EndpointsDir(network.Name));
         Write(Path.Combine(NetworkDir(network.Name), "network.json"), network);
@@ -85,7 +201,9 @@ public sealed class StateStore
         if (!Directory.Exists(d)) return;
         // Rename first, so that a crash half-way through the recursive delete leaves no half network behind.
         var trash = Path.Combine(Root, ".deleted-" + name + "-" + Guid.NewGuid().ToString("N"));
+        Changing();
         Directory.Move(d, trash);
+        lock (_cacheSync) _endpointCache.Remove(name);
         Directory.Delete(trash, recursive: true);
     }
 
@@ -93,12 +211,23 @@ public sealed class StateStore
 
     public IReadOnlyList<ContainerEndpoint> ListEndpoints(string network)
     {
+        lock (_cacheSync)
+        {
+            if (Holding && _endpointCache.TryGetValue(network, out var cached))
+            {
+                var l = cached.Values.ToList();
+                l.Sort((a, b) => a.Created.CompareTo(b.Created));
+                return l;
+            }
+        }
         var d = EndpointsDir(network);
-        if (!Directory.Exists(d)) return [];
         var list = new List<ContainerEndpoint>();
-        foreach (var f in Directory.EnumerateFiles(d, "*.json"))
-            if (Read<ContainerEndpoint>(f) is { } e) list.Add(e);
+        if (Directory.Exists(d))
+            foreach (var f in Directory.EnumerateFiles(d, "*.json"))
+                if (Read<ContainerEndpoint>(f) is { } e) list.Add(e);
         list.Sort((a, b) => a.Created.CompareTo(b.Created));
+        lock (_cacheSync)
+            if (Holding) _endpointCache[network] = list.ToDictionary(e => e.Id, StringComparer.Ordinal);
         return list;
     }
 
@@ -109,11 +238,20 @@ public sealed class StateStore
 
     public void WriteEndpoint(ContainerEndpoint endpoint)
     {
+        Changing();
         Directory.CreateDirectory(EndpointsDir(endpoint.Network));
         Write(Path.Combine(EndpointsDir(endpoint.Network), endpoint.Id + ".json"), endpoint);
+        lock (_cacheSync)
+            if (Holding && _endpointCache.TryGetValue(endpoint.Network, out var c)) c[endpoint.Id] = endpoint;
     }
 
-    public void DeleteEndpoint(string network, string id) => DeleteFile(Path.Combine(EndpointsDir(network), id + ".json"));
+    public void DeleteEndpoint(string network, string id)
+    {
+        Changing();
+        DeleteFile(Path.Combine(EndpointsDir(network), id + ".json"));
+        lock (_cacheSync)
+            if (Holding && _endpointCache.TryGetValue(network, out var c)) c.Remove(id);
+    }
 
     // ---- leases --------------------------------------------------------------------------------------------
 
@@ -132,9 +270,13 @@ public sealed class StateStore
         return map;
     }
 
+    /// <summary>True when <paramref name="address"/> is leased in <paramref name="network"/> (one file lookup, not a listing).</summary>
+    public bool IsLeased(string network, IPAddress address) => File.Exists(Path.Combine(LeasesDir(network), address.ToString()));
+
     /// <summary>Writes the lease file of <paramref name="address"/> (call under the lock, after checking it is free).</summary>
     public void WriteLease(string network, IPAddress address, string endpointId)
     {
+        Changing();
         Directory.CreateDirectory(LeasesDir(network));
         WriteText(Path.Combine(LeasesDir(network), address.ToString()), endpointId);
         WriteText(Path.Combine(NetworkDir(network), LastReservedName(address.AddressFamily)), address.ToString());
@@ -146,6 +288,7 @@ public sealed class StateStore
         var f = Path.Combine(LeasesDir(network), address.ToString());
         if (!File.Exists(f)) return false;
         if (endpointId is not null && File.ReadAllText(f).Trim() != endpointId) return false;
+        Changing();
         DeleteFile(f);
         return true;
     }

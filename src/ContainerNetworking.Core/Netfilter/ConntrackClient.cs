@@ -4,8 +4,26 @@ using ContainerNetworking.Netlink;
 
 namespace ContainerNetworking.Netfilter;
 
-/// <summary>One direction of a connection: addresses, layer-4 protocol and ports.</summary>
-public readonly record struct ConntrackTuple(IPAddress Source, IPAddress Destination, byte Protocol, ushort SourcePort, ushort DestinationPort);
+/// <summary>
+/// One direction of a connection: addresses, layer-4 protocol and ports. For ICMP and ICMPv6 the kernel keys the
+/// entry on the echo identifier, type and code instead of ports (<see cref="IcmpId"/>, <see cref="IcmpType"/>,
+/// <see cref="IcmpCode"/>; the ports are 0).
+/// </summary>
+public readonly record struct ConntrackTuple(IPAddress Source, IPAddress Destination, byte Protocol, ushort SourcePort, ushort DestinationPort)
+{
+    /// <summary>ICMP/ICMPv6 echo identifier (CTA_PROTO_ICMP_ID / CTA_PROTO_ICMPV6_ID).</summary>
+    public ushort IcmpId { get; init; }
+    /// <summary>ICMP/ICMPv6 type (CTA_PROTO_ICMP_TYPE / CTA_PROTO_ICMPV6_TYPE), e.g. 8 for an IPv4 echo request.</summary>
+    public byte IcmpType { get; init; }
+    /// <summary>ICMP/ICMPv6 code.</summary>
+    public byte IcmpCode { get; init; }
+
+    /// <summary>True for ICMP (1) and ICMPv6 (58), whose tuples carry id/type/code instead of ports.</summary>
+    public bool IsIcmp => Protocol is IcmpProtocol or Icmpv6Protocol;
+
+    internal const byte IcmpProtocol = 1;
+    internal const byte Icmpv6Protocol = 58;
+}
 
 /// <summary>A connection-tracking entry (<c>conntrack -L</c>): the original and the reply direction.</summary>
 public sealed record ConntrackEntry(ConntrackTuple Original, ConntrackTuple Reply, uint Id, uint Status);
@@ -61,7 +79,11 @@ public sealed class ConntrackClient(NetlinkConnection connection)
         return n;
     }
 
-    /// <summary><c>conntrack -D -s SRC -d DST -p PROTO --sport S --dport D</c>: deletes the entry with this original tuple.</summary>
+    /// <summary>
+    /// <c>conntrack -D -s SRC -d DST -p PROTO --sport S --dport D</c> (for ICMP <c>-p icmp --icmp-type T --icmp-code C
+    /// --icmp-id I</c>): deletes the entry with this original tuple. The kernel needs the complete tuple of the
+    /// protocol: ports for TCP, UDP, SCTP, DCCP and UDP-Lite; identifier, type and code for ICMP and ICMPv6.
+    /// </summary>
     public void Delete(ConntrackTuple original)
     {
         var v6 = original.Source.AddressFamily == AddressFamily.InterNetworkV6;
@@ -75,8 +97,24 @@ public sealed class ConntrackClient(NetlinkConnection connection)
             w.EndNested(ip);
             var p = w.BeginNested(Ctnl.CTA_TUPLE_PROTO, true);
             w.AttrU8(Ctnl.CTA_PROTO_NUM, original.Protocol);
-            w.AttrBE16(Ctnl.CTA_PROTO_SRC_PORT, original.SourcePort);
-            w.AttrBE16(Ctnl.CTA_PROTO_DST_PORT, original.DestinationPort);
+            switch (original.Protocol)
+            {
+                case ConntrackTuple.IcmpProtocol:
+                    w.AttrBE16(Ctnl.CTA_PROTO_ICMP_ID, original.IcmpId);
+                    w.AttrU8(Ctnl.CTA_PROTO_ICMP_TYPE, original.IcmpType);
+                    w.AttrU8(Ctnl.CTA_PROTO_ICMP_CODE, original.IcmpCode);
+                    break;
+                case ConntrackTuple.Icmpv6Protocol:
+                    w.AttrBE16(Ctnl.CTA_PROTO_ICMPV6_ID, original.IcmpId);
+                    w.AttrU8(Ctnl.CTA_PROTO_ICMPV6_TYPE, original.IcmpType);
+                    w.AttrU8(Ctnl.CTA_PROTO_ICMPV6_CODE, original.IcmpCode);
+                    break;
+                case 6 or 17 or 33 or 132 or 136: // tcp, udp, dccp, sctp, udplite
+                    w.AttrBE16(Ctnl.CTA_PROTO_SRC_PORT, original.SourcePort);
+                    w.AttrBE16(Ctnl.CTA_PROTO_DST_PORT, original.DestinationPort);
+                    break;
+                // other protocols (gre, generic) are keyed on addresses and protocol alone
+            }
             w.EndNested(p);
             w.EndNested(t);
         }, $"delete conntrack entry {original}");
@@ -85,8 +123,8 @@ public sealed class ConntrackClient(NetlinkConnection connection)
     private static ConntrackTuple ReadTuple(AttributeReader r)
     {
         IPAddress src = IPAddress.None, dst = IPAddress.None;
-        byte proto = 0;
-        ushort sp = 0, dp = 0;
+        byte proto = 0, type = 0, code = 0;
+        ushort sp = 0, dp = 0, icmpId = 0;
         while (r.Next())
         {
             if (r.Type == Ctnl.CTA_TUPLE_IP)
@@ -111,10 +149,13 @@ public sealed class ConntrackClient(NetlinkConnection connection)
                         case Ctnl.CTA_PROTO_NUM: proto = p.GetU8(); break;
                         case Ctnl.CTA_PROTO_SRC_PORT: sp = p.GetBE16(); break;
                         case Ctnl.CTA_PROTO_DST_PORT: dp = p.GetBE16(); break;
+                        case Ctnl.CTA_PROTO_ICMP_ID or Ctnl.CTA_PROTO_ICMPV6_ID: icmpId = p.GetBE16(); break;
+                        case Ctnl.CTA_PROTO_ICMP_TYPE or Ctnl.CTA_PROTO_ICMPV6_TYPE: type = p.GetU8(); break;
+                        case Ctnl.CTA_PROTO_ICMP_CODE or Ctnl.CTA_PROTO_ICMPV6_CODE: code = p.GetU8(); break;
                     }
                 }
             }
         }
-        return new ConntrackTuple(src, dst, proto, sp, dp);
+        return new ConntrackTuple(src, dst, proto, sp, dp) { IcmpId = icmpId, IcmpType = type, IcmpCode = code };
     }
 }

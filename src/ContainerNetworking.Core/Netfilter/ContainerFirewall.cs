@@ -72,6 +72,12 @@ public sealed class ContainerFirewall
     private readonly ConntrackClient _ct;
     private readonly NetNamespace? _ns;
 
+    // The generation at which this firewall last saw its table (with the base chains, maps and fixed rules) in place:
+    // while the ruleset stays at that generation nothing can have removed it, so EnsureBase skips the lookup. After a
+    // committed batch planned at G with the base in place the ruleset is at G + 1 (the kernel counts commits).
+    private uint? _baseAt;
+    private bool _baseInPlan;
+
     /// <summary>The firewall of a namespace ("the host"): its nf_tables and conntrack connection, and its sysctls.</summary>
     public ContainerFirewall(NetNamespace ns)
     {
@@ -144,10 +150,20 @@ public sealed class ContainerFirewall
     private static NftChain Base(string name, NftHook hook, int prio, string type) =>
         new(Family, TableName, name) { Hook = hook, Priority = prio, Type = type, Policy = global::ContainerNetworking.Netfilter.Nft.NF_ACCEPT };
 
-    /// <summary>Adds the table, its chains, maps and fixed rules to <paramref name="b"/> unless the table exists.</summary>
-    private void EnsureBase(NftBatch b)
+    /// <summary>
+    /// Adds the table, its chains, maps and fixed rules to <paramref name="b"/> unless the table exists at generation
+    /// <paramref name="gen"/> (known without a lookup when this firewall saw it at that generation). Returns true when
+    /// the table existed already, false when the batch creates it.
+    /// </summary>
+    private bool EnsureBase(NftBatch b, uint gen)
     {
-        if (_nft.TableExists(Family, TableName)) return;
+        _baseInPlan = true;
+        if (_baseAt == gen) return true;
+        if (_nft.TableExists(Family, TableName))
+        {
+            _baseAt = gen;
+            return true;
+        }
         const byte v4 = global::ContainerNetworking.Netfilter.Nft.NFPROTO_IPV4, v6 = global::ContainerNetworking.Netfilter.Nft.NFPROTO_IPV6;
         // exclusive: two processes setting up at once collide here, and the loser plans again against the winner's table
         b.AddTable(new NftTable(Family, TableName), exclusive: true);
@@ -202,6 +218,37 @@ public sealed class ContainerFirewall
         b.AddRule(Rule(ChainForward, TagBase + " published ports",
             NftMatch.CtBits(global::ContainerNetworking.Netfilter.Nft.NFT_CT_STATUS, global::ContainerNetworking.Netfilter.Nft.IPS_DST_NAT), E(new NftCounter(), NftImmediate.Accept())));
         b.AddRule(Rule(ChainForward, TagBase + " networks", E(NftImmediate.Jump(ChainNetworks))));
+        return false;
+    }
+
+    /// <summary>
+    /// One read-modify-write transaction (<see cref="NftClient.Transaction(Func{uint, NftBatch}, string?)"/>) that keeps
+    /// the base cache: after a committed batch whose plan had the base in place, the table is known at the next generation.
+    /// </summary>
+    private void Transact(Func<uint, NftBatch> plan, string context)
+    {
+        uint planned = 0;
+        var count = 0;
+        var baseKnown = false;
+        try
+        {
+            _nft.Transaction(gen =>
+            {
+                planned = gen;
+                _baseInPlan = false;
+                var b = plan(gen);
+                count = b.Count;
+                baseKnown = _baseInPlan || _baseAt == gen;
+                return b;
+            }, context);
+        }
+        catch
+        {
+            _baseAt = null;
+            throw;
+        }
+        if (count == 0) return;
+        _baseAt = baseKnown ? (planned == uint.MaxValue ? 1u : planned + 1) : null;
     }
 
     // ============================================================================================================
@@ -254,12 +301,12 @@ public sealed class ContainerFirewall
             throw Invalid("InvalidMasquerade", $"The SNAT address {snat} is not of the same family as the source prefix {spec.Source}: give an {(v6 ? "IPv6" : "IPv4")} address.");
         var comment = MasqueradeComment(spec);
         NatMasquerade? existing = null;
-        _nft.Transaction(() =>
+        Transact(gen =>
         {
             var b = new NftBatch();
             existing = GetMasquerades().FirstOrDefault(m => m.Comment == comment);
             if (existing is not null) return b;
-            EnsureBase(b);
+            EnsureBase(b, gen);
             b.AddRule(MasqueradeRule(spec, comment));
             return b;
         }, $"masquerade {spec.Source}");
@@ -313,7 +360,7 @@ public sealed class ContainerFirewall
     public void RemoveMasquerade(NatMasquerade masquerade)
     {
         ArgumentNullException.ThrowIfNull(masquerade);
-        _nft.Transaction(() =>
+        Transact(_ =>
         {
             var current = GetMasquerades().FirstOrDefault(m => m.Handle == masquerade.Handle && m.Comment == masquerade.Comment)
                 ?? throw new ContainerNetworkingException("MasqueradeNotFound", ErrorKind.NotFound,
@@ -421,34 +468,153 @@ public sealed class ContainerFirewall
     /// </summary>
     public PortMapping Publish(PortMappingSpec spec, IReadOnlyList<IPNetwork>? allowedContainerSubnets = null)
     {
-        var n = Validate(spec, allowedContainerSubnets);
-        var elements = new List<NftSetElement>(n.HostPortEnd - n.HostPort + 1);
-        for (var p = n.HostPort; p <= n.HostPortEnd; p++)
-            elements.Add(new NftSetElement(Key(n, p)) { Data = Data(n.ContainerAddress, n.ContainerPort + (p - n.HostPort)), Comment = n.Comment });
+        ArgumentNullException.ThrowIfNull(spec);
+        return Publish([spec], allowedContainerSubnets)[0];
+    }
+
+    /// <summary>
+    /// Publishes several mappings in ONE batch (one transaction: all of them or none), e.g. every <c>-p</c> of a
+    /// container: <c>nft add element inet containernetworking ports4 '{ tcp . 8088 : 192.168.0.2 . 80, udp . 53 : … }'</c>.
+    /// The cost does not grow with the number of ports published already: duplicates in the same map are refused by
+    /// the kernel (the elements are created exclusively), and only the counterpart map is consulted (for a mapping on
+    /// one host address, the key in the map of every address; for a mapping on every address, the host-address-bound
+    /// map, which holds only the mappings bound to one address). Errors as <see cref="Publish(PortMappingSpec, IReadOnlyList{IPNetwork}?)"/>;
+    /// two mappings of the list that overlap each other are refused with PortAlreadyPublished as well.
+    /// </summary>
+    public IReadOnlyList<PortMapping> Publish(IReadOnlyList<PortMappingSpec> specs, IReadOnlyList<IPNetwork>? allowedContainerSubnets = null)
+    {
+        ArgumentNullException.ThrowIfNull(specs);
+        if (specs.Count == 0) return [];
+        var ns = new List<Normalized>(specs.Count);
+        foreach (var spec in specs) ns.Add(Validate(spec, allowedContainerSubnets));
+        var total = 0;
+        foreach (var n in ns) total += n.HostPortEnd - n.HostPort + 1;
+        if (ns.Count > 1)
+        {
+            // Overlaps within the request, port by port: (protocol, family, port) used by any mapping, by one on every
+            // address, and (…, address) by one on one address.
+            var any = new HashSet<(PortProtocol, bool, int)>();
+            var unbound = new HashSet<(PortProtocol, bool, int)>();
+            var bound = new HashSet<(PortProtocol, bool, int, IPAddress)>();
+            foreach (var n in ns)
+            {
+                for (var p = n.HostPort; p <= n.HostPortEnd; p++)
+                {
+                    var k = (n.Protocol, n.V6, p);
+                    var clash = n.HostAddress is null ? any.Contains(k) : unbound.Contains(k) || bound.Contains((n.Protocol, n.V6, p, n.HostAddress));
+                    if (clash)
+                        throw new ContainerNetworkingException("PortAlreadyPublished", ErrorKind.AlreadyExists,
+                            $"Host port {Describe(n)} overlaps another mapping of the same request (at port {p}). Unpublish it first or give each host port once.");
+                }
+                for (var p = n.HostPort; p <= n.HostPortEnd; p++)
+                {
+                    any.Add((n.Protocol, n.V6, p));
+                    if (n.HostAddress is null) unbound.Add((n.Protocol, n.V6, p));
+                    else bound.Add((n.Protocol, n.V6, p, n.HostAddress));
+                }
+            }
+        }
+        var byMap = new Dictionary<string, List<NftSetElement>>();
+        foreach (var n in ns)
+        {
+            if (!byMap.TryGetValue(n.Map, out var list)) byMap[n.Map] = list = new List<NftSetElement>(total);
+            for (var p = n.HostPort; p <= n.HostPortEnd; p++)
+                list.Add(new NftSetElement(Key(n, p)) { Data = Data(n.ContainerAddress, n.ContainerPort + (p - n.HostPort)), Comment = n.Comment });
+        }
+        var what = ns.Count == 1 ? Describe(ns[0]) : $"{ns.Count} mappings ({total} ports)";
         try
         {
-            _nft.Transaction(() =>
+            Transact(gen =>
             {
                 var b = new NftBatch();
-                EnsureBase(b);
-                if (FindConflict(n) is { } c)
+                // A table this batch creates has no elements yet: nothing to conflict with.
+                if (EnsureBase(b, gen) && FindCounterpartConflict(ns) is { } c)
                     throw new ContainerNetworkingException("PortAlreadyPublished", ErrorKind.AlreadyExists,
-                        $"Host port {Describe(n)} is already published ({c}). Unpublish it first (Unpublish-ContainerPort), or choose another host port.");
-                for (var i = 0; i < elements.Count; i += ElementsPerMessage)
-                    b.AddElements(Family, TableName, n.Map, elements.GetRange(i, Math.Min(ElementsPerMessage, elements.Count - i)), exclusive: true);
+                        $"Host port {Describe(c.Wanted)} is already published ({c.Existing}). Unpublish it first (Unpublish-ContainerPort), or choose another host port.");
+                foreach (var (map, elements) in byMap)
+                    for (var i = 0; i < elements.Count; i += ElementsPerMessage)
+                        b.AddElements(Family, TableName, map, elements.GetRange(i, Math.Min(ElementsPerMessage, elements.Count - i)), exclusive: true);
                 return b;
-            }, $"publish {Describe(n)}");
+            }, $"publish {what}");
         }
         catch (NetlinkException e) when (e.ErrorNumber == Interop.LibC.EEXIST)
         {
+            // Name the mapping in the way (the error path may read everything).
+            foreach (var n in ns)
+                if (FindConflict(n) is { } c)
+                    throw new ContainerNetworkingException("PortAlreadyPublished", ErrorKind.AlreadyExists,
+                        $"Host port {Describe(n)} is already published ({c}). Unpublish it first (Unpublish-ContainerPort), or choose another host port.", e);
             throw new ContainerNetworkingException("PortAlreadyPublished", ErrorKind.AlreadyExists,
-                $"Host port {Describe(n)} is already published. Unpublish it first (Unpublish-ContainerPort), or choose another host port.", e);
+                $"Host port {what} is already published. Unpublish it first (Unpublish-ContainerPort), or choose another host port.", e);
         }
-        return new PortMapping(n.Protocol, n.HostAddress, n.HostPort, n.HostPortEnd, n.ContainerAddress, n.ContainerPort, n.ContainerPortEnd, n.Owner, 0, 0);
+        return ns.Select(n => new PortMapping(n.Protocol, n.HostAddress, n.HostPort, n.HostPortEnd, n.ContainerAddress, n.ContainerPort, n.ContainerPortEnd, n.Owner, 0, 0)).ToList();
     }
 
     private static string Describe(Normalized n) =>
         $"{(n.HostAddress is null ? "" : n.HostAddress + ":")}{n.HostPort}{(n.HostPortEnd != n.HostPort ? "-" + n.HostPortEnd : "")}/{n.Protocol.ToString().ToLowerInvariant()}";
+
+    /// <summary>Fewer keys than this are looked up one by one in the counterpart map; more read the map once.</summary>
+    private const int KeyLookupLimit = 16;
+
+    /// <summary>
+    /// A conflict of <paramref name="ns"/> with the other map of its family: a mapping on one host address against the
+    /// map of every address (looked up by key), a mapping on every address against the host-address-bound map (read
+    /// once per family: it holds only the mappings bound to one address, usually none). Same-map conflicts are the
+    /// kernel's (exclusive create).
+    /// </summary>
+    private (Normalized Wanted, string Existing)? FindCounterpartConflict(List<Normalized> ns)
+    {
+        var dumps = new Dictionary<string, List<NftSetElement>>();
+        List<NftSetElement> Dumped(string map)
+        {
+            if (!dumps.TryGetValue(map, out var l)) dumps[map] = l = _nft.ListElements(Family, TableName, map);
+            return l;
+        }
+        foreach (var n in ns)
+        {
+            var alen = n.V6 ? 16 : 4;
+            if (n.HostAddress is not null)
+            {
+                var other = n.V6 ? MapPorts6 : MapPorts4;
+                var unbound = n with { HostAddress = null };
+                if (n.HostPortEnd - n.HostPort < KeyLookupLimit)
+                {
+                    for (var p = n.HostPort; p <= n.HostPortEnd; p++)
+                        if (_nft.GetElement(Family, TableName, other, Key(unbound, p)) is { } e)
+                            return (n, DescribeElement(e, bound: false, alen));
+                }
+                else
+                {
+                    foreach (var e in Dumped(other))
+                    {
+                        if (e.Key.Length < 8 || e.Key[0] != (byte)n.Protocol) continue;
+                        var hp = BinaryPrimitives.ReadUInt16BigEndian(e.Key.AsSpan(4));
+                        if (hp >= n.HostPort && hp <= n.HostPortEnd) return (n, DescribeElement(e, bound: false, alen));
+                    }
+                }
+            }
+            else
+            {
+                foreach (var e in Dumped(n.V6 ? MapHostPorts6 : MapHostPorts4))
+                {
+                    if (e.Key.Length < alen + 8 || e.Key[alen] != (byte)n.Protocol) continue;
+                    var hp = BinaryPrimitives.ReadUInt16BigEndian(e.Key.AsSpan(alen + 4));
+                    if (hp >= n.HostPort && hp <= n.HostPortEnd) return (n, DescribeElement(e, bound: true, alen));
+                }
+            }
+        }
+        return null;
+    }
+
+    private static string DescribeElement(NftSetElement e, bool bound, int alen)
+    {
+        var off = bound ? alen : 0;
+        var host = bound ? new IPAddress(e.Key.AsSpan(0, alen)) + ":" : "";
+        var hp = BinaryPrimitives.ReadUInt16BigEndian(e.Key.AsSpan(off + 4));
+        var proto = ((PortProtocol)e.Key[off]).ToString().ToLowerInvariant();
+        var to = e.Data is { } d && d.Length >= alen + 2 ? $" -> {new IPAddress(d.AsSpan(0, alen))}:{BinaryPrimitives.ReadUInt16BigEndian(d.AsSpan(alen))}" : "";
+        return $"{host}{hp}/{proto}{to}{(e.Comment is { } c ? " " + c : "")}";
+    }
 
     private PortMapping? FindConflict(Normalized n)
     {
@@ -512,22 +678,93 @@ public sealed class ContainerFirewall
     /// <summary>
     /// Unpublishes the mapping that holds host port <paramref name="hostPort"/> (its whole range): deletes its map elements
     /// in one batch and then the conntrack entries still translated by it (<c>conntrack -D</c>), so no stale (UDP) flow
-    /// keeps reaching the container. Throws PortNotPublished when there is none.
+    /// keeps reaching the container. Throws PortNotPublished when there is none. The mapping is found by its key
+    /// (<c>nft get element …</c>: the element's comment names the range it was published with), not by reading every
+    /// published port, so the cost does not grow with their number. The counters returned are those of that one port.
     /// </summary>
-    public PortMapping Unpublish(PortProtocol protocol, int hostPort, IPAddress? hostAddress = null, AddressFamily family = AddressFamily.InterNetwork)
+    public PortMapping Unpublish(PortProtocol protocol, int hostPort, IPAddress? hostAddress = null, AddressFamily family = AddressFamily.InterNetwork) =>
+        Unpublish(protocol, hostPort, hostAddress, family, flushConntrack: true);
+
+    /// <summary>
+    /// As the public overload; <paramref name="expectedContainer"/> (when given) must be the mapping's target, or it is
+    /// treated as not published (the port now belongs to someone else and is left alone).
+    /// </summary>
+    internal PortMapping Unpublish(PortProtocol protocol, int hostPort, IPAddress? hostAddress, AddressFamily family, bool flushConntrack,
+        IPAddress? expectedContainer = null)
     {
         var host = hostAddress is null ? null : Normalize(hostAddress);
         if (host is not null && (host.Equals(IPAddress.Any) || host.Equals(IPAddress.IPv6Any))) host = null;
         var v6 = host is not null ? IsV6(host) : family == AddressFamily.InterNetworkV6;
-        var m = GetPublishedPorts().FirstOrDefault(x => x.Protocol == protocol && IsV6(x.ContainerAddress) == v6 &&
-                    Equals(x.HostAddress, host) && x.HostPort <= hostPort && hostPort <= x.HostPortEnd)
-            ?? throw new ContainerNetworkingException("PortNotPublished", ErrorKind.NotFound,
-                $"Host port {(host is null ? "" : host + ":")}{hostPort}/{protocol.ToString().ToLowerInvariant()} is not published. List the published ports with Get-ContainerPort.");
-        return Unpublish(m);
+        ContainerNetworkingException NotPublished() => new("PortNotPublished", ErrorKind.NotFound,
+            $"Host port {(host is null ? "" : host + ":")}{hostPort}/{protocol.ToString().ToLowerInvariant()} is not published. List the published ports with Get-ContainerPort.");
+        if (hostPort is < 1 or > 65535 || !Enum.IsDefined(protocol)) throw NotPublished();
+        var probe = new Normalized(protocol, host, hostPort, hostPort, v6 ? IPAddress.IPv6Loopback : IPAddress.Loopback, 1, 1, null);
+        var e = _nft.GetElement(Family, TableName, probe.Map, Key(probe, hostPort)) ?? throw NotPublished();
+        var alen = v6 ? 16 : 4;
+        if (e.Data is not { } d || d.Length < alen + 2) throw NotPublished();
+        var container = new IPAddress(d.AsSpan(0, alen));
+        if (expectedContainer is not null && !Normalize(expectedContainer).Equals(container)) throw NotPublished();
+        var cport = BinaryPrimitives.ReadUInt16BigEndian(d.AsSpan(alen));
+        // "cn:publish FIRST-LAST[ owner=…]" names the range; an element without it (added by hand) is one port.
+        int first = hostPort, last = hostPort;
+        string? owner = null;
+        if (e.Comment is { } c && c.StartsWith(TagPublish + " ", StringComparison.Ordinal))
+        {
+            owner = ParseOwner(c);
+            var range = c[(TagPublish.Length + 1)..].Split(' ')[0].Split('-');
+            if (range.Length == 2 && int.TryParse(range[0], NumberStyles.None, CultureInfo.InvariantCulture, out var a) &&
+                int.TryParse(range[1], NumberStyles.None, CultureInfo.InvariantCulture, out var z) && a <= hostPort && hostPort <= z && z <= 65535)
+                (first, last) = (a, z);
+        }
+        var cfirst = cport - (hostPort - first);
+        var mapping = new PortMapping(protocol, host, first, last, container, cfirst, cfirst + (last - first), owner, e.Packets, e.Bytes);
+        try
+        {
+            return Unpublish(mapping, flushConntrack);
+        }
+        catch (ContainerNetworkingException x) when (x.ErrorId == "PortNotPublished" && first != last)
+        {
+            // Part of the range is gone (deleted by hand): fall back to the contiguous piece that holds the port.
+            var m = GetPublishedPorts().FirstOrDefault(p => p.Protocol == protocol && IsV6(p.ContainerAddress) == v6 &&
+                        Equals(p.HostAddress, host) && p.HostPort <= hostPort && hostPort <= p.HostPortEnd) ?? throw NotPublished();
+            return Unpublish(m, flushConntrack);
+        }
+    }
+
+    /// <summary>
+    /// True when host port <paramref name="hostPort"/> is published for <paramref name="protocol"/> on
+    /// <paramref name="hostAddress"/> (null: every address) or in a way that overlaps it: looked up by key in the map of
+    /// every address, and for a mapping on every address also in the host-address-bound map. IPv4 unless the address is IPv6.
+    /// </summary>
+    public bool IsPublished(PortProtocol protocol, int hostPort, IPAddress? hostAddress = null)
+    {
+        var host = hostAddress is null ? null : Normalize(hostAddress);
+        if (host is not null && (host.Equals(IPAddress.Any) || host.Equals(IPAddress.IPv6Any))) host = null;
+        if (hostPort is < 1 or > 65535) return false;
+        var v6 = host is not null && IsV6(host);
+        var unbound = new Normalized(protocol, null, hostPort, hostPort, v6 ? IPAddress.IPv6Loopback : IPAddress.Loopback, 1, 1, null);
+        if (_nft.GetElement(Family, TableName, unbound.Map, Key(unbound, hostPort)) is not null) return true;
+        if (host is not null)
+        {
+            var bound = unbound with { HostAddress = host };
+            return _nft.GetElement(Family, TableName, bound.Map, Key(bound, hostPort)) is not null;
+        }
+        if (!_nft.TableExists(Family, TableName)) return false;
+        const int alen = 4;
+        foreach (var e in _nft.ListElements(Family, TableName, MapHostPorts4))
+            if (e.Key.Length >= alen + 8 && e.Key[alen] == (byte)protocol && BinaryPrimitives.ReadUInt16BigEndian(e.Key.AsSpan(alen + 4)) == hostPort)
+                return true;
+        return false;
     }
 
     /// <summary>Unpublishes a mapping read with <see cref="GetPublishedPorts"/> (see the other overload).</summary>
-    public PortMapping Unpublish(PortMapping mapping)
+    public PortMapping Unpublish(PortMapping mapping) => Unpublish(mapping, flushConntrack: true);
+
+    /// <summary>
+    /// Deletes a mapping's elements; with <paramref name="flushConntrack"/> also its conntrack entries (a caller that
+    /// flushes every entry of the container address afterwards, as the network model does, passes false).
+    /// </summary>
+    internal PortMapping Unpublish(PortMapping mapping, bool flushConntrack)
     {
         ArgumentNullException.ThrowIfNull(mapping);
         var n = new Normalized(mapping.Protocol, mapping.HostAddress, mapping.HostPort, mapping.HostPortEnd,
@@ -536,7 +773,7 @@ public sealed class ContainerFirewall
         for (var p = n.HostPort; p <= n.HostPortEnd; p++) keys.Add(new NftSetElement(Key(n, p)));
         try
         {
-            _nft.Transaction(() =>
+            Transact(_ =>
             {
                 var b = new NftBatch();
                 for (var i = 0; i < keys.Count; i += ElementsPerMessage)
@@ -549,7 +786,7 @@ public sealed class ContainerFirewall
             throw new ContainerNetworkingException("PortNotPublished", ErrorKind.NotFound,
                 $"{mapping} is not published (any more). List the published ports with Get-ContainerPort.", e);
         }
-        FlushConntrack(n);
+        if (flushConntrack) FlushConntrack(n);
         return mapping;
     }
 
@@ -625,10 +862,10 @@ public sealed class ContainerFirewall
     {
         ValidateNetwork(spec);
         var tag = NetworkTag(spec.Bridge, spec.Owner);
-        _nft.Transaction(() =>
+        Transact(gen =>
         {
             var b = new NftBatch();
-            EnsureBase(b);
+            EnsureBase(b, gen);
             RemoveNetworkRules(b, spec.Bridge, dropElement: false);
             var nets = _nft.TableExists(Family, TableName) ? _nft.ListElements(Family, TableName, SetNetworks) : [];
             var name = NftMatch.IfNameBytes(spec.Bridge);
@@ -730,7 +967,7 @@ public sealed class ContainerFirewall
     public void RemoveBridgeNetwork(string bridge)
     {
         CheckBridgeName(bridge, "bridge name");
-        _nft.Transaction(() =>
+        Transact(_ =>
         {
             var b = new NftBatch();
             RemoveNetworkRules(b, bridge, dropElement: true);
@@ -769,6 +1006,7 @@ public sealed class ContainerFirewall
         var b = new NftBatch();
         if (_nft.TableExists(Family, TableName)) b.DeleteTable(Family, TableName);
         if (_nft.TableExists(NftFamily.Bridge, TableName)) b.DeleteTable(NftFamily.Bridge, TableName);
+        _baseAt = null;
         _nft.Commit(b, context: "remove the containernetworking tables");
     }
 }

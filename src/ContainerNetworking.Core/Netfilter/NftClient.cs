@@ -73,12 +73,20 @@ public sealed class NftClient
     /// <paramref name="plan"/> read the ruleset and build the batch, commits it with that generation, and starts over
     /// when the ruleset changed in between (ERESTART) or the kernel asks to retry (EAGAIN, EINTR).
     /// </summary>
-    public IReadOnlyList<NftRule> Transaction(Func<NftBatch> plan, string? context = null)
+    public IReadOnlyList<NftRule> Transaction(Func<NftBatch> plan, string? context = null) => Transaction(_ => plan(), context);
+
+    /// <summary>
+    /// <see cref="Transaction(Func{NftBatch}, string?)"/>, with the generation the plan is made against passed to
+    /// <paramref name="plan"/>: a caller can cache what it verified at that generation (the kernel increments the
+    /// generation by one with each committed batch, so after committing a non-empty batch planned at G the ruleset is
+    /// at G + 1 unless someone else commits).
+    /// </summary>
+    public IReadOnlyList<NftRule> Transaction(Func<uint, NftBatch> plan, string? context = null)
     {
         for (var attempt = 1; ; attempt++)
         {
             var gen = GetGeneration();
-            var batch = plan();
+            var batch = plan(gen);
             try
             {
                 return Commit(batch, gen, context);
@@ -295,6 +303,48 @@ public sealed class NftClient
             }
         }
         return list;
+    }
+
+    /// <summary>
+    /// <c>nft get element FAMILY TABLE SET '{ KEY }'</c>: the one element with this key (NFT_MSG_GETSETELEM for the key,
+    /// not a dump), with its data, comment and counters; null when the set has no such element (or the set or table
+    /// does not exist).
+    /// </summary>
+    public NftSetElement? GetElement(NftFamily family, string table, string set, byte[] key)
+    {
+        List<NetlinkMessage> replies;
+        try
+        {
+            replies = _conn.Request(Nft.Type(Nft.NFT_MSG_GETSETELEM), 0, w =>
+            {
+                w.Write(new nfgenmsg((byte)family));
+                w.AttrString(Nft.NFTA_SET_ELEM_LIST_TABLE, table);
+                w.AttrString(Nft.NFTA_SET_ELEM_LIST_SET, set);
+                var list = w.BeginNested(Nft.NFTA_SET_ELEM_LIST_ELEMENTS, true);
+                var el = w.BeginNested(Nft.NFTA_LIST_ELEM, true);
+                var k = w.BeginNested(Nft.NFTA_SET_ELEM_KEY, true);
+                w.Attr(Nft.NFTA_DATA_VALUE, key);
+                w.EndNested(k);
+                w.EndNested(el);
+                w.EndNested(list);
+            }, $"get an element of set {set}");
+        }
+        catch (NetlinkException e) when (e.ErrorNumber == Interop.LibC.ENOENT)
+        {
+            return null;
+        }
+        foreach (var m in replies)
+        {
+            if (m.Type != Nft.Type(Nft.NFT_MSG_NEWSETELEM)) continue;
+            var r = m.Attributes(4);
+            while (r.Next())
+            {
+                if (r.Type != Nft.NFTA_SET_ELEM_LIST_ELEMENTS) continue;
+                var l = r.Nested();
+                while (l.Next()) if (l.Type == Nft.NFTA_LIST_ELEM) return DecodeElement(l.Nested());
+            }
+        }
+        return null;
     }
 
     private static NftSetElement DecodeElement(AttributeReader r)

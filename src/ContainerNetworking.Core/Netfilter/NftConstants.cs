@@ -306,6 +306,12 @@ public static class Ctnl
     public const ushort CTA_PROTO_NUM = 1;
     public const ushort CTA_PROTO_SRC_PORT = 2;
     public const ushort CTA_PROTO_DST_PORT = 3;
+    public const ushort CTA_PROTO_ICMP_ID = 4;
+    public const ushort CTA_PROTO_ICMP_TYPE = 5;
+    public const ushort CTA_PROTO_ICMP_CODE = 6;
+    public const ushort CTA_PROTO_ICMPV6_ID = 7;
+    public const ushort CTA_PROTO_ICMPV6_TYPE = 8;
+    public const ushort CTA_PROTO_ICMPV6_CODE = 9;
 }
 
 /// <summary>struct nfgenmsg: the header of every nfnetlink message.</summary>

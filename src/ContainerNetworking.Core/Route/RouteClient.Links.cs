@@ -163,6 +163,56 @@ public sealed partial class RouteClient
         return GetLink(name);
     }
 
+    /// <summary>
+    /// <see cref="CreateVeth"/> without reading anything back: one RTM_NEWLINK with NLM_F_ECHO, and the local end's
+    /// ifindex taken from the kernel's echo of the new link (Linux 6.1+; on an older kernel, which sends no echo, one
+    /// RTM_GETLINK by name finds it). With <paramref name="masterIndex"/> the master is given by index and not looked
+    /// up by name (a caller that knows its bridge's index saves that request; a stale index fails with ENODEV, and the
+    /// caller looks it up again). <see cref="VethOptions.PeerUp"/> is not supported here: bring the peer up through its
+    /// namespace's client. <c>ip link add NAME [mtu M] [address A] [master BR] [up] type veth peer name PEER [address A] netns NS</c>.
+    /// </summary>
+    /// <returns>The ifindex of the local end.</returns>
+    public int CreateVethIndex(string name, string peerName, SafeFileHandle? peerNamespace = null, VethOptions? options = null, int? masterIndex = null)
+    {
+        options ??= new VethOptions();
+        RtnlValidation.ValidateInterfaceName(name, "Veth name");
+        RtnlValidation.ValidateInterfaceName(peerName, "Veth peer name");
+        if (peerNamespace is null && name == peerName)
+            throw RtnlValidation.Invalid("InvalidInterfaceName", $"The veth and its peer are both named '{name}' in the same namespace. Give the peer another name.");
+        if (options.PeerUp)
+            throw RtnlValidation.Invalid("ConflictingArguments", "CreateVethIndex does not bring the peer up: use CreateVeth, or set the peer up through its namespace's RouteClient.");
+        if (options.Mtu is { } mtu) RtnlValidation.ValidateMtu(mtu);
+        if (masterIndex is <= 0)
+            throw RtnlValidation.Invalid("InvalidInterfaceIndex", $"Master index {masterIndex} is not valid: indexes start at 1.");
+        var mac = options.MacAddress is null ? null : RtnlValidation.ParseMac(options.MacAddress);
+        var peerMac = options.PeerMacAddress is null ? null : RtnlValidation.ParseMac(options.PeerMacAddress);
+        var master = masterIndex;
+        if (master is null && options.Master is not null)
+        {
+            RtnlValidation.ValidateInterfaceName(options.Master, "Master name");
+            master = IndexOf(options.Master, "Bridge (master)");
+        }
+        var replies = WithFd(peerNamespace, fd =>
+            _conn.Request(RTM_NEWLINK, (ushort)(CreateFlags | Nl.NLM_F_ECHO), w => WriteCreateVeth(w, name, peerName, fd, options, mac, peerMac, master),
+                $"create veth {name} peer {peerName}"));
+        foreach (var m in replies)
+            if (DecodeLink(m, NamespaceName) is { } l && l.Name == name) return l.Index;
+        return IndexOf(name);
+    }
+
+    /// <summary>
+    /// <see cref="SetBridgePort(string, BridgePortOptions)"/> for the port with ifindex <paramref name="index"/>, in one
+    /// request (no lookup). The kernel refuses a link that is not a bridge port (EOPNOTSUPP).
+    /// <c>bridge link set dev NAME hairpin on …</c>.
+    /// </summary>
+    public void SetBridgePort(int index, BridgePortOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (index <= 0) throw RtnlValidation.Invalid("InvalidInterfaceIndex", $"Interface index {index} is not valid: indexes start at 1.");
+        try { _conn.Execute(RTM_SETLINK, 0, w => WriteSetBridgePort(w, index, options), $"set bridge port #{index}"); }
+        catch (NetlinkException e) when (IsNoDevice(e)) { throw LinkIndexNotFound(index); }
+    }
+
     internal static void WriteCreateVeth(NetlinkWriter w, string name, string peerName, int? peerNsFd, VethOptions o,
         byte[]? mac, byte[]? peerMac, int? masterIndex)
     {

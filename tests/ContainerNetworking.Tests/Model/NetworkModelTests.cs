@@ -78,6 +78,9 @@ public sealed class NetworkModelTests : IDisposable
 
         // Disconnect removes what Connect made: the veth, the namespace, the lease, the record.
         _f.Manager.Disconnect(c3.Container, "bridge");
+        // The namespace went, and the kernel takes the veth with it asynchronously (cleanup_net): it must go soon.
+        var gone = System.Diagnostics.Stopwatch.StartNew();
+        while (_f.Host.Rtnl.FindLink(c3.HostInterface!) is not null && gone.Elapsed < TimeSpan.FromSeconds(10)) Thread.Sleep(20);
         Assert.Null(_f.Host.Rtnl.FindLink(c3.HostInterface!));
         Assert.False(NetNamespace.Exists(c3.Namespace!));
         Assert.DoesNotContain(Ip("172.17.0.3"), _f.Manager.State.Leases("bridge").Keys);

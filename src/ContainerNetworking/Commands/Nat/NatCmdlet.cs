@@ -29,16 +29,16 @@ public abstract class NatCmdlet : NamespacedCmdlet
     }
 
     /// <summary>
-    /// The subnets of the bridges of <paramref name="ns"/> (from their global addresses): a published port's container
-    /// address must lie in one of them.
+    /// The subnets of the bridges of <paramref name="ns"/> (from their global addresses), with the bridge's name: a
+    /// published port's container address must lie in one of them.
     /// </summary>
-    protected static IReadOnlyList<IPNetwork> BridgeSubnets(NetNamespace ns)
+    protected static IReadOnlyList<(string Bridge, IPNetwork Subnet)> BridgeSubnets(NetNamespace ns)
     {
-        var bridges = ns.Rtnl.GetLinks("bridge").Select(l => l.Index).ToHashSet();
+        var bridges = ns.Rtnl.GetLinks("bridge").ToDictionary(l => l.Index, l => l.Name);
         if (bridges.Count == 0) return [];
         return ns.Rtnl.GetAddresses()
-            .Where(a => bridges.Contains(a.InterfaceIndex) && a.Scope != 253 /* RT_SCOPE_LINK: fe80::/64 */)
-            .Select(a => Network(a.Address, a.PrefixLength))
+            .Where(a => bridges.ContainsKey(a.InterfaceIndex) && a.Scope != 253 /* RT_SCOPE_LINK: fe80::/64 */)
+            .Select(a => (bridges[a.InterfaceIndex], Network(a.Address, a.PrefixLength)))
             .Distinct()
             .ToList();
     }

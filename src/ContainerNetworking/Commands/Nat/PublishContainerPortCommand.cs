@@ -66,7 +66,9 @@ public sealed class PublishContainerPortCommand : NatCmdlet
         {
             foreach (var text in Publish)
             {
-                if (Try(text, () => FromDocker(fw, PortSpec.Parse(text), container), out var s)) specs.AddRange(s);
+                // all or nothing: one string that cannot be parsed publishes none of them
+                if (!Try(text, () => FromDocker(fw, PortSpec.Parse(text), container, specs), out var s)) return;
+                specs.AddRange(s);
             }
         }
         else
@@ -80,7 +82,8 @@ public sealed class PublishContainerPortCommand : NatCmdlet
         }
         if (specs.Count == 0) return;
 
-        if (!Try(ns, () => BridgeSubnets(ns), out var subnets)) return;
+        if (!Try(ns, () => BridgeSubnets(ns), out var bridgeSubnets)) return;
+        var subnets = bridgeSubnets.Select(b => b.Subnet).Distinct().ToList();
         if (subnets.Count == 0)
         {
             WriteError("ContainerAddressOutsideSubnets", ErrorCategory.InvalidArgument,
@@ -88,28 +91,57 @@ public sealed class PublishContainerPortCommand : NatCmdlet
                 $"(New-NetBridge br0 -Up; New-NetIPAddress br0 192.168.0.1/24{(NamespaceName(ns) is { } n ? " with -NetNamespace " + n : "")}), or publish in the namespace that holds the container's bridge.", container);
             return;
         }
-        var warned = false;
-        foreach (var spec in specs)
+        // Every mapping of one call in one batch: all of them or none (as docker run -p … -p … does).
+        var approved = specs.Where(spec => ShouldProcess($"{Describe(spec)}{In(ns)}", "Publish port")).ToList();
+        if (approved.Count == 0) return;
+        object target = approved.Count == 1 ? approved[0] : approved;
+        if (!Try(target, () => fw.Publish(approved, subnets), out var mappings)) return;
+        WarnIfTrafficIsStopped(ns, fw, container.AddressFamily, $"Published port {mappings[0]}");
+        foreach (var m in mappings)
         {
-            if (!ShouldProcess($"{Describe(spec)}{In(ns)}", "Publish port")) continue;
-            if (!Try(spec, () => fw.Publish(spec, subnets), out var mapping)) continue;
-            if (!warned) WarnIfTrafficIsStopped(ns, fw, container.AddressFamily, $"Published port {mapping}");
-            warned = true;
-            WriteRecord(mapping, ns);
+            if (WarnIfLoopbackUnreachable(ns, m, bridgeSubnets)) break;
         }
+        foreach (var mapping in mappings) WriteRecord(mapping, ns);
+    }
+
+    /// <summary>
+    /// A mapping that answers on 127.0.0.1 (every host address, or 127.x) reaches the container from the host's loopback
+    /// only when the container's bridge has route_localnet (the core sets it when it sets up the bridge network's
+    /// firewall, e.g. New-ContainerNetwork); on a bridge built by hand it is off. Read-only check; best effort.
+    /// </summary>
+    private bool WarnIfLoopbackUnreachable(Namespaces.NetNamespace ns, PortMapping m, IReadOnlyList<(string Bridge, IPNetwork Subnet)> bridges)
+    {
+        if (m.ContainerAddress.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork) return false;
+        if (m.HostAddress is { } h && !IPAddress.IsLoopback(h)) return false;
+        var bridge = bridges.FirstOrDefault(b => b.Subnet.Contains(m.ContainerAddress)).Bridge;
+        if (bridge is null) return false;
+        try
+        {
+            if (ns.ReadSysctl($"net.ipv4.conf.{bridge}.route_localnet") != "0") return false;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException || ErrorMapping.IsMapped(e))
+        {
+            return false;
+        }
+        WriteWarning($"Published port {m}: connections from this host to {m.HostAddress ?? IPAddress.Loopback}:{m.HostPort} will not reach {m.ContainerAddress}, " +
+            $"because net.ipv4.conf.{bridge}.route_localnet is 0{In(ns)} (the kernel does not route loopback-sourced packets out of {bridge}). " +
+            "Other machines, containers and the host's other addresses are not affected. For 127.0.0.1 too, create the network with New-ContainerNetwork, which sets it on its bridge only.");
+        return true;
     }
 
     /// <summary>Docker's string → specs: explicit host ports as one range; chosen host ports (none given, or a host range for one container port) from what is free.</summary>
-    private IReadOnlyList<PortMappingSpec> FromDocker(ContainerFirewall fw, PortSpec p, IPAddress container)
+    private IReadOnlyList<PortMappingSpec> FromDocker(ContainerFirewall fw, PortSpec p, IPAddress container, IReadOnlyList<PortMappingSpec> earlier)
     {
         if (!p.ChoosesHostPort && p.HostPortEnd - p.HostPortStart + 1 == p.ContainerPortCount)
             return [new PortMappingSpec(p.Protocol, p.HostPortStart, container, p.ContainerPortStart)
                 { HostPortEnd = p.HostPortEnd, ContainerPortEnd = p.ContainerPortEnd, HostAddress = p.HostIp, Owner = Owner }];
-        var published = fw.GetPublishedPorts();
+        // taken: published already, or chosen by an earlier string of this call
+        var published = fw.GetPublishedPorts().Select(m => (m.Protocol, m.HostAddress, m.HostPort, End: m.HostPortEnd, m.ContainerAddress))
+            .Concat(earlier.Select(e => (e.Protocol, e.HostAddress, e.HostPort, End: e.HostPortEnd ?? e.HostPort, e.ContainerAddress))).ToList();
         bool Taken(PublishedPort x) => published.Any(m => m.Protocol == x.Protocol &&
             m.ContainerAddress.AddressFamily == container.AddressFamily &&
             (m.HostAddress is null || x.HostIp is null || m.HostAddress.Equals(x.HostIp)) &&
-            m.HostPort <= x.HostPort && x.HostPort <= m.HostPortEnd);
+            m.HostPort <= x.HostPort && x.HostPort <= m.End);
         return p.Resolve(Taken).Select(x => new PortMappingSpec(x.Protocol, x.HostPort, container, x.ContainerPort) { HostAddress = x.HostIp, Owner = Owner }).ToList();
     }
 

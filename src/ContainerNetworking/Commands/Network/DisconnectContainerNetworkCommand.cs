@@ -1,0 +1,55 @@
+using System.Management.Automation;
+using ContainerNetworking.Model;
+
+namespace ContainerNetworking.Commands;
+
+/// <summary>
+/// Disconnect-ContainerNetwork: removes exactly what Connect-ContainerNetwork made (<c>docker network disconnect</c>): the
+/// published ports, the veth, the namespace if Connect created it, the address leases, the record. Takes the endpoints of
+/// Get-ContainerEndpoint from the pipeline.
+/// </summary>
+[Cmdlet(VerbsCommunications.Disconnect, "ContainerNetwork", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[OutputType(typeof(void))]
+public sealed class DisconnectContainerNetworkCommand : PipelineContainerNetworkCmdlet
+{
+    private PipelineProgress? _progress;
+
+    /// <summary>The containers to disconnect: container names, endpoint ids or unique id prefixes (4 characters or more); a ContainerEndpoint binds by its Container.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(ContainerEndpointNameCompleter))]
+    public string[] Container { get; set; } = [];
+
+    /// <summary>The network the containers are connected to; needed when a container is on several networks.</summary>
+    [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(ContainerNetworkNameCompleter))]
+    public string? Network { get; set; }
+
+    /// <summary>Also disconnect the containers that share the namespace of one being disconnected (container mode); without it that is refused with EndpointInUse.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    protected override bool NeedsSysAdmin => true;
+
+    protected override void BeginProcessing()
+    {
+        base.BeginProcessing();
+        _progress = new PipelineProgress(this, "Disconnecting containers");
+    }
+
+    protected override void ProcessRecord()
+    {
+        var manager = Manager;
+        int? total = MyInvocation.ExpectingInput ? null : Container.Length;
+        foreach (var container in Container)
+        {
+            _progress!.Next(container, total);
+            var where = Network is null ? "" : " from network " + Network;
+            if (!ShouldRun($"container {container}{where}{In(manager.Host)}", "Disconnect container", () => manager.PlanDisconnect(container, Network, Force), container)) continue;
+            if (!Try(container, () => manager.GetEndpoint(container, Network), out var endpoint)) continue;
+            if (Try(container, () => manager.Disconnect(endpoint.Id, endpoint.Network, Force))) ForgetNamespaces([endpoint]);
+        }
+    }
+
+    protected override void EndProcessing() => _progress?.Complete();
+}

@@ -1,0 +1,410 @@
+# New-/Get-/Remove-ContainerNetwork, Connect-/Disconnect-ContainerNetwork, Get-ContainerEndpoint,
+# Repair-/Test-ContainerNetwork. Root; throwaway namespaces only (one plays the host, one the outside world), a
+# temporary -StateDirectory per test group; nothing in the namespace the tests run in changes.
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
+
+    function New-StateDirectory {
+        $d = Join-Path ([IO.Path]::GetTempPath()) "cnp-state-$PID-$([guid]::NewGuid().ToString('n').Substring(0, 8))"
+        New-Item -ItemType Directory -Path $d | Out-Null
+        $d
+    }
+
+    function New-ContainerName([string] $Role = 'c') {
+        # A unique container (and namespace) name that Remove-TestNamespaces deletes if a test leaves it behind.
+        $n = New-TestName $Role
+        $script:CreatedNamespaces.Add($n)
+        $n
+    }
+
+    function Get-StateSnapshot([string] $Directory) {
+        # Every file under the state directory with its content hash: "unchanged" means this is equal.
+        if (-not (Test-Path $Directory)) { return @('<absent>') }
+        @(Get-ChildItem -Recurse -Force -File $Directory | Sort-Object FullName | ForEach-Object {
+            "$($_.FullName.Substring($Directory.Length)) $((Get-FileHash $_.FullName -Algorithm SHA256).Hash)"
+        })
+    }
+
+    function Get-Ruleset([string] $Namespace) { (& ip netns exec $Namespace nft -j list ruleset) -join "`n" }
+    function Get-LinkNames([string] $Namespace) { @((Get-IpJson $Namespace 'link', 'show').ifname | Sort-Object) }
+
+    function Invoke-WhatIfText([string] $Command) {
+        # -WhatIf writes to the host, not to a stream: run the command in a child pwsh and read what it prints.
+        $script = "`$ErrorActionPreference = 'Stop'; Import-Module '$script:ModuleManifest'; $Command"
+        (& pwsh -NoProfile -NonInteractive -Command $script 2>&1 | Out-String)
+    }
+
+    function Start-Listener([string] $Namespace, [int] $Port, [string] $Reply) {
+        # socat inside the namespace answers every connection with $Reply; Stop-Process -Id on the returned process.
+        $p = Start-Process -FilePath ip -ArgumentList 'netns', 'exec', $Namespace, 'socat', "TCP-LISTEN:$Port,fork,reuseaddr", "SYSTEM:echo $Reply" -PassThru
+        $deadline = [DateTime]::UtcNow.AddSeconds(10)
+        while ([DateTime]::UtcNow -lt $deadline) {
+            if ((& ip netns exec $Namespace ss -Hltn "sport = :$Port") -match 'LISTEN') { return $p }
+            Start-Sleep -Milliseconds 50
+        }
+        throw "socat did not start listening on port $Port in $Namespace"
+    }
+
+    function Connect-Tcp([string] $Namespace, [string] $Address, [int] $Port) {
+        # The first line a TCP server at Address:Port answers, seen from inside Namespace ('' when none).
+        $out = '' | & ip netns exec $Namespace socat -t 2 -T 3 STDIO "TCP:${Address}:$Port,connect-timeout=3" 2>$null
+        ($out | Select-Object -First 1) -as [string]
+    }
+}
+AfterAll { Remove-TestNamespaces }
+
+Describe 'New-, Get- and Remove-ContainerNetwork' -Tag 'Root' {
+    BeforeEach {
+        $hostNs = New-TestNamespace 'host' -LoopbackUp
+        $sd = New-StateDirectory
+        $p = @{ NetNamespace = $hostNs; StateDirectory = $sd }
+    }
+    AfterEach {
+        Remove-TestNamespaces
+        Remove-Item -Recurse -Force $sd -ErrorAction Ignore
+    }
+
+    It 'creates the bridge with the gateway, forwarding and the masquerade rule; Get-ContainerNetwork shows subnet, gateway, bridge and endpoint count' {
+        $n = New-ContainerNetwork bridge -Subnet 172.17.0.0/16 -BridgeName docker0 @p
+        $n.Name | Should -Be 'bridge'
+        $n.Subnet.ToString() | Should -Be '172.17.0.0/16'
+        $n.Gateway.ToString() | Should -Be '172.17.0.1'
+        $n.EndpointCount | Should -Be 0
+        $n.NetNamespace | Should -Be $hostNs.Name
+        # Kernel state through iproute2 and nft, not through the module.
+        $link = Get-IpJson $hostNs.Name 'link', 'show', 'docker0'
+        $link.linkinfo.info_kind | Should -Be 'bridge'
+        $link.flags | Should -Contain 'UP'
+        $addr = (Get-IpJson $hostNs.Name 'addr', 'show', 'docker0').addr_info | Where-Object family -eq 'inet'
+        "$($addr.local)/$($addr.prefixlen)" | Should -Be '172.17.0.1/16'
+        (& ip netns exec $hostNs.Name sysctl -n net.ipv4.ip_forward) | Should -Be '1'
+        $rules = (& ip netns exec $hostNs.Name nft list ruleset) -join "`n"
+        $rules | Should -Match '172\.17\.0\.0/16'
+        $rules | Should -Match 'masquerade'
+        (Get-ContainerNetwork @p).Name | Should -Be 'host', 'none', 'bridge'
+        $view = Get-ContainerNetwork bridge @p | Format-Table | Out-String -Width 200
+        $view | Should -Match 'bridge\s+Bridge\s+docker0\s+172\.17\.0\.0/16\s+172\.17\.0\.1\s+0'
+    }
+
+    It 'picks free private subnets that do not overlap when -Subnet is omitted' {
+        $a = New-ContainerNetwork neta @p
+        $b = New-ContainerNetwork netb @p
+        $a.Subnet | Should -Not -BeNullOrEmpty
+        $a.Subnet.ToString() | Should -Not -Be $b.Subnet.ToString()
+        $a.Subnet.BaseAddress.ToString() | Should -Match '^(10\.|172\.(1[6-9]|2\d|3[01])\.|192\.168\.)'
+        $a.Subnet.Contains($b.Subnet.BaseAddress) | Should -BeFalse
+        $b.Subnet.Contains($a.Subnet.BaseAddress) | Should -BeFalse
+    }
+
+    It 'Get-ContainerNetwork takes wildcards and reports NetworkNotFound for a literal name that matches nothing' {
+        New-ContainerNetwork web-net -Subnet 10.88.0.0/24 @p | Out-Null
+        New-ContainerNetwork web-net2 -Subnet 10.88.1.0/24 @p | Out-Null
+        (Get-ContainerNetwork web* @p).Name | Should -Be 'web-net', 'web-net2'
+        Get-ContainerNetwork 'nomatch*' @p | Should -BeNullOrEmpty
+        { Get-ContainerNetwork nosuchnet @p -ErrorAction Stop } | Should -Throw -ErrorId 'NetworkNotFound,*'
+    }
+
+    It '-WhatIf prints the whole plan and changes no link, rule or state file' {
+        New-ContainerNetwork first -Subnet 10.89.0.0/24 @p | Out-Null
+        $links = Get-LinkNames $hostNs.Name
+        $rules = Get-Ruleset $hostNs.Name
+        $state = Get-StateSnapshot $sd
+        $text = Invoke-WhatIfText "New-ContainerNetwork bridge -Subnet 172.17.0.0/16 -BridgeName docker0 -NetNamespace $($hostNs.Name) -StateDirectory '$sd' -WhatIf"
+        $text | Should -Match 'What if: Create network bridge \(172\.17\.0\.0/16\) on bridge docker0'
+        $text | Should -Match 'CreateBridge: ip link add docker0 type bridge'
+        $text | Should -Match 'AddGatewayAddress: ip addr add 172\.17\.0\.1/16 dev docker0'
+        $text | Should -Match 'InstallNetworkRules:'
+        Get-LinkNames $hostNs.Name | Should -Be $links
+        Get-Ruleset $hostNs.Name | Should -Be $rules
+        Get-StateSnapshot $sd | Should -Be $state
+        # And in-process: nothing returned, nothing made.
+        New-ContainerNetwork bridge -Subnet 172.17.0.0/16 -BridgeName docker0 @p -WhatIf | Should -BeNullOrEmpty
+        Get-LinkNames $hostNs.Name | Should -Be $links
+    }
+
+    It 'refuses bad input with SubnetOverlap, GatewayOutsideSubnet, InvalidSubnet, NetworkExists and BridgeExists, and changes nothing' {
+        New-ContainerNetwork bridge -Subnet 172.17.0.0/16 -BridgeName docker0 @p | Out-Null
+        $links = Get-LinkNames $hostNs.Name
+        $rules = Get-Ruleset $hostNs.Name
+        $state = Get-StateSnapshot $sd
+        { New-ContainerNetwork other -Subnet 172.17.128.0/24 @p -ErrorAction Stop } | Should -Throw -ErrorId 'SubnetOverlap,*'
+        { New-ContainerNetwork other -Subnet 10.90.0.0/24 -Gateway 10.91.0.1 @p -ErrorAction Stop } | Should -Throw -ErrorId 'GatewayOutsideSubnet,*'
+        { New-ContainerNetwork other -Subnet 10.90.0.1/24 @p -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidSubnet,*'
+        { New-ContainerNetwork bridge -Subnet 10.90.0.0/24 @p -ErrorAction Stop } | Should -Throw -ErrorId 'NetworkExists,*'
+        { New-ContainerNetwork other -Subnet 10.90.0.0/24 -BridgeName docker0 @p -ErrorAction Stop } | Should -Throw -ErrorId 'BridgeExists,*'
+        $err = $null
+        New-ContainerNetwork other -Subnet 172.17.128.0/24 @p -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].CategoryInfo.Category | Should -Be 'ResourceExists'
+        $err[0].TargetObject | Should -Be 'other'
+        $err[0].Exception.Message | Should -Match 'overlaps'
+        Get-LinkNames $hostNs.Name | Should -Be $links
+        Get-Ruleset $hostNs.Name | Should -Be $rules
+        Get-StateSnapshot $sd | Should -Be $state
+    }
+
+    It 'Remove-ContainerNetwork refuses while endpoints exist (NetworkHasEndpoints); -WhatIf keeps it; -Force from the pipeline removes endpoints, bridge, rules and record' {
+        New-ContainerNetwork bridge -Subnet 172.17.0.0/16 -BridgeName docker0 @p | Out-Null
+        $c = New-ContainerName
+        Connect-ContainerNetwork bridge -Container $c -CreateNamespace @p | Out-Null
+        { Remove-ContainerNetwork bridge @p -ErrorAction Stop } | Should -Throw -ErrorId 'NetworkHasEndpoints,*'
+        (Get-ContainerNetwork bridge @p).EndpointCount | Should -Be 1
+        Remove-ContainerNetwork bridge @p -Force -WhatIf
+        Get-LinkNames $hostNs.Name | Should -Contain 'docker0'
+        Test-Path "/run/netns/$c" | Should -BeTrue
+        Get-ContainerNetwork bridge @p | Remove-ContainerNetwork -Force
+        Get-LinkNames $hostNs.Name | Should -Not -Contain 'docker0'
+        @(Get-LinkNames $hostNs.Name | Where-Object { $_ -like 'veth*' }) | Should -BeNullOrEmpty
+        Test-Path "/run/netns/$c" | Should -BeFalse
+        (& ip netns exec $hostNs.Name nft list ruleset) -join "`n" | Should -Not -Match '172\.17\.0\.0/16'
+        Test-Path (Join-Path $sd 'networks/bridge') | Should -BeFalse
+        (Get-ContainerNetwork @p).Name | Should -Be 'host', 'none'
+        { Remove-ContainerNetwork bridge @p -ErrorAction Stop } | Should -Throw -ErrorId 'NetworkNotFound,*'
+        { Remove-ContainerNetwork host @p -ErrorAction Stop } | Should -Throw -ErrorId 'PredefinedNetwork,*'
+    }
+}
+
+Describe 'Connect-, Disconnect-ContainerNetwork and Get-ContainerEndpoint' -Tag 'Root' {
+    BeforeAll {
+        $hostNs = New-TestNamespace 'host' -LoopbackUp
+        $outside = New-TestNamespace 'outside' -LoopbackUp
+        # The outside world: an uplink from the host, 198.18.0.1 (host) <-> 198.18.0.2 (outside); the outside has
+        # no route to the container subnet, so only masquerading lets it answer.
+        New-VethPair -NetNamespace $hostNs -Name uplink -PeerName eth0 -PeerNetNamespace $outside -Up | Out-Null
+        New-NetIPAddress -NetNamespace $hostNs uplink 198.18.0.1/24 | Out-Null
+        New-NetIPAddress -NetNamespace $outside eth0 198.18.0.2/24 | Out-Null
+        $sd = New-StateDirectory
+        $p = @{ NetNamespace = $hostNs; StateDirectory = $sd }
+        New-ContainerNetwork bridge -Subnet 172.17.0.0/16 -BridgeName docker0 @p | Out-Null
+        $web = New-ContainerName 'web'
+        $db = New-ContainerName 'db'
+        $listeners = [System.Collections.Generic.List[object]]::new()
+    }
+    AfterAll {
+        foreach ($l in $listeners) { Stop-Process -Id $l.Id -Force -ErrorAction Ignore }
+        Remove-TestNamespaces
+        Remove-Item -Recurse -Force $sd -ErrorAction Ignore
+    }
+
+    It 'gives two containers eth0 with 172.17.0.2 and .3, Docker MACs and the default route, and they ping each other' {
+        $w = Connect-ContainerNetwork bridge -Container $web -CreateNamespace -Publish 8088:80 @p
+        $d = Connect-ContainerNetwork bridge -Container $db -CreateNamespace @p
+        $w.IPv4Address.ToString() | Should -Be '172.17.0.2'
+        $d.IPv4Address.ToString() | Should -Be '172.17.0.3'
+        $w.MacAddress | Should -Be '02:42:ac:11:00:02'
+        $eth0 = Get-IpJson $web 'addr', 'show', 'eth0'
+        $eth0.address | Should -Be '02:42:ac:11:00:02'
+        ($eth0.addr_info | Where-Object family -eq 'inet').local | Should -Be '172.17.0.2'
+        (Get-IpJson $web 'route', 'show', 'default').gateway | Should -Be '172.17.0.1'
+        (Get-IpJson $hostNs.Name 'link', 'show', $w.HostInterface).master | Should -Be 'docker0'
+        Test-Ping $web 172.17.0.3 | Should -BeTrue
+        Test-Ping $db 172.17.0.2 | Should -BeTrue
+        Test-Ping $web 172.17.0.1 | Should -BeTrue
+        (Get-ContainerNetwork bridge @p).EndpointCount | Should -Be 2
+    }
+
+    It 'lets a container reach the outside through masquerading' {
+        Test-Ping $web 198.18.0.2 | Should -BeTrue
+    }
+
+    It 'answers a TCP connect from the outside on the published port 8088 with the container''s port 80' {
+        $listeners.Add((Start-Listener $web 80 'hello-from-web'))
+        Connect-Tcp $outside.Name 198.18.0.1 8088 | Should -Be 'hello-from-web'
+        # No port was published for 8089: nothing answers there.
+        Connect-Tcp $outside.Name 198.18.0.1 8089 | Should -BeNullOrEmpty
+    }
+
+    It 'Get-ContainerEndpoint filters by container and network with wildcards, and reports what it cannot find' {
+        (Get-ContainerEndpoint @p).Container | Should -Be $web, $db
+        (Get-ContainerEndpoint 'cnp-web*' @p).Container | Should -Be $web
+        (Get-ContainerEndpoint -Network 'bri*' @p).Count | Should -Be 2
+        $e = Get-ContainerEndpoint $web @p
+        (Get-ContainerEndpoint $e.Id.Substring(0, 12) @p).Container | Should -Be $web
+        ($e.Ports | ForEach-Object ToString) | Should -Be '8088:80/tcp'
+        ($e | Format-Table | Out-String -Width 200) | Should -Match '8088->80/tcp'
+        { Get-ContainerEndpoint nosuchcontainer @p -ErrorAction Stop } | Should -Throw -ErrorId 'EndpointNotFound,*'
+        { Get-ContainerEndpoint -Network nosuchnet @p -ErrorAction Stop } | Should -Throw -ErrorId 'NetworkNotFound,*'
+    }
+
+    It '-WhatIf prints the whole plan and creates no namespace, link, rule, lease or record' {
+        $c = New-ContainerName 'wi'
+        $links = Get-LinkNames $hostNs.Name
+        $rules = Get-Ruleset $hostNs.Name
+        $state = Get-StateSnapshot $sd
+        $text = Invoke-WhatIfText "Connect-ContainerNetwork bridge -Container $c -CreateNamespace -Publish 9001:80 -NetNamespace $($hostNs.Name) -StateDirectory '$sd' -WhatIf"
+        $text | Should -Match "What if: Connect $c to network bridge: 172\.17\.0\.4 on eth0 \(02:42:ac:11:00:04\)"
+        $text | Should -Match "CreateNamespace: ip netns add $c"
+        $text | Should -Match 'CreateVeth: ip link add veth[0-9a-f]{7} master docker0 up type veth peer name eth0'
+        $text | Should -Match "AddDefaultRoute: ip -n $c route add default via 172\.17\.0\.1 dev eth0"
+        $text | Should -Match 'PublishPorts: .*9001:80/tcp -> 172\.17\.0\.4:80'
+        Test-Path "/run/netns/$c" | Should -BeFalse
+        Get-LinkNames $hostNs.Name | Should -Be $links
+        Get-Ruleset $hostNs.Name | Should -Be $rules
+        Get-StateSnapshot $sd | Should -Be $state
+        Disconnect-ContainerNetwork $web @p -WhatIf
+        Get-LinkNames $hostNs.Name | Should -Be $links
+        Get-StateSnapshot $sd | Should -Be $state
+    }
+
+    It 'refuses AddressInUse, AddressOutsideRange, NetworkNotFound, EndpointExists, NamespaceAlreadyAttached, InvalidPortSpec and PortAlreadyAllocated, and changes nothing' {
+        $c = New-ContainerName 'bad'
+        $links = Get-LinkNames $hostNs.Name
+        $rules = Get-Ruleset $hostNs.Name
+        $state = Get-StateSnapshot $sd
+        { Connect-ContainerNetwork bridge -Container $c -CreateNamespace -IPv4Address 172.17.0.2 @p -ErrorAction Stop } | Should -Throw -ErrorId 'AddressInUse,*'
+        { Connect-ContainerNetwork bridge -Container $c -CreateNamespace -IPv4Address 10.1.2.3 @p -ErrorAction Stop } | Should -Throw -ErrorId 'AddressOutsideRange,*'
+        { Connect-ContainerNetwork nosuchnet -Container $c -CreateNamespace @p -ErrorAction Stop } | Should -Throw -ErrorId 'NetworkNotFound,*'
+        { Connect-ContainerNetwork bridge -Container $web -ContainerNetNamespace $c -CreateNamespace @p -ErrorAction Stop } | Should -Throw -ErrorId 'EndpointExists,*'
+        { Connect-ContainerNetwork bridge -Container $c -ContainerNetNamespace $web @p -ErrorAction Stop } | Should -Throw -ErrorId 'NamespaceAlreadyAttached,*'
+        { Connect-ContainerNetwork bridge -Container $c -CreateNamespace -Publish '80:abc' @p -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidPortSpec,*'
+        { Connect-ContainerNetwork bridge -Container $c -CreateNamespace -Publish 8088:80 @p -ErrorAction Stop } | Should -Throw -ErrorId 'PortAlreadyAllocated,*'
+        { Connect-ContainerNetwork bridge @p -ErrorAction Stop } | Should -Throw -ErrorId 'ContainerRequired,*'
+        Test-Path "/run/netns/$c" | Should -BeFalse
+        Get-LinkNames $hostNs.Name | Should -Be $links
+        Get-Ruleset $hostNs.Name | Should -Be $rules
+        Get-StateSnapshot $sd | Should -Be $state
+    }
+
+    It 'container mode: a pod''s second container shares the first one''s namespace and they talk over localhost' {
+        $pod = New-ContainerName 'pod'
+        $first = Connect-ContainerNetwork bridge -Container $pod -CreateNamespace @p
+        $side = Connect-ContainerNetwork -Container 'sidecar' -ShareWith $pod @p
+        $side.Mode | Should -Be 'Container'
+        $side.Namespace | Should -Be $pod
+        $side.IPv4Address.ToString() | Should -Be $first.IPv4Address.ToString()
+        $listeners.Add((Start-Listener $pod 8080 'hello-from-pod'))
+        Connect-Tcp $pod 127.0.0.1 8080 | Should -Be 'hello-from-pod'
+        { Disconnect-ContainerNetwork $pod -Network bridge @p -ErrorAction Stop } | Should -Throw -ErrorId 'EndpointInUse,*'
+        Disconnect-ContainerNetwork $pod -Network bridge -Force @p
+        Test-Path "/run/netns/$pod" | Should -BeFalse
+        (Get-ContainerEndpoint @p).Container | Should -Not -Contain 'sidecar'
+    }
+
+    It 'none mode gives only lo, up; host mode records the container only' {
+        $n = New-ContainerName 'none'
+        $e = Connect-ContainerNetwork none -Container $n -CreateNamespace @p
+        $e.Mode | Should -Be 'None'
+        $links = Get-IpJson $n 'link', 'show'
+        $links.ifname | Should -Be @('lo')
+        $links[0].flags | Should -Contain 'UP'
+        $h = Connect-ContainerNetwork host -Container 'hostmode' @p
+        $h.Mode | Should -Be 'Host'
+        { Connect-ContainerNetwork none -Container 'x' -ContainerNetNamespace $n -Publish 80:80 @p -ErrorAction Stop } | Should -Throw -ErrorId 'PortsNotSupported,*'
+        Get-ContainerEndpoint -Network none, host @p | Disconnect-ContainerNetwork
+        Test-Path "/run/netns/$n" | Should -BeFalse
+        Get-ContainerEndpoint -Network none, host @p | Should -BeNullOrEmpty
+    }
+
+    It 'connects many containers from the pipeline with distinct addresses, and Get-ContainerEndpoint | Disconnect-ContainerNetwork removes exactly them' {
+        $before = Get-LinkNames $hostNs.Name
+        $names = 1..12 | ForEach-Object { New-ContainerName 'many' }
+        $eps = $names | Connect-ContainerNetwork bridge -CreateNamespace @p
+        $eps.Count | Should -Be 12
+        ($eps.IPv4Address | ForEach-Object ToString | Sort-Object -Unique).Count | Should -Be 12
+        Test-Ping $names[0] $eps[11].IPv4Address.ToString() | Should -BeTrue
+        @(Get-IpJson $hostNs.Name 'link', 'show', 'master', 'docker0').Count | Should -Be 14
+        Get-ContainerEndpoint 'cnp-many*' @p | Disconnect-ContainerNetwork
+        foreach ($n in $names) { Test-Path "/run/netns/$n" | Should -BeFalse }
+        Get-LinkNames $hostNs.Name | Should -Be $before
+        (Get-ChildItem (Join-Path $sd 'networks/bridge/leases') -File | Where-Object Name -NotLike '.*').Count | Should -Be 2
+        (Get-ContainerEndpoint @p).Container | Should -Be $web, $db
+    }
+
+    It 'the container namespace can come as a NetNamespace object through the pipeline, and the endpoint pipes into Disconnect-ContainerNetwork' {
+        $ns = New-TestNamespace 'piped'
+        $e = $ns | Connect-ContainerNetwork bridge @p
+        $e.Container | Should -Be $ns.Name
+        $e.NetNamespace | Should -Be $hostNs.Name
+        (Get-IpJson $ns.Name 'link', 'show', 'eth0').ifname | Should -Be 'eth0'
+        $e | Disconnect-ContainerNetwork
+        # Connect did not create this namespace, so Disconnect keeps it and only removes eth0.
+        Test-Path "/run/netns/$($ns.Name)" | Should -BeTrue
+        (Get-IpJson $ns.Name 'link', 'show').ifname | Should -Be @('lo')
+    }
+
+    It 'Disconnect-ContainerNetwork removes the published port: the outside gets no answer any more' {
+        Get-ContainerEndpoint $web @p | Disconnect-ContainerNetwork
+        Test-Path "/run/netns/$web" | Should -BeFalse
+        (& ip netns exec $hostNs.Name nft list ruleset) -join "`n" | Should -Not -Match '8088'
+        { Disconnect-ContainerNetwork $web @p -ErrorAction Stop } | Should -Throw -ErrorId 'EndpointNotFound,*'
+    }
+}
+
+Describe 'Test- and Repair-ContainerNetwork' -Tag 'Root' {
+    BeforeEach {
+        $hostNs = New-TestNamespace 'host' -LoopbackUp
+        $sd = New-StateDirectory
+        $p = @{ NetNamespace = $hostNs; StateDirectory = $sd }
+        New-ContainerNetwork bridge -Subnet 172.17.0.0/16 -BridgeName docker0 @p | Out-Null
+        $c = New-ContainerName 'diag'
+        $e = Connect-ContainerNetwork bridge -Container $c -CreateNamespace -Publish 8088:80 @p
+    }
+    AfterEach {
+        Remove-TestNamespaces
+        Remove-Item -Recurse -Force $sd -ErrorAction Ignore
+    }
+
+    It 'Test-ContainerNetwork reports every hop Ok on a working container, and names the broken hop with its fix' {
+        $hops = Test-ContainerNetwork $c @p
+        $hops.Hop | Should -Contain 'DefaultRoute'
+        $hops.Hop | Should -Contain 'VethPeer'
+        @($hops | Where-Object Status -eq 'Broken') | Should -BeNullOrEmpty
+        & ip -n $hostNs.Name link set $e.HostInterface down
+        $hops = Get-ContainerEndpoint $c @p | Test-ContainerNetwork
+        $broken = @($hops | Where-Object Status -eq 'Broken')
+        $broken.Count | Should -BeGreaterThan 0
+        $broken[0].Hop | Should -Be 'VethPeer'
+        $broken[0].Fix | Should -Not -BeNullOrEmpty
+        ($hops | Format-Table | Out-String -Width 250) | Should -Match 'VethPeer\s+Broken'
+        { Test-ContainerNetwork nosuch @p -ErrorAction Stop } | Should -Throw -ErrorId 'EndpointNotFound,*'
+    }
+
+    It 'Repair-ContainerNetwork -WhatIf lists an endpoint whose namespace was deleted and changes nothing; without -WhatIf it cleans up' {
+        & ip netns delete $c
+        $links = Get-LinkNames $hostNs.Name
+        $rules = Get-Ruleset $hostNs.Name
+        $state = Get-StateSnapshot $sd
+        $findings = Repair-ContainerNetwork @p -WhatIf
+        $findings | Should -Not -BeNullOrEmpty
+        $findings.Action | Should -Not -Contain 'Removed'
+        ($findings | Where-Object { $_.Object -like "$($e.Id.Substring(0, 12))*" -or $_.Detail -match [regex]::Escape($c) }) | Should -Not -BeNullOrEmpty
+        Get-LinkNames $hostNs.Name | Should -Be $links
+        Get-Ruleset $hostNs.Name | Should -Be $rules
+        Get-StateSnapshot $sd | Should -Be $state
+        $done = Repair-ContainerNetwork @p -Confirm:$false
+        $done.Action | Should -Contain 'Removed'
+        $done.Action | Should -Not -Contain 'Failed'
+        Get-ContainerEndpoint @p | Should -BeNullOrEmpty
+        @(Get-LinkNames $hostNs.Name | Where-Object { $_ -like 'veth*' }) | Should -BeNullOrEmpty
+        (& ip netns exec $hostNs.Name nft list ruleset) -join "`n" | Should -Not -Match '8088'
+        Repair-ContainerNetwork @p | Should -BeNullOrEmpty
+    }
+
+    It 'Repair-ContainerNetwork re-creates the rules after a flush, and the published port is back' {
+        & ip netns exec $hostNs.Name nft flush ruleset
+        (& ip netns exec $hostNs.Name nft list ruleset) -join "`n" | Should -Not -Match 'masquerade'
+        $done = Repair-ContainerNetwork @p
+        $done.Action | Should -Contain 'Recreated'
+        $rules = (& ip netns exec $hostNs.Name nft list ruleset) -join "`n"
+        $rules | Should -Match 'masquerade'
+        $rules | Should -Match '8088'
+    }
+}
+
+Describe 'Network name completion' -Tag 'Root' {
+    BeforeAll {
+        $hostNs = New-TestNamespace 'host' -LoopbackUp
+        $sd = New-StateDirectory
+        New-ContainerNetwork complete-me -Subnet 10.77.0.0/24 -NetNamespace $hostNs -StateDirectory $sd | Out-Null
+    }
+    AfterAll {
+        Remove-TestNamespaces
+        Remove-Item -Recurse -Force $sd -ErrorAction Ignore
+    }
+
+    It 'completes network names from the state of the namespace and state directory given' {
+        $line = "Remove-ContainerNetwork -NetNamespace $($hostNs.Name) -StateDirectory '$sd' -Name compl"
+        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be 'complete-me'
+        $line = "Get-ContainerNetwork -NetNamespace $($hostNs.Name) -StateDirectory '$sd' -Name "
+        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be 'complete-me', 'host', 'none'
+    }
+}
