@@ -27,9 +27,12 @@ public sealed class OursModel : Impl
         });
     }
 
-    public override void SetupContainers(Topology t, int n)
+    public override void SetupContainers(Topology t, int n) => SetupContainers(t, 0, n);
+
+    /// <summary>Containers <paramref name="from"/>…<paramref name="to"/>-1 (the profile times them one by one).</summary>
+    public void SetupContainers(Topology t, int from, int to)
     {
-        for (var i = 0; i < n; i++)
+        for (var i = from; i < to; i++)
             _mgr!.Connect(new EndpointSpec
             {
                 Network = Network, Namespace = Topology.ContainerNs(i), CreateNamespace = true,
@@ -37,9 +40,11 @@ public sealed class OursModel : Impl
             });
     }
 
-    public override void TeardownContainers(Topology t, int n)
+    public override void TeardownContainers(Topology t, int n) => TeardownContainers(t, 0, n);
+
+    public void TeardownContainers(Topology t, int from, int to)
     {
-        for (var i = 0; i < n; i++) _mgr!.Disconnect(Topology.ContainerNs(i), Network);
+        for (var i = from; i < to; i++) _mgr!.Disconnect(Topology.ContainerNs(i), Network);
     }
 
     public override void TeardownNetwork(Topology t)

@@ -32,13 +32,15 @@ public static class Profile
         var gw = IPAddress.Parse(Topology.Gateway);
         var veth = new VethOptions { Up = true, Master = Topology.Bridge };
         var nss = new List<NetNamespace>();
+        var bridgeIndex = host.GetLink(Topology.Bridge).Index;
         var total = Stopwatch.StartNew();
         for (var i = 0; i < n; i++)
         {
             NetNamespace c = null!;
             Step("NetNamespace.Create (thread + unshare + bind mount + socket)", () => c = NetNamespace.Create(Topology.ContainerNs(i)));
             nss.Add(c);
-            Step("host.CreateVeth (master lookup, create, read back)", () => host.CreateVeth(Topology.HostVeth(i), "eth0", c.Handle, veth));
+            if (i % 2 == 0) Step("host.CreateVeth (master lookup, create, read back) [even i]", () => host.CreateVeth(Topology.HostVeth(i), "eth0", c.Handle, veth));
+            else Step("host.CreateVethIndex (master by index, create with echo) [odd i]", () => host.CreateVethIndex(Topology.HostVeth(i), "eth0", c.Handle, veth, bridgeIndex));
             var r = c.Rtnl;
             Step("c.SetLinkUp(lo)", () => r.SetLinkUp("lo"));
             Step("c.SetLinkUp(eth0)", () => r.SetLinkUp("eth0"));
@@ -51,13 +53,48 @@ public static class Profile
         for (var i = 0; i < n; i++)
         {
             Step("fw.Unpublish (teardown)", () => fw.Unpublish(PortProtocol.Tcp, Topology.HostPort(i)));
-            Step("host.DeleteLink(veth) (teardown)", () => host.DeleteLink(Topology.HostVeth(i)));
+            // Even containers: the veth explicitly, then the namespace; odd ones: the namespace only (takes the veth along).
+            if (i % 2 == 0) Step("host.DeleteLink(veth) (teardown) [even i]", () => host.DeleteLink(Topology.HostVeth(i)));
             Step("NetNamespace.Delete (teardown)", () => { nss[i].Dispose(); NetNamespace.Delete(Topology.ContainerNs(i)); });
         }
         var teardown = total.Elapsed.TotalMilliseconds;
         ours.TeardownNetwork(t);
         Console.WriteLine($"profile of ours, N={n} (ms per container, load {File.ReadAllText("/proc/loadavg").Trim()}):");
-        foreach (var k in order) Console.WriteLine($"  {steps[k] / n,8:F3}  {k}");
-        Console.WriteLine($"  setup {setup / n:F3} ms/container, teardown {teardown / n:F3} ms/container");
+        foreach (var k in order) Console.WriteLine($"  {steps[k] / (k.EndsWith(" i]", StringComparison.Ordinal) ? Math.Max(1, n / 2) : n),8:F3}  {k}");
+        Console.WriteLine($"  setup {setup / n:F3} ms/container, teardown {teardown / n:F3} ms/container (lines marked [even i]/[odd i]: per container that did it)");
+        Thread.Sleep(300 + n);
+        RunModel(n);
+    }
+
+    /// <summary>The model: Connect and Disconnect per container, the first and the last tenth apart (growth with N).</summary>
+    private static void RunModel(int n)
+    {
+        using var t = new Topology();
+        var model = new OursModel();
+        model.SetupNetwork(t);
+        var connect = new double[n];
+        var disconnect = new double[n];
+        for (var i = 0; i < n; i++)
+        {
+            var sw = Stopwatch.StartNew();
+            model.SetupContainers(t, i, i + 1);
+            connect[i] = sw.Elapsed.TotalMilliseconds;
+        }
+        for (var i = 0; i < n; i++)
+        {
+            var sw = Stopwatch.StartNew();
+            model.TeardownContainers(t, i, i + 1);
+            disconnect[i] = sw.Elapsed.TotalMilliseconds;
+        }
+        var settle = Stopwatch.StartNew();
+        while (t.BridgePorts() != 0 && settle.Elapsed.TotalSeconds < 60) Thread.Sleep(10);
+        var settled = settle.Elapsed.TotalMilliseconds;
+        model.TeardownNetwork(t);
+        var tenth = Math.Max(1, n / 10);
+        double Med(double[] xs, int from, int count) => xs.Skip(from).Take(count).Order().ElementAt(count / 2);
+        Console.WriteLine($"profile of ours-model, N={n} (ms per container, median of the first / last {tenth}; load {File.ReadAllText("/proc/loadavg").Trim()}):");
+        Console.WriteLine($"  {Med(connect, 0, tenth),8:F3} / {Med(connect, n - tenth, tenth),8:F3}  Connect (namespace, veth + hairpin, addresses, route, 1 port, IPAM + state)");
+        Console.WriteLine($"  {Med(disconnect, 0, tenth),8:F3} / {Med(disconnect, n - tenth, tenth),8:F3}  Disconnect (port, namespace — the veth goes with it —, lease, conntrack, record)");
+        Console.WriteLine($"  mean Connect {connect.Average():F3} ms, mean Disconnect {disconnect.Average():F3} ms; the kernel finished removing the veths {settled:F0} ms after the last Disconnect");
     }
 }

@@ -242,7 +242,15 @@ public sealed partial class ContainerNetworkManager
         foreach (var e in endpoints.OrderBy(e => e.Mode == EndpointMode.Container ? 0 : 1))
             AddDisconnectSteps(plan, e);
         plan.Add("RemoveNetworkRules", "nft delete " + Firewall.DescribeNetwork(net), () => Firewall.RemoveNetwork(net));
-        plan.Add("DeleteBridge", $"ip link del {net.BridgeName}", () => DeleteLinkIfExists(Host, net.BridgeName!));
+        // The endpoints' veths go with their namespaces, asynchronously (see Disconnect): the network is only gone when
+        // they are, so this waits for them (once for all of them: the kernel cleans namespaces up in batches).
+        var dying = endpoints.Where(e => e.Mode == EndpointMode.Bridge && e.CreatedNamespace && e.HostInterface is not null)
+            .Select(e => e.HostInterface!).ToList();
+        plan.Add("DeleteBridge", $"ip link del {net.BridgeName}", () =>
+        {
+            DeleteLinkIfExists(Host, net.BridgeName!);
+            WaitForVethsToGo(dying, TimeSpan.FromSeconds(10));
+        });
         plan.Add("DeleteNetworkRecord", $"rm -r {State.Root}/networks/{name}", () => State.DeleteNetwork(name));
         return plan;
     }
