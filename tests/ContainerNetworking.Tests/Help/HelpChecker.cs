@@ -29,7 +29,7 @@ public static partial class HelpChecker
     };
 
     /// <summary>Output types that need no view of their own.</summary>
-    public static readonly HashSet<string> NoViewNeeded = ["System.Void", "System.String", "System.Boolean", "System.Int32", "System.Object", "System.IO.FileInfo"];
+    public static readonly HashSet<string> NoViewNeeded = ["System.Void", "System.String", "System.Boolean", "System.Int32", "System.Object", "System.IO.FileInfo", "System.Diagnostics.Process"];
 
     public static List<string> CheckMarkdown(CmdletMeta cmdlet, HelpMarkdown doc)
     {

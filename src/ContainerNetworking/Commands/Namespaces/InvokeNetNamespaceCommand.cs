@@ -10,10 +10,12 @@ namespace ContainerNetworking.Commands;
 /// Invoke-NetNamespace: runs a program inside a namespace (<c>ip netns exec NAME PROGRAM ARGS…</c>). Its standard
 /// output goes to the pipeline line by line, its standard error to the host; $LASTEXITCODE is set, and a non-zero exit
 /// code is a non-terminating error "NativeCommandFailed". No ShouldProcess: like Invoke-Command or the call operator,
-/// it runs what it is given and cannot say what that program would change.
+/// it runs what it is given and cannot say what that program would change. With -NoWait the program is started in the
+/// background (like <c>ip netns exec NAME PROGRAM &amp;</c>) and its Process object is returned.
 /// </summary>
 [Cmdlet(VerbsLifecycle.Invoke, "NetNamespace")]
 [OutputType(typeof(string))]
+[OutputType(typeof(Process))]
 public sealed class InvokeNetNamespaceCommand : NetworkingCmdlet
 {
     /// <summary>The namespace to run the program in.</summary>
@@ -35,6 +37,13 @@ public sealed class InvokeNetNamespaceCommand : NetworkingCmdlet
     [Parameter]
     public SwitchParameter IgnoreExitCode { get; set; }
 
+    /// <summary>
+    /// Start the program and return at once with its Process object (e.g. a server inside a container); its output goes
+    /// to the terminal. Stop it with Stop-Process.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter NoWait { get; set; }
+
     protected override bool ChangesState => true;
     protected override bool NeedsSysAdmin => true;
 
@@ -44,8 +53,8 @@ public sealed class InvokeNetNamespaceCommand : NetworkingCmdlet
         var psi = new ProcessStartInfo(FilePath)
         {
             UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
+            RedirectStandardOutput = !NoWait,
+            RedirectStandardError = !NoWait,
             RedirectStandardInput = true,
             WorkingDirectory = SessionState.Path.CurrentFileSystemLocation.ProviderPath,
         };
@@ -65,6 +74,13 @@ public sealed class InvokeNetNamespaceCommand : NetworkingCmdlet
         catch (Exception e) when (ErrorMapping.IsMapped(e))
         {
             WriteError(ErrorMapping.ToErrorRecord(e, target)!);
+            return;
+        }
+
+        if (NoWait)
+        {
+            process.StandardInput.Close();
+            WriteObject(process);
             return;
         }
 
