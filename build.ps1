@@ -12,7 +12,8 @@
                (New-ExternalHelp) or Microsoft.PowerShell.PlatyPS 1.x (Export-MamlCommandHelp); skipped with a
                message where neither is installed.
       Test     dotnet test (xunit against the kernel, in throwaway namespaces; includes the help check), then Pester.
-      Pester   the Pester suite in tests/Pester (tests tagged Root only when running as root), in a child pwsh.
+      Pester   Build + Docs, then the Pester suite in tests/Pester (tests tagged Root only when running as root), in a
+               child pwsh.
       Package  Build + Docs, then lays out out/ContainerNetworking/<version>/ as the Gallery wants it.
       Bench    runs tests/ContainerNetworking.Bench (when it exists) in Release.
       Clean    removes bin/, out/, the generated MAML and dotnet's outputs.
@@ -106,6 +107,7 @@ function Task-Test {
 
 function Task-Pester {
     Invoke-Task Build
+    Invoke-Task Docs   # the Get-Help tests read the MAML; Docs says so and goes on where PlatyPS is missing
     if (-not (Get-Module -ListAvailable Pester | Where-Object Version -GE '5.0.0')) {
         Write-Warning 'Pester 5 is not installed: the Pester suite is skipped (Install-Module Pester -MinimumVersion 5.0).'
         return

@@ -94,6 +94,30 @@ public sealed class ModuleHelpTests
             Assert.Contains(word, text, StringComparison.OrdinalIgnoreCase);
     }
 
+    /// <summary>PowerShell's own cmdlets that the about topic and the README may use beside the module's.</summary>
+    private static readonly HashSet<string> PowerShellCmdlets =
+    [
+        "Get-Help", "Get-Command", "Import-Module", "Stop-Process", "Start-Sleep", "Format-List", "Format-Table",
+        "Select-Object", "Where-Object", "ForEach-Object", "Out-String", "Remove-Item", "New-Item", "Invoke-Pester",
+    ];
+
+    /// <summary>The about topic and the README show commands that exist: a renamed cmdlet cannot leave them stale.</summary>
+    [Theory]
+    [InlineData("en-US/about_ContainerNetworking.help.txt")]
+    [InlineData("README.md")]
+    public void DocumentsNameOnlyCmdletsThatExist(string file)
+    {
+        var text = File.ReadAllText(Path.Combine(ModuleMetadata.RepoRoot, file));
+        var names = ModuleMetadata.Cmdlets.Select(c => c.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var verbs = "Add|Clear|Connect|Disable|Disconnect|Enable|Export|Get|Invoke|New|Publish|Remove|Repair|Set|Test|Unpublish";
+        var unknown = System.Text.RegularExpressions.Regex.Matches(text, $@"\b(?:{verbs})-[A-Z][A-Za-z]+\b")
+            .Select(m => m.Value)
+            .Where(n => !names.Contains(n) && !PowerShellCmdlets.Contains(n))
+            .Distinct()
+            .ToList();
+        Assert.True(unknown.Count == 0, $"{file} names cmdlets the module does not have: {string.Join(", ", unknown)}");
+    }
+
     [Fact]
     public void TheManifestShipsTheViewsAndTargetsCore()
     {
