@@ -52,6 +52,23 @@ public static class Profile
         total.Restart();
         for (var i = 0; i < n; i++)
         {
+            if (i < 3)
+            {
+                var ct = new ConntrackClient(t.HostNs.NetfilterConnection);
+                Step("  of which: conntrack count (teardown, first 3 only)", () => ct.Count());
+                if (i == 0)
+                    Console.WriteLine($"  (conntrack entries in the host namespace: {ct.Count()}: " + string.Join(", ", ct.List(System.Net.Sockets.AddressFamily.InterNetwork).Concat(ct.List(System.Net.Sockets.AddressFamily.InterNetworkV6)).Take(4).Select(e => $"{e.Original.Protocol} {e.Original.Source}>{e.Original.Destination}:{e.Original.DestinationPort}")) + ")");
+                Step("  of which: conntrack dump (teardown, first 3 only)", () => ct.List(System.Net.Sockets.AddressFamily.InterNetwork));
+                Step("  of which: nft get element (teardown, first 3 only)", () => fw.Nft.GetElement(ContainerFirewall.Family, ContainerFirewall.TableName, "ports4", [6, 0, 0, 0, (byte)(Topology.HostPort(i) >> 8), (byte)Topology.HostPort(i), 0, 0]));
+                Step("  of which: nft generation (teardown, first 3 only)", () => fw.Nft.GetGeneration());
+                var dummy = 40000 + i;
+                fw.Publish(new PortMappingSpec(PortProtocol.Tcp, dummy, IPAddress.Parse(Topology.ContainerIp(i)), 80));
+                Step("  of which: nft delete element batch (teardown, first 3 only)", () => fw.Nft.Commit(new NftBatch().DeleteElements(ContainerFirewall.Family, ContainerFirewall.TableName, "ports4",
+                    [new NftSetElement([6, 0, 0, 0, (byte)(dummy >> 8), (byte)dummy, 0, 0])])));
+                Step("  of which: nft add element batch (teardown, first 3 only)", () => fw.Nft.Commit(new NftBatch().AddElements(ContainerFirewall.Family, ContainerFirewall.TableName, "ports4",
+                    [new NftSetElement([6, 0, 0, 0, (byte)(dummy >> 8), (byte)dummy, 0, 0]) { Data = [192, 168, 0, 9, 0, 80, 0, 0] }])));
+                fw.Unpublish(PortProtocol.Tcp, dummy);
+            }
             Step("fw.Unpublish (teardown)", () => fw.Unpublish(PortProtocol.Tcp, Topology.HostPort(i)));
             // Even containers: the veth explicitly, then the namespace; odd ones: the namespace only (takes the veth along).
             if (i % 2 == 0) Step("host.DeleteLink(veth) (teardown) [even i]", () => host.DeleteLink(Topology.HostVeth(i)));
@@ -60,7 +77,7 @@ public static class Profile
         var teardown = total.Elapsed.TotalMilliseconds;
         ours.TeardownNetwork(t);
         Console.WriteLine($"profile of ours, N={n} (ms per container, load {File.ReadAllText("/proc/loadavg").Trim()}):");
-        foreach (var k in order) Console.WriteLine($"  {steps[k] / (k.EndsWith(" i]", StringComparison.Ordinal) ? Math.Max(1, n / 2) : n),8:F3}  {k}");
+        foreach (var k in order) Console.WriteLine($"  {steps[k] / (k.EndsWith(" i]", StringComparison.Ordinal) ? Math.Max(1, n / 2) : k.EndsWith("first 3 only)", StringComparison.Ordinal) ? Math.Min(3, n) : n),8:F3}  {k}");
         Console.WriteLine($"  setup {setup / n:F3} ms/container, teardown {teardown / n:F3} ms/container (lines marked [even i]/[odd i]: per container that did it)");
         Thread.Sleep(300 + n);
         RunModel(n);

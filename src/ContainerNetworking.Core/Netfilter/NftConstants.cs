@@ -284,6 +284,9 @@ public static class Ctnl
     public const ushort IPCTNL_MSG_CT_NEW = 0;
     public const ushort IPCTNL_MSG_CT_GET = 1;
     public const ushort IPCTNL_MSG_CT_DELETE = 2;
+    public const ushort IPCTNL_MSG_CT_GET_STATS = 5;
+    /// <summary>enum ctattr_stats_global: the number of entries of the namespace (<c>conntrack -C</c>).</summary>
+    public const ushort CTA_STATS_GLOBAL_ENTRIES = 1;
 
     /// <summary>The nlmsg_type of a ctnetlink message.</summary>
     public static ushort Type(ushort msg) => (ushort)((Nft.NFNL_SUBSYS_CTNETLINK << 8) | msg);

@@ -115,6 +115,9 @@ public sealed class PublishAndConntrackTests : IDisposable
         Assert.Contains("src=192.168.0.2", oracle);
 
         var ct = new ConntrackClient(_t.Host.NetfilterConnection);
+        var count = ct.Count();
+        Assert.True(count >= 1, $"conntrack -C counts {count}");
+        Assert.Contains(count.ToString(System.Globalization.CultureInfo.InvariantCulture), Cli.InNs(_t.HostName, "conntrack", "-C").Stdout);
         var entry = Assert.Single(ct.List(AddressFamily.InterNetwork), c => c.Original.Protocol == 1 && c.Original.Source.Equals(Net1));
         Assert.Equal(8, entry.Original.IcmpType); // echo request
         Assert.Equal(0, entry.Reply.IcmpType);    // echo reply
