@@ -461,11 +461,15 @@ public sealed partial class ContainerNetworkManager
         {
             // Deleting the namespace takes the veth with it, both ends, in the kernel's batched namespace cleanup
             // (cleanup_net): an explicit veth delete costs a synchronous RCU grace period of its own (tens of ms).
-            // The host end disappears asynchronously, moments later. If the namespace is not ours any more (or was
-            // gone), the veth is deleted explicitly.
+            // The host end disappears asynchronously, moments later. But a process still running in the namespace
+            // (a running container) keeps it, and its veth on the bridge, alive after the name is gone: then the veth
+            // is deleted explicitly first, as docker network disconnect does. So it is too when the namespace is not
+            // ours any more (or was gone).
             var hostVeth = ep.HostInterface;
             plan.Add("DeleteNamespace", $"ip netns del {nsName}{(hostVeth is null ? "" : $" (takes {hostVeth} with it)")}", () =>
             {
+                if (hostVeth is not null && ep.NamespaceId != 0 && NetNamespace.ProcessesIn(ep.NamespaceId).Count > 0)
+                    DeleteLinkIfExists(Host, hostVeth);
                 if (!DeleteNamespaceIfSame(nsName, ep.NamespaceId) && hostVeth is not null) DeleteLinkIfExists(Host, hostVeth);
             });
         }

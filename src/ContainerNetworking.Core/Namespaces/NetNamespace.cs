@@ -298,6 +298,28 @@ public sealed class NetNamespace : IDisposable
     public Process StartProcess(ProcessStartInfo startInfo) =>
         Run(() => Process.Start(startInfo) ?? throw new InvalidOperationException($"'{startInfo.FileName}' did not start."));
 
+    /// <summary>
+    /// The processes whose network namespace is the one with inode <paramref name="id"/> (read from /proc/PID/ns/net,
+    /// as <c>ip netns pids NAME</c> does). A namespace with such processes outlives <see cref="Delete"/>.
+    /// </summary>
+    public static IReadOnlyList<int> ProcessesIn(ulong id)
+    {
+        var wanted = $"net:[{id.ToString(CultureInfo.InvariantCulture)}]";
+        var pids = new List<int>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            var name = System.IO.Path.GetFileName(dir.AsSpan());
+            if (!int.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out var pid)) continue;
+            try
+            {
+                if (new FileInfo(dir + "/ns/net").LinkTarget == wanted) pids.Add(pid);
+            }
+            catch (IOException) { /* the process ended meanwhile */ }
+            catch (UnauthorizedAccessException) { }
+        }
+        return pids;
+    }
+
     // ---- plumbing ------------------------------------------------------------------------------------------
 
     private static ulong? _currentId;
