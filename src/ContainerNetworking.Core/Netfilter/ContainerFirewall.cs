@@ -547,7 +547,35 @@ public sealed class ContainerFirewall
             throw new ContainerNetworkingException("PortAlreadyPublished", ErrorKind.AlreadyExists,
                 $"Host port {what} is already published. Unpublish it first (Unpublish-ContainerPort), or choose another host port.", e);
         }
+        EnableLoopbackPath(ns);
         return ns.Select(n => new PortMapping(n.Protocol, n.HostAddress, n.HostPort, n.HostPortEnd, n.ContainerAddress, n.ContainerPort, n.ContainerPortEnd, n.Owner, 0, 0)).ToList();
+    }
+
+    /// <summary>The interfaces (by index) on which this firewall has made sure of route_localnet.</summary>
+    private readonly HashSet<int> _loopbackPathReady = [];
+
+    /// <summary>
+    /// Makes IPv4 mappings reachable from the host's 127.0.0.1 (those on every host address or on a loopback one) also
+    /// where the bridge was not set up by <see cref="AddBridgeNetwork"/> (a bridge built by hand, as in the walkthroughs):
+    /// route_localnet on the interface the kernel routes the container address through (<c>ip route get ADDRESS</c>, one
+    /// lookup), once per interface. Safe beside the CVE-2020-8558 guard of the base ruleset. Best effort: publishing
+    /// has succeeded already; without a route to the container there is nothing to enable.
+    /// </summary>
+    private void EnableLoopbackPath(List<Normalized> mappings)
+    {
+        if (_ns is null) return;
+        foreach (var n in mappings)
+        {
+            if (n.V6 || (n.HostAddress is not null && !IPAddress.IsLoopback(n.HostAddress))) continue;
+            try
+            {
+                if (_ns.Rtnl.GetRouteTo(n.ContainerAddress).OutputInterfaceIndex is not int oif || !_loopbackPathReady.Add(oif)) continue;
+                var link = _ns.Rtnl.GetLink(oif);
+                if (link.Name != "lo") SetRouteLocalnet(link.Name, true, null);
+            }
+            catch (NetlinkException) { }
+            catch (ContainerNetworkingException) { }
+        }
     }
 
     private static string Describe(Normalized n) =>

@@ -32,6 +32,27 @@ public sealed partial class RouteClient
     }
 
     /// <summary>
+    /// The route the kernel would use to reach <paramref name="destination"/>: one lookup, not a dump.
+    /// <c>ip route get ADDRESS</c>. The output interface's name is not resolved (see <see cref="RouteInfo.OutputInterfaceIndex"/>).
+    /// Throws NetlinkException (ENETUNREACH) when there is no route.
+    /// </summary>
+    public RouteInfo GetRouteTo(IPAddress destination)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        var replies = _conn.Request(RTM_GETROUTE, 0, w => WriteGetRouteTo(w, destination), $"route get {destination}");
+        foreach (var m in replies)
+            if (m.Type == RTM_NEWROUTE && DecodeRoute(m, NamespaceName) is { } r) return r;
+        throw new NetlinkDecodeException($"RTM_GETROUTE for {destination} was acknowledged without a route");
+    }
+
+    internal static void WriteGetRouteTo(NetlinkWriter w, IPAddress destination)
+    {
+        var v6 = destination.AddressFamily == AddressFamily.InterNetworkV6;
+        w.Write(new rtmsg { rtm_family = v6 ? AF_INET6 : AF_INET, rtm_dst_len = (byte)(v6 ? 128 : 32) });
+        w.AttrAddress(RTA_DST, destination);
+    }
+
+    /// <summary>
     /// Adds a route, or replaces one with the same destination, table and metric.
     /// <c>ip route add|replace DEST [via GW] [dev IF] [metric M] [scope S] [src A] [table T] [proto P]</c>.
     /// </summary>

@@ -71,6 +71,24 @@ public sealed class ContainerFirewallTests : IDisposable
         Assert.Equal(IPAddress.Parse("198.18.0.9"), Assert.Single(fw.GetMasquerades()).SnatAddress);
     }
 
+    /// <summary>
+    /// The walkthroughs build the bridge by hand and then publish (S000: 8088 → 192.168.0.2:80; S001: curl 127.0.0.1:9001):
+    /// without AddBridgeNetwork, Publish itself makes the host's 127.0.0.1 reach the container, on that bridge only.
+    /// </summary>
+    [Fact]
+    public void Publish_OnAHandBuiltBridge_IsReachableFromTheHostsLoopback()
+    {
+        var (fw, net1) = S000();
+        _t.ListenTcp(net1, 80);
+        Assert.Equal("0", _t.Host.ReadSysctl("net.ipv4.conf.br0.route_localnet"));
+        fw.Publish(new PortMappingSpec(PortProtocol.Tcp, 8088, IPAddress.Parse("192.168.0.2"), 80));
+        Assert.Equal("1", _t.Host.ReadSysctl("net.ipv4.conf.br0.route_localnet"));
+        Assert.Equal("0", _t.Host.ReadSysctl("net.ipv4.conf.all.route_localnet"));
+        Assert.Equal("0", _t.Host.ReadSysctl("net.ipv4.conf.default.route_localnet"));
+        Assert.Equal("0", _t.Host.ReadSysctl("net.ipv4.conf.eth0.route_localnet"));
+        Assert.Equal("192.168.0.1", HostTopology.ConnectTcp(_t.HostName, "127.0.0.1", 8088));
+    }
+
     [Fact]
     public void S000_PublishedPort_ReachableFromOutside_Host_Loopback_AndHairpin_ThenClosedAndFlushed()
     {

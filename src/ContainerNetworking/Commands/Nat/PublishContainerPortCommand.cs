@@ -106,8 +106,8 @@ public sealed class PublishContainerPortCommand : NatCmdlet
 
     /// <summary>
     /// A mapping that answers on 127.0.0.1 (every host address, or 127.x) reaches the container from the host's loopback
-    /// only when the container's bridge has route_localnet (the core sets it when it sets up the bridge network's
-    /// firewall, e.g. New-ContainerNetwork); on a bridge built by hand it is off. Read-only check; best effort.
+    /// only when the container's bridge has route_localnet. Publishing sets it on the interface that leads to the
+    /// container (on that interface only); this read-only check warns when that could not be done. Best effort.
     /// </summary>
     private bool WarnIfLoopbackUnreachable(Namespaces.NetNamespace ns, PortMapping m, IReadOnlyList<(string Bridge, IPNetwork Subnet)> bridges)
     {
@@ -125,7 +125,7 @@ public sealed class PublishContainerPortCommand : NatCmdlet
         }
         WriteWarning($"Published port {m}: connections from this host to {m.HostAddress ?? IPAddress.Loopback}:{m.HostPort} will not reach {m.ContainerAddress}, " +
             $"because net.ipv4.conf.{bridge}.route_localnet is 0{In(ns)} (the kernel does not route loopback-sourced packets out of {bridge}). " +
-            "Other machines, containers and the host's other addresses are not affected. For 127.0.0.1 too, create the network with New-ContainerNetwork, which sets it on its bridge only.");
+            "Other machines, containers and the host's other addresses are not affected. For 127.0.0.1 too, check that the container's address is routed through that bridge, then publish again.");
         return true;
     }
 
