@@ -37,7 +37,7 @@ public sealed partial class ContainerNetworkManager
     public OperationPlan PlanConnect(EndpointSpec spec)
     {
         lock (_sync)
-        using (State.Lock())
+        using (State.LockForReading())
         {
             NsRef? ns = null;
             try { return BuildConnect(spec, out _, out ns); }
@@ -421,7 +421,7 @@ public sealed partial class ContainerNetworkManager
     public OperationPlan PlanDisconnect(string idOrContainer, string? network = null, bool force = false)
     {
         lock (_sync)
-        using (State.Lock())
+        using (State.LockForReading())
             return BuildDisconnect(idOrContainer, network, force);
     }
 

@@ -76,7 +76,7 @@ public sealed partial class ContainerNetworkManager
     public OperationPlan PlanCreateNetwork(NetworkSpec spec)
     {
         lock (_sync)
-        using (State.Lock())
+        using (State.LockForReading())
             return BuildCreateNetwork(spec, out _);
     }
 
@@ -211,7 +211,7 @@ public sealed partial class ContainerNetworkManager
     public OperationPlan PlanRemoveNetwork(string name, bool force = false)
     {
         lock (_sync)
-        using (State.Lock())
+        using (State.LockForReading())
             return BuildRemoveNetwork(name, force);
     }
 

@@ -57,6 +57,18 @@ public sealed class StateStore
     private string LeasesDir(string network) => Path.Combine(NetworkDir(network), "leases");
     private string EndpointsDir(string network) => Path.Combine(NetworkDir(network), "endpoints");
 
+    /// <summary>
+    /// For reading only (plans, -WhatIf): the lock when the store exists; when it does not, there is nothing to read
+    /// and nothing is created, so a plan leaves no state directory or lock file behind.
+    /// </summary>
+    public IDisposable LockForReading() => Directory.Exists(Root) ? Lock() : NotLocked.Instance;
+
+    private sealed class NotLocked : IDisposable
+    {
+        public static readonly NotLocked Instance = new();
+        public void Dispose() { }
+    }
+
     /// <summary>Takes the store's exclusive lock (blocking) until disposed. Across processes and threads.</summary>
     public IDisposable Lock()
     {

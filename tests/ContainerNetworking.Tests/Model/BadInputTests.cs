@@ -76,6 +76,10 @@ public sealed class BadInputTests : IDisposable
         Assert.Contains("ip addr add 172.17.0.1/16 dev docker0", text);
         Assert.Contains("fd00:17::1/64", text);
         Assert.Contains("masquerade 172.17.0.0/16", text);
+        // A plan against a state directory that does not exist yet creates neither it nor its lock file.
+        var fresh = Path.Combine(_f.StateDir, "not-yet");
+        new ContainerNetworkManager(_f.Host, fresh).PlanCreateNetwork(new NetworkSpec { Name = "bridge", BridgeName = "docker0", Subnet = Net("172.17.0.0/16") });
+        Assert.False(Directory.Exists(fresh));
 
         _f.Manager.CreateNetwork(new NetworkSpec { Name = "bridge", BridgeName = "docker0", Subnet = Net("172.17.0.0/16") });
         before = Snapshot();
