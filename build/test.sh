@@ -17,7 +17,7 @@ fi
 read -r passed failed skipped < <(awk '
   /^(Passed|Failed)!  - Failed:/ { gsub(",", ""); for (i = 1; i <= NF; i++) { if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1); if ($i == "Skipped:") s += $(i+1) } }
   /^Tests Passed: [0-9]+, Failed: [0-9]+/ { gsub(",", ""); p += $3; f += $5; s += $7 }
-  END { print p+0, f+0, s+0 }' "$log")
+  END { print p+0, f+0, s+0 }' < <(sed 's/\x1b\[[0-9;]*m//g' "$log"))
 if [ "$passed" -eq 0 ] && [ "$status" -eq 0 ]; then
   echo "no test ran: that is a failure" >&2
   status=1

@@ -109,6 +109,10 @@ public sealed class RepairTests : IDisposable
         // Someone flushes our table, deletes a container's namespace behind our back, and leaks a lease.
         Cli.InNs(_f.HostName, "nft", "delete", "table", "inet", "containernetworking").Ok();
         Cli.Run("ip", "netns", "del", gone.Namespace!).Ok();
+        // The kernel removes the namespace's veth moments later, in its namespace cleanup: wait for it, so that the
+        // snapshots below compare what Repair did, not what the kernel was still doing.
+        for (var i = 0; i < 500 && _f.Host.Rtnl.FindLink(gone.HostInterface!) is not null; i++) Thread.Sleep(20);
+        Assert.Null(_f.Host.Rtnl.FindLink(gone.HostInterface!));
         File.WriteAllText(Path.Combine(_f.StateDir, "networks", "bridge", "leases", "172.17.0.77"), "0123456789abcdef");
         using var web = Traffic.Listen(keep.Namespace!, 80, "keep");
         Assert.Null(Traffic.Fetch(outside, Outside.HostAddress, 9001));

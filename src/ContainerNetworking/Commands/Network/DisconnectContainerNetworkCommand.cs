@@ -13,6 +13,7 @@ namespace ContainerNetworking.Commands;
 public sealed class DisconnectContainerNetworkCommand : PipelineContainerNetworkCmdlet
 {
     private PipelineProgress? _progress;
+    private readonly HashSet<ContainerNetworkManager> _used = [];
 
     /// <summary>The containers to disconnect: container names, endpoint ids or unique id prefixes (4 characters or more); a ContainerEndpoint binds by its Container.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -47,9 +48,21 @@ public sealed class DisconnectContainerNetworkCommand : PipelineContainerNetwork
             var where = Network is null ? "" : " from network " + Network;
             if (!ShouldRun($"container {container}{where}{In(manager.Host)}", "Disconnect container", () => manager.PlanDisconnect(container, Network, Force), container)) continue;
             if (!Try(container, () => manager.GetEndpoint(container, Network), out var endpoint)) continue;
-            if (Try(container, () => manager.Disconnect(endpoint.Id, endpoint.Network, Force))) ForgetNamespaces([endpoint]);
+            if (Try(container, () => manager.Disconnect(endpoint.Id, endpoint.Network, Force)))
+            {
+                ForgetNamespaces([endpoint]);
+                _used.Add(manager);
+            }
         }
     }
 
-    protected override void EndProcessing() => _progress?.Complete();
+    /// <summary>
+    /// When the pipeline ends, the host ends of the veths are gone too: the kernel removes them with the namespaces, in
+    /// batches, so one wait for the whole pipeline covers them all.
+    /// </summary>
+    protected override void EndProcessing()
+    {
+        foreach (var manager in _used) Try(manager.Host, () => manager.WaitForTeardown());
+        _progress?.Complete();
+    }
 }
