@@ -470,7 +470,8 @@ public sealed partial class ContainerNetworkManager
             {
                 if (hostVeth is not null && ep.NamespaceId != 0 && NetNamespace.ProcessesIn(ep.NamespaceId).Count > 0)
                     DeleteLinkIfExists(Host, hostVeth);
-                if (!DeleteNamespaceIfSame(nsName, ep.NamespaceId) && hostVeth is not null) DeleteLinkIfExists(Host, hostVeth);
+                if (!DeleteNamespaceIfSame(nsName, ep.NamespaceId)) { if (hostVeth is not null) DeleteLinkIfExists(Host, hostVeth); }
+                else if (hostVeth is not null) lock (_leftToKernel) _leftToKernel.Add(hostVeth);
             });
         }
         else if (ep.HostInterface is { } veth)
@@ -483,6 +484,27 @@ public sealed partial class ContainerNetworkManager
                 Firewall.FlushConntrack(ip4);
             });
         plan.Add("DeleteEndpointRecord", $"rm {State.Root}/networks/{ep.Network}/endpoints/{ep.Id}.json", () => State.DeleteEndpoint(ep.Network, ep.Id));
+    }
+
+    /// <summary>Host ends of veths that Disconnect left to the kernel's namespace cleanup (see <see cref="WaitForTeardown"/>).</summary>
+    private readonly List<string> _leftToKernel = [];
+
+    /// <summary>
+    /// Disconnect leaves the host end of a container's veth to the kernel's namespace cleanup, which removes it moments
+    /// later. This waits until every such veth of this manager's Disconnects is gone (at most <paramref name="timeout"/>,
+    /// 10 s by default) and deletes any still there then, so that afterwards the host holds none of them. Call it once
+    /// after many Disconnects: the kernel cleans namespaces up in batches, so one wait covers them all.
+    /// </summary>
+    public void WaitForTeardown(TimeSpan? timeout = null)
+    {
+        List<string> pending;
+        lock (_leftToKernel)
+        {
+            pending = [.. _leftToKernel];
+            _leftToKernel.Clear();
+        }
+        if (pending.Count == 0) return;
+        foreach (var name in WaitForVethsToGo(pending, timeout ?? TimeSpan.FromSeconds(10))) DeleteLinkIfExists(Host, name);
     }
 
     /// <summary>Deletes /run/netns/NAME if it is still the namespace of that inode (0: any); true when it did.</summary>
