@@ -33,6 +33,7 @@
         'New-ContainerNetwork'
         'Remove-ContainerNetwork'
         'Repair-ContainerNetwork'
+        'Set-ContainerNetwork'
         'Test-ContainerNetwork'
         'Get-ContainerPort'
         'Publish-ContainerPort'

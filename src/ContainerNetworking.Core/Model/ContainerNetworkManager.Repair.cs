@@ -60,6 +60,7 @@ public sealed partial class ContainerNetworkManager
                 }
                 RepairNetwork(net, whatIf, Found);
             }
+            RepairAllowances(Found);
             return findings;
         }
     }
@@ -181,6 +182,27 @@ public sealed partial class ContainerNetworkManager
             found("MissingPortMapping", net.Name, e.Id,
                 $"Endpoint {e.Id[..12]} ({e.Container}) publishes {string.Join(", ", missing)} but the mapping is not in the kernel (flushed?); it is re-created.",
                 () => Firewall.AddPorts(net, ep), recreate: true);
+        }
+    }
+
+    /// <summary>
+    /// Allowances between networks (<see cref="ContainerNetwork.AllowedNetworks"/>) whose rules are missing (flushed):
+    /// re-created, after every network's own rules are back. Each pair is looked at once.
+    /// </summary>
+    private void RepairAllowances(Finding found)
+    {
+        var nets = State.ListNetworks().Where(n => n.State == RecordState.Ready && n.Driver == NetworkDriver.Bridge).ToDictionary(n => n.Name);
+        foreach (var net in nets.Values)
+        {
+            foreach (var otherName in net.AllowedNetworks)
+            {
+                if (!nets.TryGetValue(otherName, out var other)) continue;
+                if (string.CompareOrdinal(net.Name, otherName) > 0 && other.AllowedNetworks.Contains(net.Name)) continue; // seen from the other side
+                if (Firewall.HasAllowance(net, other)) continue;
+                found("MissingNetworkAllowance", net.Name, $"{net.BridgeName} <-> {other.BridgeName}",
+                    $"Networks '{net.Name}' and '{other.Name}' are allowed to talk, but the rules that let them ({NetworkFirewall.DescribeAllowance(net, other)}) are missing (flushed?); they are re-created.",
+                    () => Firewall.AllowNetworks(net, other), recreate: true);
+            }
         }
     }
 

@@ -252,6 +252,8 @@ public sealed partial class ContainerNetworkManager
             WaitForVethsToGo(dying, TimeSpan.FromSeconds(10));
         });
         plan.Add("DeleteNetworkRecord", $"rm -r {State.Root}/networks/{name}", () => State.DeleteNetwork(name));
+        if (net.AllowedNetworks.Count > 0)
+            plan.Add("ForgetAllowedNetworks", $"remove {name} from allowedNetworks of {string.Join(", ", net.AllowedNetworks)}", () => ForgetAllowances(name));
         return plan;
     }
 

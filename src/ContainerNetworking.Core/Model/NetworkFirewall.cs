@@ -52,6 +52,33 @@ internal sealed class NetworkFirewall(NetNamespace host)
             && fw.Spec.InterContainerCommunication == n.Icc;
     }
 
+    private static string? PairOwner(ContainerNetwork a, ContainerNetwork b)
+    {
+        var (x, y) = string.CompareOrdinal(a.Name, b.Name) <= 0 ? (a, b) : (b, a);
+        var owner = $"network:{x.Name}+{y.Name}";
+        return owner.Length <= 64 ? owner : null; // the firewall's limit for owners; the comment names the bridges anyway
+    }
+
+    public static string DescribeAllowance(ContainerNetwork a, ContainerNetwork b) =>
+        $"table inet {ContainerFirewall.TableName} chain {ContainerFirewall.ChainIsolation}: iifname {a.BridgeName} oifname {b.BridgeName} accept, iifname {b.BridgeName} oifname {a.BridgeName} accept";
+
+    /// <summary>Lets two networks talk to each other (accept rules for both directions ahead of the isolation drops).</summary>
+    public void AllowNetworks(ContainerNetwork a, ContainerNetwork b) => Fw.AllowBetweenNetworks(a.BridgeName!, b.BridgeName!, PairOwner(a, b));
+
+    /// <summary>Isolates two networks again; rules already gone (or a network without rules) are fine.</summary>
+    public void DisallowNetworks(ContainerNetwork a, ContainerNetwork b)
+    {
+        try { Fw.DisallowBetweenNetworks(a.BridgeName!, b.BridgeName!); }
+        catch (ContainerNetworkingException e) when (e.ErrorId == "BridgeNetworkNotFound") { }
+    }
+
+    /// <summary>True when both directions of the pair's rules are in the kernel.</summary>
+    public bool HasAllowance(ContainerNetwork a, ContainerNetwork b)
+    {
+        var (x, y) = string.CompareOrdinal(a.BridgeName, b.BridgeName) <= 0 ? (a.BridgeName, b.BridgeName) : (b.BridgeName, a.BridgeName);
+        return Fw.GetAllowedNetworkPairs().Any(p => p.BridgeA == x && p.BridgeB == y && p.Rules.Count == 2);
+    }
+
     /// <summary>Publishes an endpoint's ports in one batch (one mapping per run of consecutive ports): all or none.</summary>
     public void AddPorts(ContainerNetwork n, ContainerEndpoint e)
     {

@@ -66,6 +66,11 @@ public sealed class ContainerNetwork
     public string? BridgeMacAddress { get; init; }
     /// <summary>The values of ip_forward / IPv6 forwarding before this network turned them on (restored on rollback only).</summary>
     public bool ForwardingWasOff { get; init; }
+    /// <summary>
+    /// The networks this one may talk to despite the isolation between networks (both records list each other);
+    /// see <see cref="ContainerNetworkManager.AllowBetweenNetworks"/>. Repair re-creates their rules from here.
+    /// </summary>
+    public List<string> AllowedNetworks { get; init; } = [];
     public DateTimeOffset Created { get; init; }
     public RecordState State { get; set; } = RecordState.Ready;
     /// <summary>The process that wrote a Creating record.</summary>

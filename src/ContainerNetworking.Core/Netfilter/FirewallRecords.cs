@@ -77,3 +77,9 @@ public sealed record BridgeNetworkRules(string Bridge, IReadOnlyList<IPNetwork> 
 
 /// <summary>A bridge network's firewall as read back: its spec, its rules (handles, counters) and any warnings.</summary>
 public sealed record BridgeNetworkFirewall(BridgeNetworkRules Spec, IReadOnlyList<NftRule> Rules, IReadOnlyList<string> Warnings);
+
+/// <summary>
+/// Two bridge networks allowed to talk to each other despite the isolation between networks, as read back: the bridges
+/// (in ordinal order), the owner from the rules' comment, and the rules (one per direction, with counters).
+/// </summary>
+public sealed record AllowedNetworkPair(string BridgeA, string BridgeB, string? Owner, IReadOnlyList<NftRule> Rules);
