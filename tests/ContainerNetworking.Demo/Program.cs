@@ -130,6 +130,12 @@ try
     Console.Write(NetworkTopology.Read([host, ns1, ns2, outside, client], NetworkTopology.ReadPublishedPorts).ToText());
     Console.WriteLine();
 
+    // Stop the "containers" first, as a runtime does: nothing inside them may pin their namespaces any more.
+    web.Dispose();
+    world.Dispose();
+    ns1.Dispose();
+    ns2.Dispose();
+
     Step("Disconnect-ContainerNetwork, Remove-ContainerNetwork");
     sw.Restart();
     manager.Disconnect(c2.Id);

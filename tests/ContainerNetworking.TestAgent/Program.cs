@@ -2,11 +2,32 @@
 //   connect HOSTNS STATEDIR NETWORK COUNT NSPREFIX [PUBLISH…]
 // creates namespaces NSPREFIX0 … NSPREFIX{COUNT-1} through Connect, printing "ok ID ADDRESS" per endpoint.
 // With CONTAINERNETWORKING_FAULT_STEP set, the process kills itself before that step (see FaultInjection).
+//   pin-check NS
+// as the first socket use of a fresh process, opens a listening socket inside NS through NetNamespace.Run, then prints
+// "clean" (exit 0) when no thread of the process is left in NS, or "pinned: NAMES" (exit 1).
 using System.Globalization;
 using ContainerNetworking;
 using ContainerNetworking.Model;
 using ContainerNetworking.Namespaces;
 
+if (args.Length == 2 && args[0] == "pin-check")
+{
+    using var ns = NetNamespace.Open(args[1]);
+    ns.Run(() =>
+    {
+        using var s = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        s.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        s.Listen();
+        return 0;
+    });
+    var inside = $"net:[{ns.Id}]";
+    var pinned = Directory.GetDirectories("/proc/self/task")
+        .Where(t => new FileInfo(t + "/ns/net").LinkTarget == inside)
+        .Select(t => File.ReadAllText(t + "/comm").Trim())
+        .ToList();
+    Console.WriteLine(pinned.Count == 0 ? "clean" : "pinned: " + string.Join(", ", pinned));
+    return pinned.Count == 0 ? 0 : 1;
+}
 if (args.Length < 5 || args[0] != "connect")
 {
     Console.Error.WriteLine("usage: connect HOSTNS STATEDIR NETWORK COUNT NSPREFIX [PUBLISH…]");

@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using System.Runtime.ExceptionServices;
 using Microsoft.Win32.SafeHandles;
 
@@ -25,8 +27,33 @@ internal static class NamespaceThread
     public static T RunInNew<T>(Func<T> work) => RunCore(work, () =>
         Errno.ThrowIfError(LibC.unshare(LibC.CLONE_NEWNET), "unshare(CLONE_NEWNET)"));
 
+    private static int _runtimeThreadsStarted;
+
+    /// <summary>
+    /// The runtime starts some threads lazily, and a new thread inherits the network namespace of the thread that
+    /// starts it: the socket engine's thread (".NET Sockets"), started by the first socket operation of the process,
+    /// would live on in whichever namespace that operation ran in, and pin it (its veths never go). So before the
+    /// first worker enters a namespace, that engine is started here, at home: an asynchronous receive on a loopback
+    /// UDP socket, cancelled at once (no packet is sent).
+    /// </summary>
+    private static void StartRuntimeThreadsAtHome()
+    {
+        if (Interlocked.Exchange(ref _runtimeThreadsStarted, 1) != 0) return;
+        try
+        {
+            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+            socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            using var cancel = new CancellationTokenSource();
+            var receive = socket.ReceiveAsync(new byte[1], SocketFlags.None, cancel.Token);
+            cancel.Cancel();
+            try { receive.AsTask().Wait(); } catch (AggregateException) { /* cancelled, as meant */ }
+        }
+        catch (SocketException) { /* no IPv4 loopback: nothing to start */ }
+    }
+
     private static T RunCore<T>(Func<T> work, Action enter)
     {
+        StartRuntimeThreadsAtHome();
         T result = default!;
         ExceptionDispatchInfo? error = null;
         var thread = new Thread(() =>

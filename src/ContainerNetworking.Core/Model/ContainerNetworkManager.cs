@@ -243,13 +243,15 @@ public sealed partial class ContainerNetworkManager
             AddDisconnectSteps(plan, e);
         plan.Add("RemoveNetworkRules", "nft delete " + Firewall.DescribeNetwork(net), () => Firewall.RemoveNetwork(net));
         // The endpoints' veths go with their namespaces, asynchronously (see Disconnect): the network is only gone when
-        // they are, so this waits for them (once for all of them: the kernel cleans namespaces up in batches).
+        // they are, so this waits for them, and for those of earlier Disconnects (once for all of them: the kernel cleans
+        // namespaces up in batches).
         var dying = endpoints.Where(e => e.Mode == EndpointMode.Bridge && e.CreatedNamespace && e.HostInterface is not null)
             .Select(e => e.HostInterface!).ToList();
         plan.Add("DeleteBridge", $"ip link del {net.BridgeName}", () =>
         {
             DeleteLinkIfExists(Host, net.BridgeName!);
-            WaitForVethsToGo(dying, TimeSpan.FromSeconds(10));
+            foreach (var left in WaitForVethsToGo(dying, TeardownWait)) DeleteLinkIfExists(Host, left);
+            WaitForTeardown(); // and those of containers disconnected before
         });
         plan.Add("DeleteNetworkRecord", $"rm -r {State.Root}/networks/{name}", () => State.DeleteNetwork(name));
         if (net.AllowedNetworks.Count > 0)

@@ -108,4 +108,18 @@ public sealed class NetNamespaceTests : IDisposable
         Assert.Equal(threadNs, new FileInfo("/proc/thread-self/ns/net").LinkTarget);
         Assert.NotEqual($"net:[{ns.Id}]", threadNs);
     }
+
+    /// <summary>
+    /// Socket work inside a namespace must not leave a runtime thread behind in it: the socket engine's thread, started
+    /// by the first socket operation of a process, would pin the namespace (deleted, it would never go, nor its veths).
+    /// Checked in a fresh process (the test agent), where that operation is the first.
+    /// </summary>
+    [Fact]
+    public void SocketWorkInside_LeavesNoThreadInTheNamespace()
+    {
+        using var ns = _ns.Create("pin");
+        var r = Cli.Run("dotnet", [ContainerNetworking.Tests.Model.Agent.Path, "pin-check", ns.Name!], TimeSpan.FromSeconds(60));
+        Assert.True(r.ExitCode == 0, r.Stdout + r.Stderr);
+        Assert.Equal("clean", r.Stdout.Trim());
+    }
 }
