@@ -7,8 +7,8 @@
 #   build/bench.sh [--install-peers] [--quick] [--n 1,10,100,1000] [--runs R] [--peers all|none|seeds,batch,cni,netavark]
 #                  [--ports 1,100,1000,5000] [--json FILE]
 #
-# --install-peers installs from Debian: iproute2, nftables, iptables, containernetworking-plugins, netavark, gcc,
-# iputils-ping (only what is missing). Every other argument goes to the bench. Needs root.
+# --install-peers installs from Debian, through build/setup.sh, what the tests need plus the peers: iptables,
+# containernetworking-plugins, netavark, gcc (only what is missing). Every other argument goes to the bench. Needs root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" != 0 ]; then
@@ -21,15 +21,7 @@ for a in "$@"; do
   if [ "$a" = "--install-peers" ]; then install=1; else args+=("$a"); fi
 done
 if [ "$install" = 1 ]; then
-  pkgs=(iproute2 nftables iptables containernetworking-plugins netavark gcc libc6-dev iputils-ping)
-  missing=()
-  for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
-  if [ "${#missing[@]}" -gt 0 ]; then
-    echo "bench: installing ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  fi
+  bash build/setup.sh iptables containernetworking-plugins netavark gcc libc6-dev
 fi
 if ! command -v dotnet >/dev/null 2>&1; then
   echo "bench: the .NET SDK is required (build/setup.sh)." >&2

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs what the tests, the demo and the benchmarks need on a fresh machine (Debian), and nothing when it is there.
 # Needs root: the module creates network namespaces, links and nf_tables rules.
+#   build/setup.sh [PACKAGE…]   also installs the Debian packages named (build/bench.sh --install-peers does).
 set -euo pipefail
 if [ "$(id -u)" != 0 ]; then
   echo "ContainerNetworking needs root (or CAP_NET_ADMIN + CAP_SYS_ADMIN): run this as root." >&2
   exit 1
 fi
 # iproute2 and nftables are oracles in tests (ip -j, nft -j); the rest make traffic inside test namespaces.
-pkgs=(iproute2 nftables iputils-ping conntrack ncat socat procps graphviz)
+pkgs=(iproute2 nftables iputils-ping conntrack ncat socat procps graphviz "$@")
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ "${#missing[@]}" -gt 0 ]; then

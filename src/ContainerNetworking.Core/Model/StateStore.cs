@@ -95,10 +95,10 @@ public sealed class StateStore
             fileLock.Dispose();
             throw;
         }
-        return new Held(this, path, fileLock);
+        return new Held(this, fileLock);
     }
 
-    private sealed class Held(StateStore store, string path, IDisposable fileLock) : IDisposable
+    private sealed class Held(StateStore store, IDisposable fileLock) : IDisposable
     {
         private int _released;
 

@@ -127,7 +127,9 @@ public sealed class NetlinkConnection : IDisposable
     /// kernel refused (lowest sequence), naming that message; an error for a sequence outside
     /// <paramref name="acked"/> (for example the batch header) ends the wait at once.
     /// </summary>
+    /// <param name="batch">The messages, batch header and trailer included, in one datagram.</param>
     /// <param name="acked">Sequence number → message type, for every message sent with NLM_F_ACK.</param>
+    /// <param name="context">What the batch is meant to do, for error messages.</param>
     public List<NetlinkMessage> Transact(NetlinkWriter batch, IReadOnlyDictionary<uint, ushort> acked, string? context = null)
     {
         lock (_lock)

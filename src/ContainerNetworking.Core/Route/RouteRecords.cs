@@ -248,7 +248,7 @@ public sealed record LinkChanges
     public bool NoMaster { get; init; }
 }
 
-/// <summary>Bridge port flags for <see cref="RouteClient.SetBridgePort"/>; null leaves a flag as it is.</summary>
+/// <summary>Bridge port flags for <see cref="RouteClient.SetBridgePort(string, BridgePortOptions)"/>; null leaves a flag as it is.</summary>
 public sealed record BridgePortOptions
 {
     public bool? Hairpin { get; init; }
