@@ -37,22 +37,7 @@ BeforeAll {
         (& pwsh -NoProfile -NonInteractive -Command $script 2>&1 | Out-String)
     }
 
-    function Start-Listener([string] $Namespace, [int] $Port, [string] $Reply) {
-        # socat inside the namespace answers every connection with $Reply; Stop-Process -Id on the returned process.
-        $p = Start-Process -FilePath ip -ArgumentList "netns exec $Namespace socat TCP-LISTEN:$Port,fork,reuseaddr `"SYSTEM:echo $Reply`"" -PassThru
-        $deadline = [DateTime]::UtcNow.AddSeconds(10)
-        while ([DateTime]::UtcNow -lt $deadline) {
-            if ((& ip netns exec $Namespace ss -Hltn "sport = :$Port") -match 'LISTEN') { return $p }
-            Start-Sleep -Milliseconds 50
-        }
-        throw "socat did not start listening on port $Port in $Namespace"
-    }
 
-    function Connect-Tcp([string] $Namespace, [string] $Address, [int] $Port) {
-        # The first line a TCP server at Address:Port answers, seen from inside Namespace ('' when none).
-        $out = '' | & ip netns exec $Namespace socat -t 2 -T 3 STDIO "TCP:${Address}:$Port,connect-timeout=3" 2>$null
-        ($out | Select-Object -First 1) -as [string]
-    }
 }
 AfterAll { Remove-TestNamespaces }
 
@@ -210,10 +195,10 @@ Describe 'Connect-, Disconnect-ContainerNetwork and Get-ContainerEndpoint' -Tag 
     }
 
     It 'answers a TCP connect from the outside on the published port 8088 with the container''s port 80' {
-        $listeners.Add((Start-Listener $web 80 'hello-from-web'))
-        Connect-Tcp $outside.Name 198.18.0.1 8088 | Should -Be 'hello-from-web'
+        $listeners.Add((Start-TcpListener $web 80 'hello-from-web'))
+        Read-TcpAnswer $outside.Name 198.18.0.1 8088 | Should -Be 'hello-from-web'
         # No port was published for 8089: nothing answers there.
-        Connect-Tcp $outside.Name 198.18.0.1 8089 | Should -BeNullOrEmpty
+        Read-TcpAnswer $outside.Name 198.18.0.1 8089 | Should -BeNullOrEmpty
     }
 
     It 'Get-ContainerEndpoint filters by container and network with wildcards, and reports what it cannot find' {
@@ -274,8 +259,8 @@ Describe 'Connect-, Disconnect-ContainerNetwork and Get-ContainerEndpoint' -Tag 
         $side.Mode | Should -Be 'Container'
         $side.Namespace | Should -Be $pod
         $side.IPv4Address.ToString() | Should -Be $first.IPv4Address.ToString()
-        $listeners.Add((Start-Listener $pod 8080 'hello-from-pod'))
-        Connect-Tcp $pod 127.0.0.1 8080 | Should -Be 'hello-from-pod'
+        $listeners.Add((Start-TcpListener $pod 8080 'hello-from-pod'))
+        Read-TcpAnswer $pod 127.0.0.1 8080 | Should -Be 'hello-from-pod'
         { Disconnect-ContainerNetwork $pod -Network bridge @p -ErrorAction Stop } | Should -Throw -ErrorId 'EndpointInUse,*'
         Disconnect-ContainerNetwork $pod -Network bridge -Force @p
         Test-Path "/run/netns/$pod" | Should -BeFalse
@@ -329,7 +314,7 @@ Describe 'Connect-, Disconnect-ContainerNetwork and Get-ContainerEndpoint' -Tag 
     It 'Disconnect-ContainerNetwork removes the veth even while a process still runs in the container''s namespace (docker network disconnect of a running container)' {
         $c = New-ContainerName 'busy'
         $e = Connect-ContainerNetwork bridge -Container $c -CreateNamespace @p
-        $listeners.Add(($busy = Start-Listener $c 7070 'still-running'))
+        $listeners.Add(($busy = Start-TcpListener $c 7070 'still-running'))
         Disconnect-ContainerNetwork $c @p
         Test-Path "/run/netns/$c" | Should -BeFalse
         # The process keeps the namespace alive, so deleting /run/netns/NAME alone does not take the veth with it.
@@ -341,7 +326,7 @@ Describe 'Connect-, Disconnect-ContainerNetwork and Get-ContainerEndpoint' -Tag 
         Get-ContainerEndpoint $web @p | Disconnect-ContainerNetwork
         Test-Path "/run/netns/$web" | Should -BeFalse
         (& ip netns exec $hostNs.Name nft list ruleset) -join "`n" | Should -Not -Match '8088'
-        Connect-Tcp $outside.Name 198.18.0.1 8088 | Should -BeNullOrEmpty
+        Read-TcpAnswer $outside.Name 198.18.0.1 8088 | Should -BeNullOrEmpty
         { Disconnect-ContainerNetwork $web @p -ErrorAction Stop } | Should -Throw -ErrorId 'EndpointNotFound,*'
     }
 }

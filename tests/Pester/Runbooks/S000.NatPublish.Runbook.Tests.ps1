@@ -29,21 +29,7 @@ BeforeAll {
     New-NetIPAddress -NetNamespace $outside eth0 198.18.0.2/24 | Out-Null
     $listeners = [System.Collections.Generic.List[object]]::new()
 
-    function Start-Listener([string] $Namespace, [int] $Port, [string] $Reply) {
-        # `nc -lp PORT` that answers each connection with one line ($Reply may use socat's $SOCAT_PEERADDR).
-        $p = Start-Process -FilePath ip -ArgumentList "netns exec $Namespace socat TCP-LISTEN:$Port,fork,reuseaddr `"SYSTEM:echo $Reply`"" -PassThru
-        $deadline = [DateTime]::UtcNow.AddSeconds(10)
-        while (-not ((& ip netns exec $Namespace ss -Hltn "sport = :$Port") -match 'LISTEN')) {
-            if ([DateTime]::UtcNow -gt $deadline) { throw "no listener on port $Port in $Namespace" }
-            Start-Sleep -Milliseconds 50
-        }
-        $listeners.Add($p)
-    }
 
-    function Connect-Tcp([string] $Namespace, [string] $Address, [int] $Port) {
-        # `telnet ADDRESS PORT` from inside the namespace: the first line the server sends ('' when nothing answers).
-        ('' | & ip netns exec $Namespace socat -t 2 -T 3 STDIO "TCP:${Address}:$Port,connect-timeout=3" 2>$null | Select-Object -First 1) -as [string]
-    }
 }
 AfterAll {
     foreach ($l in $listeners) { Stop-Process -Id $l.Id -Force -ErrorAction Ignore }
@@ -80,13 +66,13 @@ Describe 'S000: one namespace behind a bridge, out and in through NAT' -Tag 'Roo
 
     It 'step 4: the outside answers, and sees the host''s address as the source, not 192.168.0.2 (masquerade)' {
         Test-Ping $net1 198.18.0.2 | Should -BeTrue
-        Start-Listener $outside.Name 7000 '$SOCAT_PEERADDR'
-        Connect-Tcp $net1 198.18.0.2 7000 | Should -Be '198.18.0.1'
+        $listeners.Add((Start-TcpListener $outside.Name 7000 '$SOCAT_PEERADDR'))
+        Read-TcpAnswer $net1 198.18.0.2 7000 | Should -Be '198.18.0.1'
     }
 
     It 'step 5: `nc -lp 80` in net1 answers a telnet to host:8088 from the other machine (DNAT)' {
-        Start-Listener $net1 80 'hello-from-net1'
-        Connect-Tcp $outside.Name 198.18.0.1 8088 | Should -Be 'hello-from-net1'
+        $listeners.Add((Start-TcpListener $net1 80 'hello-from-net1'))  # nc -lp 80 in net1
+        Read-TcpAnswer $outside.Name 198.18.0.1 8088 | Should -Be 'hello-from-net1'
         (Get-ContainerPort -NetNamespace $hostNs | Where-Object HostPort -eq 8088).ContainerAddress.ToString() | Should -Be '192.168.0.2'
     }
 

@@ -23,21 +23,7 @@ BeforeAll {
     $script:CreatedNamespaces.AddRange([string[]] @($c2, $c3))
     $servers = [System.Collections.Generic.List[object]]::new()
 
-    function Start-WebServer([string] $Namespace, [string] $Reply) {
-        # A stand-in for nginx: answers every connection on port 80 with one line.
-        $p = Start-Process -FilePath ip -ArgumentList "netns exec $Namespace socat TCP-LISTEN:80,fork,reuseaddr `"SYSTEM:echo $Reply`"" -PassThru
-        $deadline = [DateTime]::UtcNow.AddSeconds(10)
-        while (-not ((& ip netns exec $Namespace ss -Hltn 'sport = :80') -match 'LISTEN')) {
-            if ([DateTime]::UtcNow -gt $deadline) { throw "no listener on port 80 in $Namespace" }
-            Start-Sleep -Milliseconds 50
-        }
-        $p
-    }
 
-    function Get-Http([string] $Namespace, [string] $Address, [int] $Port) {
-        # What `curl ADDRESS:PORT` would show from inside the namespace (first line, '' when nothing answers).
-        ('' | & ip netns exec $Namespace socat -t 2 -T 3 STDIO "TCP:${Address}:$Port,connect-timeout=3" 2>$null | Select-Object -First 1) -as [string]
-    }
 }
 AfterAll {
     foreach ($s in $servers) { Stop-Process -Id $s.Id -Force -ErrorAction Ignore }
@@ -85,11 +71,11 @@ Describe 'S001: two containers on docker0' -Tag 'Root', 'Runbook' {
     }
 
     It 'step 5: the published ports reach the containers'' web servers from the host (curl 127.0.0.1:9001 and the bridge address)' {
-        $servers.Add((Start-WebServer $c2 'nginx-in-c2'))
-        $servers.Add((Start-WebServer $c3 'nginx-in-c3'))
-        Get-Http $hostNs.Name 127.0.0.1 9001 | Should -Be 'nginx-in-c2'
-        Get-Http $hostNs.Name 127.0.0.1 9002 | Should -Be 'nginx-in-c3'
-        Get-Http $hostNs.Name 172.17.0.1 9002 | Should -Be 'nginx-in-c3'
+        $servers.Add((Start-TcpListener $c2 80 'nginx-in-c2'))   # a stand-in for nginx
+        $servers.Add((Start-TcpListener $c3 80 'nginx-in-c3'))
+        Read-TcpAnswer $hostNs.Name 127.0.0.1 9001 | Should -Be 'nginx-in-c2'
+        Read-TcpAnswer $hostNs.Name 127.0.0.1 9002 | Should -Be 'nginx-in-c3'
+        Read-TcpAnswer $hostNs.Name 172.17.0.1 9002 | Should -Be 'nginx-in-c3'
         (Get-ContainerPort -NetNamespace $hostNs).HostPort | Should -Contain 9001
     }
 
