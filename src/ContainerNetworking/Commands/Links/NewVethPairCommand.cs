@@ -48,22 +48,10 @@ public sealed class NewVethPairCommand : NamespacedCmdlet
         var ns = Namespace;
         var peerNs = PeerNetNamespace is { } p && p.Id != ns.Id ? p : null;
         if (!ShouldProcess($"veth {Name}{In(ns)} (peer {PeerName}{(peerNs is null ? "" : In(peerNs))})", "Create veth pair")) return;
-        // The peer is brought up by a second request: the kernel configures a new veth's peer before the pair is
-        // linked, so IFF_UP on the peer in the create request fails with ENOTCONN.
-        var options = new VethOptions { Mtu = Mtu, MacAddress = MacAddress, PeerMacAddress = PeerMacAddress, Master = Bridge, Up = Up, PeerUp = false };
-        var ok = Try(Name, () =>
-        {
-            var created = ns.Rtnl.CreateVeth(Name, PeerName, peerNs?.Handle, options);
-            if (!Up) return created;
-            try { (peerNs ?? ns).Rtnl.SetLinkUp(PeerName); }
-            catch
-            {
-                // Roll back: no half-built pair is left behind.
-                try { ns.Rtnl.DeleteLink(Name); } catch (Exception e) when (ErrorMapping.IsMapped(e)) { }
-                throw;
-            }
-            return ns.Rtnl.GetLink(Name);
-        }, out var link);
+        // -Up brings up both ends; the core does the peer's in a second request through the peer namespace's own
+        // connection (the kernel refuses IFF_UP on a peer in the create request) and deletes the pair if that fails.
+        var options = new VethOptions { Mtu = Mtu, MacAddress = MacAddress, PeerMacAddress = PeerMacAddress, Master = Bridge, Up = Up, PeerUp = Up };
+        var ok = Try(Name, () => ns.Rtnl.CreateVeth(Name, PeerName, peerNs?.Handle, options, (peerNs ?? ns).Rtnl), out var link);
         if (ok) WriteObject(LinkView.Decorate(link, null, peerNs is null ? PeerName : $"{PeerName}@{peerNs}"));
     }
 }
