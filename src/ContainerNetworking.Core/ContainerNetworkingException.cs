@@ -38,7 +38,7 @@ public class ContainerNetworkingException : Exception
     /// <summary>The kind of failure an errno stands for.</summary>
     public static ErrorKind KindOf(int errno) => errno switch
     {
-        LibC.ENOENT or LibC.ENODEV or 3 /* ESRCH */ or 99 /* EADDRNOTAVAIL */ => ErrorKind.NotFound,
+        LibC.ENOENT or LibC.ENODEV or LibC.ESRCH or 99 /* EADDRNOTAVAIL */ => ErrorKind.NotFound,
         LibC.EEXIST or 98 /* EADDRINUSE */ => ErrorKind.AlreadyExists,
         LibC.EPERM or 13 /* EACCES */ => ErrorKind.PermissionDenied,
         LibC.EBUSY or LibC.EAGAIN => ErrorKind.ResourceBusy,

@@ -75,6 +75,7 @@ internal static unsafe partial class LibC
     // <errno.h> (the ones the code tests for by name)
     internal const int EPERM = 1;
     internal const int ENOENT = 2;
+    internal const int ESRCH = 3;
     internal const int EINTR = 4;
     internal const int EAGAIN = 11;
     internal const int EBUSY = 16;

@@ -58,16 +58,25 @@ public sealed partial class RouteClient
     /// </summary>
     public void AddRoute(RouteSpec route, bool replace = false)
     {
-        var oif = ValidateRoute(route);
+        var oif = ValidateRoute(route, delete: false);
         var flags = (ushort)(Nl.NLM_F_CREATE | (replace ? Nl.NLM_F_REPLACE : Nl.NLM_F_EXCL));
         _conn.Execute(RTM_NEWROUTE, flags, w => WriteRoute(w, route, oif, delete: false), $"{(replace ? "replace" : "add")} route {route.Destination}");
     }
 
-    /// <summary>Removes a route. <c>ip route del DEST [via GW] [dev IF] [metric M] [table T]</c>.</summary>
+    /// <summary>
+    /// Removes a route: the first that matches what is given, as the kernel does, so a destination alone removes the
+    /// route to it. <c>ip route del DEST [via GW] [dev IF] [metric M] [table T]</c>. Throws RouteNotFound when none matches.
+    /// </summary>
     public void RemoveRoute(RouteSpec route)
     {
-        var oif = ValidateRoute(route);
-        _conn.Execute(RTM_DELROUTE, 0, w => WriteRoute(w, route, oif, delete: true), $"remove route {route.Destination}");
+        var oif = ValidateRoute(route, delete: true);
+        try { _conn.Execute(RTM_DELROUTE, 0, w => WriteRoute(w, route, oif, delete: true), $"remove route {route.Destination}"); }
+        catch (NetlinkException e) when (e.ErrorNumber == Interop.LibC.ESRCH) // no such route
+        {
+            throw new ContainerNetworkingException("RouteNotFound", ErrorKind.NotFound,
+                $"There is no route to {route.Destination}{(route.Gateway is null ? "" : " via " + route.Gateway)}{(route.Interface is null ? "" : " dev " + route.Interface)} in {Where}; nothing to remove. " +
+                $"List the routes with Get-NetRoute{NsArg} or '{IpCmd} route show'.", e);
+        }
     }
 
     /// <summary>Adds a default route via a gateway. <c>ip route add default via GW [dev IF] [metric M]</c>.</summary>
@@ -80,7 +89,7 @@ public sealed partial class RouteClient
         AddRoute(new RouteSpec { Destination = dest, Gateway = gateway, Interface = interfaceName, Metric = metric });
     }
 
-    private int ValidateRoute(RouteSpec route)
+    private int ValidateRoute(RouteSpec route, bool delete)
     {
         ArgumentNullException.ThrowIfNull(route);
         if (route.Destination.BaseAddress is null)
@@ -91,7 +100,7 @@ public sealed partial class RouteClient
             throw RtnlValidation.Invalid("InvalidRoute", $"Gateway {gw} and destination {route.Destination} are of different address families. Use a gateway of the destination's family.");
         if (route.Source is { } src && src.AddressFamily != family)
             throw RtnlValidation.Invalid("InvalidRoute", $"Source {src} and destination {route.Destination} are of different address families.");
-        if (route.Gateway is null && route.Interface is null)
+        if (!delete && route.Gateway is null && route.Interface is null)
             throw RtnlValidation.Invalid("InvalidRoute", $"Route {route.Destination} has neither a gateway nor an interface. Give -NextHop, -InterfaceAlias, or both.");
         if (route.Table == 0)
             throw RtnlValidation.Invalid("InvalidRoute", "Table 0 is not a routing table. Use 254 (main) or another table number.");

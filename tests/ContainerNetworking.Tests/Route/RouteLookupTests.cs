@@ -41,4 +41,25 @@ public sealed class RouteLookupTests : IDisposable
         Assert.Equal("ENETUNREACH", e.ErrorName);
         Assert.StartsWith("RTM_GETROUTE:", e.Message);
     }
+
+    /// <summary><c>ip route del PREFIX</c>: the destination alone removes the route; a second time there is none.</summary>
+    [Fact]
+    public void RemoveRoute_ByDestinationAlone_ThenRouteNotFound_WithTheKernelsErrno()
+    {
+        var host = _nss.Create("host");
+        host.Rtnl.CreateVeth("up0", "up1", null, new VethOptions { Up = true, PeerUp = true });
+        host.Rtnl.AddAddress("up0", IPAddress.Parse("198.18.0.1"), 24);
+        host.Rtnl.AddRoute(new RouteSpec(IPNetwork.Parse("10.9.0.0/16"), IPAddress.Parse("198.18.0.2"), null));
+        Assert.Contains(Cli.IpJson(host.Name!, "route", "show").EnumerateArray(), r => r.GetProperty("dst").GetString() == "10.9.0.0/16");
+
+        host.Rtnl.RemoveRoute(new RouteSpec { Destination = IPNetwork.Parse("10.9.0.0/16") });
+
+        Assert.DoesNotContain(Cli.IpJson(host.Name!, "route", "show").EnumerateArray(), r => r.GetProperty("dst").GetString() == "10.9.0.0/16");
+        var e = Assert.Throws<ContainerNetworkingException>(() => host.Rtnl.RemoveRoute(new RouteSpec { Destination = IPNetwork.Parse("10.9.0.0/16") }));
+        Assert.Equal("RouteNotFound", e.ErrorId);
+        Assert.Equal(ErrorKind.NotFound, e.Kind);
+        Assert.Equal("ESRCH", Assert.IsType<NetlinkException>(e.InnerException).ErrorName);
+        // Adding still needs a gateway or an interface.
+        Assert.Equal("InvalidRoute", Assert.Throws<ContainerNetworkingException>(() => host.Rtnl.AddRoute(new RouteSpec { Destination = IPNetwork.Parse("10.9.0.0/16") })).ErrorId);
+    }
 }

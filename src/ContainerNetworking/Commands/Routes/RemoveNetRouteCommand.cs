@@ -37,19 +37,6 @@ public sealed class RemoveNetRouteCommand : NamespacedCmdlet
             var hop = string.IsNullOrEmpty(NextHop) ? null : InputParsing.ParseAddress(NextHop, "next hop");
             return new RouteSpec(InputParsing.ParsePrefix(DestinationPrefix, hop?.AddressFamily), hop, string.IsNullOrEmpty(InterfaceAlias) ? null : InterfaceAlias) { Metric = RouteMetric };
         }, out var spec)) return;
-        if (spec.Gateway is null && spec.Interface is null)
-        {
-            // "ip route del PREFIX": find the route, so that the kernel gets its gateway and device.
-            if (!Try(DestinationPrefix, () => ns.Rtnl.GetRoutes(spec.Destination.BaseAddress.AddressFamily), out var routes)) return;
-            var match = routes.FirstOrDefault(r => r.Destination.Equals(spec.Destination) && (spec.Metric is null || r.Metric == spec.Metric));
-            if (match is null)
-            {
-                WriteError("RouteNotFound", ErrorCategory.ObjectNotFound,
-                    $"There is no route to {spec.Destination}{In(ns)}; nothing to remove. List the routes with Get-NetRoute.", DestinationPrefix);
-                return;
-            }
-            spec = spec with { Gateway = match.Gateway, Interface = match.OutputInterface, Metric = spec.Metric ?? match.Metric };
-        }
         var text = $"route {spec.Destination}{(spec.Gateway is null ? "" : $" via {spec.Gateway}")}{(spec.Interface is null ? "" : $" dev {spec.Interface}")}{(spec.Metric is null ? "" : $" metric {spec.Metric}")}{In(ns)}";
         if (ShouldProcess(text, "Remove route")) Try(text, () => ns.Rtnl.RemoveRoute(spec));
     }
