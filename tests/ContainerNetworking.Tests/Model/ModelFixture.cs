@@ -47,13 +47,16 @@ public sealed class ModelFixture : IDisposable
     public ContainerEndpoint Run(string network, string role, params string[] publish) =>
         Manager.Connect(new EndpointSpec { Network = network, Namespace = Container(role), CreateNamespace = true, Publish = publish });
 
-    /// <summary>Everything observable about the host: links (name, master, up), nft ruleset, state files.</summary>
+    /// <summary>
+    /// Everything the library could have changed on the host: links (name, master, up), the nft ruleset (stateless: the
+    /// rules, not the counters, which any stray packet such as IPv6 neighbour discovery moves), state files, namespaces.
+    /// </summary>
     public string Snapshot()
     {
         var links = Cli.IpJson(HostName, "link", "show").EnumerateArray()
             .Select(l => $"{l.GetProperty("ifname").GetString()}|{(l.TryGetProperty("master", out var m) ? m.GetString() : "")}|{l.GetProperty("flags")}")
             .OrderBy(s => s, StringComparer.Ordinal);
-        var nft = Cli.InNs(HostName, "nft", "list", "ruleset").Ok().Stdout;
+        var nft = Cli.InNs(HostName, "nft", "-s", "list", "ruleset").Ok().Stdout;
         var files = Directory.EnumerateFiles(StateDir, "*", SearchOption.AllDirectories)
             .Where(f => !f.EndsWith("/.lock", StringComparison.Ordinal))
             .Select(f => f[StateDir.Length..] + "=" + File.ReadAllText(f)).OrderBy(s => s, StringComparer.Ordinal);
