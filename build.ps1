@@ -28,7 +28,7 @@
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('Build', 'Docs', 'Test', 'Pester', 'Package', 'Bench', 'Clean')]
+    # One or more of Build, Docs, Test, Pester, Package, Bench, Clean ("Build,Docs" works from pwsh -File too).
     [string[]] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -47,6 +47,8 @@ $BinDir = Join-Path $Root 'bin'
 $HelpDir = Join-Path $Root 'en-US'
 $MamlFile = Join-Path $HelpDir "$ModuleName.dll-Help.xml"
 $script:Done = @{}
+
+. (Join-Path $PSScriptRoot 'build/Get-PwshCommand.ps1')
 
 function Invoke-Native {
     # Runs a program and fails the build when it fails (exit codes propagate).
@@ -127,8 +129,8 @@ $(if (-not $isRoot) { "`$c.Filter.ExcludeTag = 'Root'" })
 if (`$r.FailedCount -gt 0 -or `$r.Result -ne 'Passed') { exit 1 }
 exit 0
 "@
-    $pwsh = (Get-Process -Id $PID).Path
-    Invoke-Native $pwsh @('-NoProfile', '-NonInteractive', '-Command', $script)
+    $pwsh = Get-PwshCommand
+    Invoke-Native $pwsh[0] (@($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-Command', $script))
 }
 
 function Task-Package {
@@ -161,7 +163,13 @@ function Task-Clean {
 }
 
 try {
-    foreach ($t in $Task) { Invoke-Task $t }
+    # `pwsh -File ./build.ps1 Build,Docs` passes the list as one string: split it as the command line would have.
+    $tasks = @($Task | ForEach-Object { $_ -split '[,\s]+' } | Where-Object { $_ })
+    $valid = 'Build', 'Docs', 'Test', 'Pester', 'Package', 'Bench', 'Clean'
+    foreach ($t in $tasks) {
+        if ($t -notin $valid) { throw "Unknown task '$t': the tasks are $($valid -join ', ')." }
+    }
+    foreach ($t in $tasks) { Invoke-Task $t }
 }
 catch {
     Write-Host "build.ps1: $($_.Exception.Message)" -ForegroundColor Red

@@ -21,3 +21,20 @@ if ! command -v dotnet >/dev/null 2>&1; then
   echo "setup: the .NET SDK (8.0 or later) is required: install it and run again." >&2
   exit 1
 fi
+# PowerShell: the .NET global tool (lands in ~/.dotnet/tools, which the callers put on PATH) unless a pwsh exists.
+PWSH_VERSION=7.6.9
+PESTER_VERSION=5.9.1
+export PATH="$PATH:$HOME/.dotnet/tools"
+if ! command -v pwsh >/dev/null 2>&1; then
+  echo "setup: installing PowerShell $PWSH_VERSION (dotnet tool install --global PowerShell)"
+  dotnet tool install --global PowerShell --version "$PWSH_VERSION" >/dev/null
+fi
+# Pester from NuGet (its package's tools/ folder is the module) into pwsh's user module path.
+pester_dir="$HOME/.local/share/powershell/Modules/Pester/$PESTER_VERSION"
+if [ ! -f "$pester_dir/Pester.psd1" ]; then
+  echo "setup: installing Pester $PESTER_VERSION from NuGet"
+  dotnet restore "$(dirname "$0")/tools/tools.csproj" --nologo -v quiet >/dev/null
+  pkg="${NUGET_PACKAGES:-$HOME/.nuget/packages}/pester/$PESTER_VERSION/tools"
+  mkdir -p "$pester_dir"
+  cp -R "$pkg/." "$pester_dir/"
+fi

@@ -1,17 +1,22 @@
 #!/usr/bin/env bash
 # The README's test command: sets up a fresh machine, then runs every test: the xunit suite against the real kernel
-# (in throwaway namespaces only), which includes the help check, then, where pwsh and Pester exist, the Pester suite.
+# (in throwaway namespaces only), which includes the help check, then the whole Pester suite (runbooks included) in
+# pwsh. setup.sh installs pwsh (the .NET global tool) and Pester (from NuGet) where they are missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash build/setup.sh
+export PATH="$PATH:$HOME/.dotnet/tools"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
 dotnet test ContainerNetworking.slnx -c Release 2>&1 | tee "$log" || status=$?
 if command -v pwsh >/dev/null 2>&1; then
   pwsh -NoProfile -NonInteractive -File ./build.ps1 -Task Pester 2>&1 | tee -a "$log" || status=$?
-else
-  echo "pwsh not found: the Pester suite is skipped here (the help check above ran without it)."
+fi
+# Pester must have run and reported: a run where it could not start is a failure, not a skip.
+if ! sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -Eq '^Tests Passed: [0-9]+, Failed: [0-9]+'; then
+  echo "the Pester suite did not run (pwsh or Pester missing, or it failed to start): that is a failure" >&2
+  status=1
 fi
 # One closing line for the whole run: "N passed, N failed, N skipped".
 read -r passed failed skipped < <(awk '

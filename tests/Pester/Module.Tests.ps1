@@ -10,8 +10,8 @@ BeforeAll {
 
 Describe 'Module' {
     It 'imports without warnings or errors in a clean pwsh' {
-        $pwsh = (Get-Process -Id $PID).Path
-        $out = & $pwsh -NoProfile -NonInteractive -Command "Import-Module '$script:ModuleManifest' -WarningVariable w -ErrorVariable e; if (`$w -or `$e) { 'PROBLEM: ' + (`$w + `$e -join '; ') } else { 'OK' }" 2>&1
+        $pwsh = Get-PwshCommand
+        $out = & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive -Command "Import-Module '$script:ModuleManifest' -WarningVariable w -ErrorVariable e; if (`$w -or `$e) { 'PROBLEM: ' + (`$w + `$e -join '; ') } else { 'OK' }" 2>&1
         $out | Should -Be 'OK'
     }
 

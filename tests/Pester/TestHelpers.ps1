@@ -3,6 +3,7 @@
 # them in AfterAll/AfterEach. A throwaway namespace plays "the host"; the root namespace is never changed.
 
 $script:ModuleManifest = Join-Path $PSScriptRoot '../../ContainerNetworking.psd1'
+. (Join-Path $PSScriptRoot '../../build/Get-PwshCommand.ps1')
 if (-not (Get-Module ContainerNetworking)) { Import-Module $script:ModuleManifest -Force }
 $script:CreatedNamespaces = [System.Collections.Generic.List[string]]::new()
 if (-not (Get-Variable -Scope Global -Name CnpCounter -ErrorAction Ignore)) { $global:CnpCounter = 0 }
