@@ -132,6 +132,7 @@ public sealed partial class RouteClient
             rtm_protocol = delete ? RTPROT_UNSPEC : route.Protocol,
             rtm_scope = scope,
             rtm_type = delete ? RTN_UNSPEC : RTN_UNICAST,
+            rtm_flags = route.OnLink && !delete ? RTNH_F_ONLINK : 0,
         });
         if (route.Table >= 256) w.AttrU32(RTA_TABLE, route.Table);
         if (route.Destination.PrefixLength > 0) w.AttrAddress(RTA_DST, route.Destination.BaseAddress);
@@ -182,6 +183,7 @@ public sealed partial class RouteClient
             Table = table,
             PreferredSource = src,
             IsDefault = h.rtm_dst_len == 0,
+            OnLink = (h.rtm_flags & RTNH_F_ONLINK) != 0,
             NetNamespace = ns,
         };
     }
@@ -283,12 +285,14 @@ public sealed partial class RouteClient
         string? mac = null;
         int? master = null;
         ushort? vlan = null;
+        IPAddress? dst = null;
         var r = m.Attributes<ndmsg>();
         while (r.Next())
         {
             switch (r.Type)
             {
                 case NDA_LLADDR: mac = RtnlValidation.FormatMac(r.Value); break;
+                case NDA_DST: dst = r.GetAddress(); break;
                 case NDA_MASTER: master = (int)r.GetU32(); break;
                 case NDA_VLAN: vlan = r.GetU16(); break;
             }
@@ -305,6 +309,7 @@ public sealed partial class RouteClient
             IsLocal = permanent,
             State = h.ndm_state,
             Flags = h.ndm_flags,
+            Destination = dst,
             NetNamespace = ns,
         };
     }

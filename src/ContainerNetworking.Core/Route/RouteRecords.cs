@@ -147,6 +147,9 @@ public sealed record RouteInfo
     /// <summary>True for a default route (prefix length 0).</summary>
     public bool IsDefault { get; init; }
 
+    /// <summary>The gateway is taken as on-link (RTNH_F_ONLINK).</summary>
+    public bool OnLink { get; init; }
+
     public string? NetNamespace { get; init; }
 }
 
@@ -196,6 +199,9 @@ public sealed record FdbEntry
 
     /// <summary>NTF_* flags (NTF_SELF, NTF_MASTER …).</summary>
     public byte Flags { get; init; }
+
+    /// <summary>The remote VTEP of an entry on a VXLAN device (NDA_DST, <c>dst</c>); null for a bridge port's entry.</summary>
+    public IPAddress? Destination { get; init; }
 
     public string? NetNamespace { get; init; }
 }
@@ -287,4 +293,10 @@ public sealed record RouteSpec
 
     /// <summary>RTPROT_*; RTPROT_BOOT (3) by default, as <c>ip route add</c> uses.</summary>
     public byte Protocol { get; init; } = RtnlConstants.RTPROT_BOOT;
+
+    /// <summary>
+    /// Take the gateway as directly reachable on the interface even though no prefix of it covers the gateway
+    /// (<c>onlink</c>, RTNH_F_ONLINK): what flannel's vxlan routes use (<c>via 10.244.2.0 dev flannel.1 onlink</c>).
+    /// </summary>
+    public bool OnLink { get; init; }
 }

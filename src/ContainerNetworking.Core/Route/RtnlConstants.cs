@@ -149,6 +149,9 @@ public static class RtnlConstants
     public const byte RTPROT_UNSPEC = 0, RTPROT_REDIRECT = 1, RTPROT_KERNEL = 2, RTPROT_BOOT = 3, RTPROT_STATIC = 4,
         RTPROT_RA = 9, RTPROT_DHCP = 16;
 
+    /// <summary>rtm_flags / rtnh_flags: the gateway is on-link (<c>onlink</c>).</summary>
+    public const uint RTNH_F_ONLINK = 4;
+
     // RTN_* (route types)
     public const byte RTN_UNSPEC = 0, RTN_UNICAST = 1, RTN_LOCAL = 2, RTN_BROADCAST = 3, RTN_ANYCAST = 4, RTN_MULTICAST = 5,
         RTN_BLACKHOLE = 6, RTN_UNREACHABLE = 7, RTN_PROHIBIT = 8, RTN_THROW = 9, RTN_NAT = 10, RTN_XRESOLVE = 11;
