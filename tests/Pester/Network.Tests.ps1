@@ -282,16 +282,27 @@ Describe 'Connect-, Disconnect-ContainerNetwork and Get-ContainerEndpoint' -Tag 
         Get-ContainerEndpoint -Network none, host @p | Should -BeNullOrEmpty
     }
 
-    It 'connects many containers from the pipeline with distinct addresses, and Get-ContainerEndpoint | Disconnect-ContainerNetwork removes exactly them' {
+    It 'connects many containers from the pipeline with distinct addresses and a progress bar, and Get-ContainerEndpoint | Disconnect-ContainerNetwork removes exactly them' {
         $before = Get-LinkNames $hostNs.Name
         $ports = @(Get-IpJson $hostNs.Name 'link', 'show', 'master', 'docker0').Count
         $names = 1..12 | ForEach-Object { New-ContainerName 'many' }
-        $eps = $names | Connect-ContainerNetwork bridge -CreateNamespace @p
+        $run = Invoke-CapturingProgress { param($names, $p) $names | Connect-ContainerNetwork bridge -CreateNamespace @p } @{ names = $names; p = $p }
+        $run.Errors | Should -BeNullOrEmpty
+        $eps = $run.Output
+        # Pipeline input (total unknown): silent for 9 items, a record from the 10th on, completed at the end.
+        $shown = @($run.Progress | Where-Object RecordType -eq 'Processing')
+        $shown.Count | Should -BeGreaterThan 0
+        $shown[0].Activity | Should -Be 'Connecting containers to network bridge'
+        $shown[0].StatusDescription | Should -Be "$($names[9]) (10 so far)"
+        $run.Progress[-1].RecordType | Should -Be 'Completed'
         $eps.Count | Should -Be 12
         ($eps.IPv4Address | ForEach-Object ToString | Sort-Object -Unique).Count | Should -Be 12
         Test-Ping $names[0] $eps[11].IPv4Address.ToString() | Should -BeTrue
         @(Get-IpJson $hostNs.Name 'link', 'show', 'master', 'docker0').Count | Should -Be ($ports + 12)
-        Get-ContainerEndpoint 'cnp-many*' @p | Disconnect-ContainerNetwork
+        $run = Invoke-CapturingProgress { param($p) Get-ContainerEndpoint 'cnp-many*' @p | Disconnect-ContainerNetwork } @{ p = $p }
+        $run.Errors | Should -BeNullOrEmpty
+        @($run.Progress | Where-Object { $_.RecordType -eq 'Processing' -and $_.Activity -eq 'Disconnecting containers' }).Count | Should -BeGreaterThan 0
+        $run.Progress[-1].RecordType | Should -Be 'Completed'
         foreach ($n in $names) { Test-Path "/run/netns/$n" | Should -BeFalse }
         Get-LinkNames $hostNs.Name | Should -Be $before
         (Get-ContainerEndpoint @p).Container | Should -Not -Contain $names[0]

@@ -60,3 +60,16 @@ function Read-TcpAnswer([string] $Namespace, [string] $Address, [int] $Port) {
     # nothing answers).
     ('' | & ip netns exec $Namespace socat -t 2 -T 3 STDIO "TCP:${Address}:$Port,connect-timeout=3" 2>$null | Select-Object -First 1) -as [string]
 }
+
+function Invoke-CapturingProgress([scriptblock] $Script, [hashtable] $Arguments = @{}) {
+    # Write-Progress goes to the host, not to a stream a caller can redirect: run $Script in a new runspace of this
+    # process (the module imported, $ProgressPreference Continue) and return its output, its errors and the progress
+    # records it wrote, in order.
+    $ps = [powershell]::Create()
+    try {
+        $null = $ps.AddScript("Import-Module '$script:ModuleManifest'").AddStatement().AddScript($Script.ToString()).AddParameters($Arguments)
+        $out = $ps.Invoke()
+        [pscustomobject]@{ Output = @($out); Errors = @($ps.Streams.Error); Progress = @($ps.Streams.Progress) }
+    }
+    finally { $ps.Dispose() }
+}

@@ -4,8 +4,10 @@ using System.Management.Automation;
 namespace ContainerNetworking.Commands;
 
 /// <summary>
-/// Write-Progress for an operation over many objects (e.g. <c>New-NetNamespace -Name (1..500 | % { "c$_" })</c>):
-/// silent for a handful of items, at most ~10 records a second otherwise, and completed on Dispose.
+/// Write-Progress for an operation over many objects, given at once (<c>New-NetNamespace -Name (1..500 | % { "c$_" })</c>,
+/// total known) or arriving one by one through the pipeline (total unknown): silent for the first <see cref="Threshold"/>
+/// items, then a record at once and at most ~10 a second after that (and always for the last item of a known total);
+/// completed by <see cref="Complete"/> or Dispose (call it in EndProcessing for pipeline input).
 /// <code>
 /// using var progress = new ProgressReporter(this, "Creating namespaces", Name.Length);
 /// foreach (var n in Name) { progress.Next(n); … }
@@ -16,40 +18,54 @@ public sealed class ProgressReporter : IDisposable
     /// <summary>Below this many items no progress is shown.</summary>
     public const int Threshold = 10;
 
+    /// <summary>The least time between two records, in milliseconds.</summary>
+    private const long Interval = 100;
+
     private readonly Cmdlet _cmdlet;
-    private readonly ProgressRecord _record;
-    private readonly int _total;
+    private readonly int _activityId;
+    private readonly string _activity;
+    private readonly int? _total;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
-    private long _lastWrite = long.MinValue;
+    private long? _lastWrite;
     private int _done;
     private bool _written;
 
-    public ProgressReporter(Cmdlet cmdlet, string activity, int total, int activityId = 1)
+    /// <param name="cmdlet">The cmdlet that writes the records.</param>
+    /// <param name="activity">What is being done, e.g. "Creating network namespaces".</param>
+    /// <param name="total">The number of items when known up front; null for pipeline input.</param>
+    /// <param name="activityId">The ProgressRecord's activity id.</param>
+    public ProgressReporter(Cmdlet cmdlet, string activity, int? total = null, int activityId = 1)
     {
         _cmdlet = cmdlet;
         _total = total;
-        _record = new ProgressRecord(activityId, activity, "Starting");
+        _activityId = activityId;
+        _activity = activity;
     }
 
-    /// <summary>Reports that work on <paramref name="item"/> starts.</summary>
-    public void Next(string item)
+    /// <summary>Reports that work on <paramref name="item"/> starts; <paramref name="total"/> overrides the constructor's for this batch.</summary>
+    public void Next(string item, int? total = null)
     {
         _done++;
-        if (_total < Threshold) return;
+        total ??= _total;
+        if ((total ?? _done) < Threshold && _done < Threshold) return;
         var now = _clock.ElapsedMilliseconds;
-        if (now - _lastWrite < 100 && _done != _total) return;
+        // The first record goes out at once: no earlier write to measure the interval from.
+        if (_lastWrite is { } last && now - last < Interval && _done != total) return;
         _lastWrite = now;
-        _record.StatusDescription = $"{item} ({_done} of {_total})";
-        _record.PercentComplete = Math.Min(100, (_done - 1) * 100 / Math.Max(1, _total));
-        _cmdlet.WriteProgress(_record);
+        // A new record each time: the host (and a runspace's Streams.Progress) may keep the ones it was given.
+        _cmdlet.WriteProgress(total is { } t
+            ? new ProgressRecord(_activityId, _activity, $"{item} ({_done} of {t})") { PercentComplete = Math.Min(100, (_done - 1) * 100 / Math.Max(1, t)) }
+            : new ProgressRecord(_activityId, _activity, $"{item} ({_done} so far)"));
         _written = true;
     }
 
-    public void Dispose()
+    /// <summary>Completes the progress bar if one was shown.</summary>
+    public void Complete()
     {
         if (!_written) return;
-        _record.RecordType = ProgressRecordType.Completed;
-        _record.PercentComplete = 100;
-        _cmdlet.WriteProgress(_record);
+        _cmdlet.WriteProgress(new ProgressRecord(_activityId, _activity, "Done") { RecordType = ProgressRecordType.Completed, PercentComplete = 100 });
+        _written = false;
     }
+
+    public void Dispose() => Complete();
 }

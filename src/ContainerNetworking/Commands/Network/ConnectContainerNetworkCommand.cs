@@ -17,7 +17,7 @@ public sealed class ConnectContainerNetworkCommand : ContainerNetworkCmdlet
 {
     private const string NetworkSet = "Network";
     private const string ShareWithSet = "ShareWith";
-    private PipelineProgress? _progress;
+    private ProgressReporter? _progress;
 
     /// <summary>The network: a bridge network's name, or 'host' or 'none'.</summary>
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = NetworkSet)]
@@ -90,7 +90,7 @@ public sealed class ConnectContainerNetworkCommand : ContainerNetworkCmdlet
     protected override void BeginProcessing()
     {
         base.BeginProcessing();
-        _progress = new PipelineProgress(this, "Connecting containers to " + (ParameterSetName == ShareWithSet ? "the namespace of " + ShareWith : "network " + Network));
+        _progress = new ProgressReporter(this, "Connecting containers to " + (ParameterSetName == ShareWithSet ? "the namespace of " + ShareWith : "network " + Network));
     }
 
     protected override void ProcessRecord()

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Management.Automation;
 using ContainerNetworking.Model;
 using ContainerNetworking.Namespaces;
@@ -126,49 +125,4 @@ public abstract class PipelineContainerNetworkCmdlet : ContainerNetworkCmdlet
     public NetNamespace? NetNamespace { get; set; }
 
     protected override NetNamespace? HostParameter => NetNamespace;
-}
-
-/// <summary>
-/// Write-Progress for items that arrive one by one through the pipeline (total unknown) or as an array (total known):
-/// silent for the first <see cref="ProgressReporter.Threshold"/> items, then at most ~10 records a second; completed by
-/// <see cref="Complete"/> (call it in EndProcessing).
-/// </summary>
-internal sealed class PipelineProgress(Cmdlet cmdlet, string activity, int activityId = 1)
-{
-    private readonly ProgressRecord _record = new(activityId, activity, "Starting");
-    private readonly Stopwatch _clock = Stopwatch.StartNew();
-    private long _lastWrite = long.MinValue;
-    private int _done;
-    private bool _written;
-
-    /// <summary>Reports that work on <paramref name="item"/> starts; <paramref name="total"/> when the number of items is known.</summary>
-    public void Next(string item, int? total = null)
-    {
-        _done++;
-        if ((total ?? _done) < ProgressReporter.Threshold && _done < ProgressReporter.Threshold) return;
-        var now = _clock.ElapsedMilliseconds;
-        if (now - _lastWrite < 100 && _done != total) return;
-        _lastWrite = now;
-        if (total is { } t)
-        {
-            _record.StatusDescription = $"{item} ({_done} of {t})";
-            _record.PercentComplete = Math.Min(100, (_done - 1) * 100 / Math.Max(1, t));
-        }
-        else
-        {
-            _record.StatusDescription = $"{item} ({_done} so far)";
-            _record.PercentComplete = -1;
-        }
-        cmdlet.WriteProgress(_record);
-        _written = true;
-    }
-
-    public void Complete()
-    {
-        if (!_written) return;
-        _record.RecordType = ProgressRecordType.Completed;
-        _record.PercentComplete = 100;
-        cmdlet.WriteProgress(_record);
-        _written = false;
-    }
 }

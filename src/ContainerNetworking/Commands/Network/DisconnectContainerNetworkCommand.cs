@@ -12,7 +12,7 @@ namespace ContainerNetworking.Commands;
 [OutputType(typeof(void))]
 public sealed class DisconnectContainerNetworkCommand : PipelineContainerNetworkCmdlet
 {
-    private PipelineProgress? _progress;
+    private ProgressReporter? _progress;
     private readonly HashSet<ContainerNetworkManager> _used = [];
 
     /// <summary>The containers to disconnect: container names, endpoint ids or unique id prefixes (4 characters or more); a ContainerEndpoint binds by its Container.</summary>
@@ -35,7 +35,7 @@ public sealed class DisconnectContainerNetworkCommand : PipelineContainerNetwork
     protected override void BeginProcessing()
     {
         base.BeginProcessing();
-        _progress = new PipelineProgress(this, "Disconnecting containers");
+        _progress = new ProgressReporter(this, "Disconnecting containers");
     }
 
     protected override void ProcessRecord()
