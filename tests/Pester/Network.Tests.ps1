@@ -74,6 +74,31 @@ Describe 'New-, Get- and Remove-ContainerNetwork' -Tag 'Root' {
         $view | Should -Match 'bridge\s+Bridge\s+docker0\s+172\.17\.0\.0/16\s+172\.17\.0\.1\s+0'
     }
 
+    It 'Get-NatMasquerade lists the network''s masquerade (each subnet) with its owner; Remove-NatMasquerade refuses it (MasqueradeOwnedByNetwork)' {
+        New-ContainerNetwork bridge -Subnet 172.17.0.0/16 -SubnetV6 fd00:17::/64 -BridgeName docker0 @p | Out-Null
+        $m = @(Get-NatMasquerade -NetNamespace $hostNs)
+        $m.Source | ForEach-Object ToString | Should -Be '172.17.0.0/16', 'fd00:17::/64'
+        $m.ExcludeOutInterface | Should -Be 'docker0', 'docker0'
+        $m.Owner | Should -Be 'network:bridge', 'network:bridge'
+        @(Get-NatMasquerade -NetNamespace $hostNs -Owner *).Count | Should -Be 2
+        @(Get-NatMasquerade -NetNamespace $hostNs -Owner 'network:*' -SourcePrefix '172.17.*').Count | Should -Be 1
+        # The handles are the kernel's rules, as nft reads them: masquerade of the subnet.
+        $rules = ((& ip netns exec $hostNs.Name nft -j -a list chain inet containernetworking nat-postrouting) -join "`n" | ConvertFrom-Json).nftables |
+            Where-Object { $_.PSObject.Properties['rule'] } | ForEach-Object rule
+        foreach ($x in $m) {
+            $text = (($rules | Where-Object handle -eq $x.Handle).expr | ConvertTo-Json -Depth 10 -Compress)
+            $text | Should -Match '"masquerade"'
+            $text | Should -Match ([regex]::Escape('"addr":"' + $x.Source.BaseAddress + '"'))
+        }
+        $view = Get-NatMasquerade -NetNamespace $hostNs | Out-String -Width 120
+        $view | Should -Match '172\.17\.0\.0/16\s+! docker0\s+masquerade\s+\d+\s+\d+ network:bridge'
+        { $m[0] | Remove-NatMasquerade -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'MasqueradeOwnedByNetwork,*'
+        { Remove-NatMasquerade -NetNamespace $hostNs -SourcePrefix 172.17.0.0/16 -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'MasqueradeOwnedByNetwork,*'
+        @(Get-NatMasquerade -NetNamespace $hostNs).Count | Should -Be 2
+        Remove-ContainerNetwork bridge @p -Confirm:$false
+        Get-NatMasquerade -NetNamespace $hostNs | Should -BeNullOrEmpty
+    }
+
     It 'picks free private subnets that do not overlap when -Subnet is omitted' {
         $a = New-ContainerNetwork neta @p
         $b = New-ContainerNetwork netb @p

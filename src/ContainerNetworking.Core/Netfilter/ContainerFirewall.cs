@@ -332,12 +332,17 @@ public sealed class ContainerFirewall
         return Rule(ChainPostrouting, comment, parts.ToArray());
     }
 
-    /// <summary>The masquerade rules (<c>nft -a list chain inet containernetworking nat-postrouting</c>), with counters.</summary>
+    /// <summary>
+    /// The masquerade rules (<c>nft -a list chain inet containernetworking nat-postrouting</c>), with counters: those of
+    /// <see cref="AddMasquerade"/> and those of the bridge networks (<see cref="AddBridgeNetwork"/>, one per subnet, the
+    /// network's owner; not the hairpin rules).
+    /// </summary>
     public IReadOnlyList<NatMasquerade> GetMasquerades()
     {
         if (!_nft.TableExists(Family, TableName)) return [];
         var list = new List<NatMasquerade>();
-        foreach (var r in _nft.ListRules(Family, TableName, ChainPostrouting))
+        var rules = _nft.ListRules(Family, TableName, ChainPostrouting);
+        foreach (var r in rules)
         {
             if (r.Comment is not { } c || !c.StartsWith(TagMasquerade + " ", StringComparison.Ordinal)) continue;
             var owner = ParseOwner(c);
@@ -354,13 +359,37 @@ public sealed class ContainerFirewall
             var (p, bytes) = r.Counters;
             list.Add(new NatMasquerade(src, exclude, to, owner, r.Handle, p, bytes, c));
         }
+        foreach (var e in _nft.ListElements(Family, TableName, SetNetworks))
+        {
+            if (ParseSpec(e.Comment) is not { Masquerade: true, Internal: false } spec) continue;
+            foreach (var subnet in spec.Subnets)
+            {
+                var match = NftMatch.Address(true, subnet);
+                var r = rules.FirstOrDefault(r => IsNetworkTag(r.Comment, spec.Bridge) && r.Expressions.Any(x => x is NftMasq)
+                    && !r.Expressions.Any(x => x is NftCt) && ContainsRun(r.Expressions, match));
+                if (r is null) continue;
+                var (p, bytes) = r.Counters;
+                list.Add(new NatMasquerade(subnet, spec.Bridge, null, spec.Owner, r.Handle, p, bytes, r.Comment!));
+            }
+        }
         return list;
+    }
+
+    private static bool ContainsRun(IReadOnlyList<NftExpr> exprs, NftExpr[] run)
+    {
+        for (var i = 0; i + run.Length <= exprs.Count; i++)
+            if (run.Select((x, j) => x.Equals(exprs[i + j])).All(eq => eq)) return true;
+        return false;
     }
 
     /// <summary><c>nft delete rule inet containernetworking nat-postrouting handle H</c> for this masquerade.</summary>
     public void RemoveMasquerade(NatMasquerade masquerade)
     {
         ArgumentNullException.ThrowIfNull(masquerade);
+        if (IsNetworkTag(masquerade.Comment, masquerade.ExcludeOutInterface ?? ""))
+            throw new ContainerNetworkingException("MasqueradeOwnedByNetwork", ErrorKind.InvalidOperation,
+                $"The masquerade of {masquerade.Source} is part of the bridge network on {masquerade.ExcludeOutInterface} (owner {masquerade.Owner ?? "none"}): without it " +
+                "that network's containers lose the outside, and Repair-ContainerNetwork would put it back. It goes with the network: remove the network with Remove-ContainerNetwork.");
         Transact(_ =>
         {
             var current = GetMasquerades().FirstOrDefault(m => m.Handle == masquerade.Handle && m.Comment == masquerade.Comment)

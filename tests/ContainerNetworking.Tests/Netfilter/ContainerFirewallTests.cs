@@ -61,6 +61,34 @@ public sealed class ContainerFirewallTests : IDisposable
     }
 
     [Fact]
+    public void GetMasquerades_ListsABridgeNetworksMasquerade_PerSubnet_WithItsOwnerAndCounters_AndRemoveRefusesIt()
+    {
+        var (fw, net1) = S000();
+        _t.ListenTcp(_t.Outside, 9000);
+        var v6 = IPNetwork.Parse("fd00:99::/64");
+        fw.AddBridgeNetwork(new BridgeNetworkRules("br0", [Subnet, v6]) { Owner = "network:s000" });
+        Assert.Equal(HostTopology.HostAddress, HostTopology.ConnectTcp(net1.Name!, HostTopology.OutsideAddress, 9000));
+
+        var all = fw.GetMasquerades();
+        Assert.Equal([Subnet, v6], all.Select(m => m.Source));
+        Assert.All(all, m => Assert.Equal("br0", m.ExcludeOutInterface));
+        Assert.All(all, m => Assert.Equal("network:s000", m.Owner));
+        Assert.True(all[0].Packets > 0, "the network's masquerade rule counted the connection");
+        // The handle is the rule nft shows as that subnet's masquerade, not the hairpin rule of the same network.
+        var rule = NftOracle.Items(_t.HostName, "rule").Single(r => r.GetProperty("handle").GetUInt64() == all[0].Handle);
+        var expr = rule.GetProperty("expr").GetRawText();
+        Assert.Contains("{\"prefix\": {\"addr\": \"192.168.0.0\", \"len\": 24}}", expr);
+        Assert.Contains("\"masquerade\": null", expr);
+        Assert.DoesNotContain("\"ct\"", expr);
+
+        var e = Assert.Throws<ContainerNetworkingException>(() => fw.RemoveMasquerade(all[0]));
+        Assert.Equal("MasqueradeOwnedByNetwork", e.ErrorId);
+        Assert.Equal(2, fw.GetMasquerades().Count);
+        fw.RemoveBridgeNetwork("br0");
+        Assert.Empty(fw.GetMasquerades());
+    }
+
+    [Fact]
     public void Snat_ToAFixedAddress_IsWhatTheOutsideSees()
     {
         var (fw, net1) = S000();
