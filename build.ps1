@@ -8,15 +8,15 @@
     Tasks (run in the order given; each runs what it depends on once):
       Build    dotnet publish of the module into ./bin (ContainerNetworking.dll, ContainerNetworking.Core.dll, the
                format and type files), so that `Import-Module ./ContainerNetworking.psd1` works from the repo root.
-      Docs     en-US/*.md (PlatyPS markdown) -> en-US/ContainerNetworking.dll-Help.xml (MAML), with PlatyPS 0.14
-               (New-ExternalHelp) or Microsoft.PowerShell.PlatyPS 1.x (Export-MamlCommandHelp); skipped with a
-               message where neither is installed.
+      Docs     en-US/*.md (PlatyPS markdown) -> en-US/ContainerNetworking.dll-Help.xml (MAML, committed: it ships),
+               with PlatyPS 0.14 (New-ExternalHelp) or else Microsoft.PowerShell.PlatyPS 1.x (Export-MamlCommandHelp);
+               skipped with a warning where neither is installed (the committed MAML is then used as it is).
       Test     dotnet test (xunit against the kernel, in throwaway namespaces; includes the help check), then Pester.
       Pester   Build + Docs, then the Pester suite in tests/Pester (tests tagged Root only when running as root), in a
                child pwsh.
       Package  Build + Docs, then lays out out/ContainerNetworking/<version>/ as the Gallery wants it.
       Bench    runs tests/ContainerNetworking.Bench (when it exists) in Release.
-      Clean    removes bin/, out/, the generated MAML and dotnet's outputs.
+      Clean    removes bin/, out/ and dotnet's outputs (not the committed MAML).
 
 .EXAMPLE
     ./build.ps1 Build
@@ -76,9 +76,16 @@ function Task-Build {
 }
 
 function Task-Docs {
+    # The MAML is committed (it ships in the repository and the package); Docs rebuilds it from the markdown. The
+    # markdown is PlatyPS 0.14's (schema 2.0.0), so PlatyPS 0.14 comes first; the xunit test HelpMamlTests fails
+    # when the committed MAML no longer says what the markdown says.
     $markdown = Get-ChildItem $HelpDir -Filter '*-*.md'
     if (-not $markdown) { throw "No help markdown in $HelpDir." }
-    if (Get-Module -ListAvailable Microsoft.PowerShell.PlatyPS) {
+    if (Get-Module -ListAvailable platyPS | Where-Object { $_.Version.Major -eq 0 -and $_.Version.Minor -ge 14 }) {
+        Import-Module platyPS -MinimumVersion 0.14 -MaximumVersion 0.99
+        New-ExternalHelp -Path $HelpDir -OutputPath $HelpDir -Force -ShowProgress:$false | Out-Null
+    }
+    elseif (Get-Module -ListAvailable Microsoft.PowerShell.PlatyPS) {
         Import-Module Microsoft.PowerShell.PlatyPS
         $tmp = Join-Path ([IO.Path]::GetTempPath()) "cn-maml-$PID"
         try {
@@ -90,12 +97,8 @@ function Task-Docs {
         }
         finally { Remove-Item $tmp -Recurse -Force -ErrorAction Ignore }
     }
-    elseif (Get-Module -ListAvailable platyPS) {
-        Import-Module platyPS
-        New-ExternalHelp -Path $HelpDir -OutputPath $HelpDir -Force -ShowProgress:$false | Out-Null
-    }
     else {
-        Write-Warning 'Neither PlatyPS 0.14 (platyPS) nor Microsoft.PowerShell.PlatyPS is installed: MAML help was not built. The markdown in en-US/ is checked by the xunit help test either way.'
+        Write-Warning "Neither PlatyPS 0.14 (platyPS) nor Microsoft.PowerShell.PlatyPS is installed: the MAML help was not rebuilt; the committed $(Split-Path $MamlFile -Leaf) is used as it is (the xunit test HelpMamlTests says whether it still matches en-US/*.md)."
         return
     }
     if (-not (Test-Path $MamlFile)) { throw "Docs did not produce $MamlFile." }
@@ -109,7 +112,7 @@ function Task-Test {
 
 function Task-Pester {
     Invoke-Task Build
-    Invoke-Task Docs   # the Get-Help tests read the MAML; Docs says so and goes on where PlatyPS is missing
+    Invoke-Task Docs   # the Get-Help tests read the MAML; where PlatyPS is missing, the committed one
     if (-not (Get-Module -ListAvailable Pester | Where-Object Version -GE '5.0.0')) {
         Write-Warning 'Pester 5 is not installed: the Pester suite is skipped (Install-Module Pester -MinimumVersion 5.0).'
         return
@@ -158,7 +161,8 @@ function Task-Bench {
 }
 
 function Task-Clean {
-    foreach ($p in $BinDir, (Join-Path $Root 'out'), $MamlFile) { Remove-Item $p -Recurse -Force -ErrorAction Ignore }
+    # Not the MAML: it is committed, and Docs rebuilds it only where PlatyPS is installed.
+    foreach ($p in $BinDir, (Join-Path $Root 'out')) { Remove-Item $p -Recurse -Force -ErrorAction Ignore }
     Invoke-Native dotnet @('clean', (Join-Path $Root "$ModuleName.slnx"), '-c', $Configuration, '--nologo', '-v', 'quiet')
 }
 
