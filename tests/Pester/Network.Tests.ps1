@@ -396,6 +396,45 @@ Describe 'Test- and Repair-ContainerNetwork' -Tag 'Root' {
         { Test-ContainerNetwork nosuch @p -ErrorAction Stop } | Should -Throw -ErrorId 'EndpointNotFound,*'
     }
 
+    It 'every suggested fix names the namespace it acts on, and pasted as is (the cmdlet, or the ip command after # or:) repairs the hop' {
+        $h = $hostNs.Name
+        $addr = "$($e.IPv4Address)/$($e.PrefixLength)"
+        # Hop, the namespace the fix must act in, and how to break the hop (ip as the oracle).
+        $cases = @(
+            @('Loopback', $c, "ip -n $c link set lo down"),
+            @('ContainerInterface', $c, "ip -n $c addr del $addr dev eth0"),
+            @('ContainerInterface', $c, "ip -n $c link set eth0 down"),
+            @('DefaultRoute', $c, "ip -n $c route del default 2>/dev/null; true"),
+            @('VethPeer', $h, "ip -n $h link set $($e.HostInterface) down"),
+            @('VethPeer', $h, "ip -n $h link set $($e.HostInterface) nomaster"),
+            @('Bridge', $h, "ip -n $h link set docker0 down"),
+            @('BridgeAddress', $h, "ip -n $h addr del 172.17.0.1/16 dev docker0"),
+            @('Forwarding', $h, "ip netns exec $h sysctl -qw net.ipv4.ip_forward=0")
+        )
+        foreach ($case in $cases) {
+            $hop, $ns, $break = $case
+            foreach ($way in 'cmdlet', 'ip') {
+                & bash -c $break
+                $found = Test-ContainerNetwork $c @p | Where-Object Hop -eq $hop
+                $found.Status | Should -Be 'Broken' -Because "$break breaks $hop"
+                $cmdlet, $ip = $found.Fix -split '  # or: ', 2
+                # Checked before anything runs: a fix without its namespace would act on the namespace the tests run in.
+                $cmdlet | Should -Match "-NetNamespace $([regex]::Escape($ns))$" -Because "the fix for $hop after '$break'"
+                $ip | Should -Match "^ip (-n|netns exec) $([regex]::Escape($ns)) " -Because "the fix for $hop after '$break'"
+                if ($way -eq 'cmdlet') { Invoke-Expression $found.Fix | Out-Null } else { & bash -c $ip }
+                (Test-ContainerNetwork $c @p | Where-Object Hop -eq $hop).Status | Should -Be 'Ok' -Because "'$(if ($way -eq 'cmdlet') { $cmdlet } else { $ip })' repairs $hop"
+            }
+        }
+        @(Test-ContainerNetwork $c @p | Where-Object Status -ne 'Ok') | Should -BeNullOrEmpty
+        # A fix that rebuilds from the records names the host and the state directory.
+        & ip netns exec $h nft delete table inet containernetworking
+        $found = Test-ContainerNetwork $c @p | Where-Object Hop -eq 'NetworkRules'
+        $found.Status | Should -Be 'Broken'
+        $found.Fix | Should -Match "^Repair-ContainerNetwork -StateDirectory $([regex]::Escape($sd)) -NetNamespace $([regex]::Escape($h))  # "
+        Invoke-Expression $found.Fix
+        @(Test-ContainerNetwork $c @p | Where-Object Status -ne 'Ok') | Should -BeNullOrEmpty
+    }
+
     It 'Repair-ContainerNetwork -WhatIf lists an endpoint whose namespace was deleted and changes nothing; without -WhatIf it cleans up' {
         & ip netns delete $c
         # The kernel destroys the veth pair with the namespace, asynchronously: wait for that before taking the snapshot.

@@ -20,10 +20,14 @@ public sealed partial class ContainerNetworkManager
         var net = GetNetwork(e.Network);
         var hops = new List<DiagnosticHop>();
         void Add(string hop, HopStatus s, string detail, string? fix = null) => hops.Add(new DiagnosticHop(hops.Count + 1, hop, s, detail, fix));
+        // Every suggested command names the namespace it acts on: the container's (c), the host's (h).
+        var c = e.Namespace;
+        var h = Host.Label;
+        var repair = FixCommand.Cmdlet("Repair-ContainerNetwork" + StateArgument, h);
 
         if (e.State != RecordState.Ready)
         {
-            Add("Endpoint", HopStatus.Broken, $"Endpoint {e.Id[..12]} is half-built (state {e.State}).", "Repair-ContainerNetwork, then Connect-ContainerNetwork again.");
+            Add("Endpoint", HopStatus.Broken, $"Endpoint {e.Id[..12]} is half-built (state {e.State}).", $"{repair}  # then connect the container again");
             return hops;
         }
         if (e.Mode == EndpointMode.Host)
@@ -43,7 +47,7 @@ public sealed partial class ContainerNetworkManager
             if (ns is null)
             {
                 Add("Namespace", HopStatus.Broken, $"Namespace '{e.Namespace}' of {e.Container} is gone (or is another namespace now).",
-                    "Repair-ContainerNetwork removes the endpoint; connect the container again.");
+                    $"{repair}  # removes the endpoint; then connect the container again");
                 return hops;
             }
             Add("Namespace", HopStatus.Ok, $"Namespace '{e.Namespace}' exists (net:[{ns.Id}]).");
@@ -52,24 +56,25 @@ public sealed partial class ContainerNetworkManager
             var lo = inside.FirstOrDefault(l => l.Name == "lo");
             Add("Loopback", lo is { IsUp: true } ? HopStatus.Ok : HopStatus.Broken,
                 lo is { IsUp: true } ? "lo is up." : "lo is down: the container cannot reach itself on 127.0.0.1.",
-                lo is { IsUp: true } ? null : $"ip -n {e.Namespace} link set lo up");
+                lo is { IsUp: true } ? null : FixCommand.WithIp("Set-NetLink lo -Up", c, "link set lo up"));
             if (e.Mode == EndpointMode.None) return hops;
 
             var ifName = e.InterfaceName!;
             var eth = inside.FirstOrDefault(l => l.Name == ifName);
             if (eth is null)
             {
-                Add("ContainerInterface", HopStatus.Broken, $"{ifName} does not exist in '{e.Namespace}'.", "Disconnect-ContainerNetwork and Connect-ContainerNetwork again (Repair-ContainerNetwork finds the dead endpoint).");
+                Add("ContainerInterface", HopStatus.Broken, $"{ifName} does not exist in '{e.Namespace}'.",
+                    $"{FixCommand.Cmdlet($"Disconnect-ContainerNetwork -Network {FixCommand.Quote(e.Network)} -Container {FixCommand.Quote(e.Container ?? e.Id)}{StateArgument}", h)}  # then connect it again; or {repair} finds the dead endpoint");
                 Skip(hops, "DefaultRoute", "VethPeer", "Bridge", "BridgeAddress", "Forwarding", "NetworkRules", "PublishedPorts");
                 return hops;
             }
             var addrs = ns.Rtnl.GetAddresses(ifName, AddressFamily.InterNetwork);
             var hasAddr = addrs.Any(a => a.Address.Equals(e.IPv4Address) && a.PrefixLength == e.PrefixLength);
             if (!eth.IsUp)
-                Add("ContainerInterface", HopStatus.Broken, $"{ifName} is down.", $"ip -n {e.Namespace} link set {ifName} up");
+                Add("ContainerInterface", HopStatus.Broken, $"{ifName} is down.", FixCommand.WithIp($"Set-NetLink {ifName} -Up", c, $"link set {ifName} up"));
             else if (!hasAddr)
                 Add("ContainerInterface", HopStatus.Broken, $"{ifName} is up but lacks {e.IPv4Address}/{e.PrefixLength} (has: {string.Join(", ", addrs.Select(a => a.Address + "/" + a.PrefixLength))}).",
-                    $"ip -n {e.Namespace} addr add {e.IPv4Address}/{e.PrefixLength} dev {ifName}");
+                    FixCommand.WithIp($"New-NetIPAddress -InterfaceAlias {ifName} -IPAddress {e.IPv4Address}/{e.PrefixLength}", c, $"addr add {e.IPv4Address}/{e.PrefixLength} dev {ifName}"));
             else
                 Add("ContainerInterface", HopStatus.Ok, $"{ifName} is up with {e.IPv4Address}/{e.PrefixLength} ({eth.MacAddress}).");
 
@@ -77,9 +82,11 @@ public sealed partial class ContainerNetworkManager
             {
                 var def = ns.Rtnl.GetRoutes(AddressFamily.InterNetwork).FirstOrDefault(r => r.Destination.PrefixLength == 0);
                 if (def is null)
-                    Add("DefaultRoute", HopStatus.Broken, "No default route inside: anything outside the subnet is 'Network is unreachable'.", $"ip -n {e.Namespace} route add default via {gw}");
+                    Add("DefaultRoute", HopStatus.Broken, "No default route inside: anything outside the subnet is 'Network is unreachable'.",
+                        FixCommand.WithIp($"New-NetRoute -DestinationPrefix 0.0.0.0/0 -NextHop {gw}", c, $"route add default via {gw}"));
                 else if (!gw.Equals(def.Gateway))
-                    Add("DefaultRoute", HopStatus.Broken, $"The default route goes via {def.Gateway?.ToString() ?? "no gateway"} dev {def.OutputInterface}, not via the bridge's {gw}.", $"ip -n {e.Namespace} route replace default via {gw} dev {ifName}");
+                    Add("DefaultRoute", HopStatus.Broken, $"The default route goes via {def.Gateway?.ToString() ?? "no gateway"} dev {def.OutputInterface}, not via the bridge's {gw}.",
+                        FixCommand.WithIp($"New-NetRoute -DestinationPrefix 0.0.0.0/0 -NextHop {gw} -InterfaceAlias {ifName} -Replace", c, $"route replace default via {gw} dev {ifName}"));
                 else
                     Add("DefaultRoute", HopStatus.Ok, $"default via {gw} dev {def.OutputInterface}.");
             }
@@ -89,18 +96,19 @@ public sealed partial class ContainerNetworkManager
             var veth = hostLinks.FirstOrDefault(l => l.Name == e.HostInterface);
             var bridge = hostLinks.FirstOrDefault(l => l.Name == net.BridgeName);
             if (veth is null)
-                Add("VethPeer", HopStatus.Broken, $"The host end {e.HostInterface} is gone.", "Repair-ContainerNetwork, then connect the container again.");
+                Add("VethPeer", HopStatus.Broken, $"The host end {e.HostInterface} is gone.", $"{repair}  # then connect the container again");
             else if (bridge is null || veth.MasterIndex != bridge.Index)
-                Add("VethPeer", HopStatus.Broken, $"{e.HostInterface} is not a port of {net.BridgeName} (master: {veth.Master ?? "none"}).", $"ip link set {e.HostInterface} master {net.BridgeName}");
+                Add("VethPeer", HopStatus.Broken, $"{e.HostInterface} is not a port of {net.BridgeName} (master: {veth.Master ?? "none"}).",
+                    FixCommand.WithIp($"Add-BridgePort -Bridge {net.BridgeName} -InterfaceAlias {e.HostInterface}", h, $"link set {e.HostInterface} master {net.BridgeName}"));
             else if (!veth.IsUp)
-                Add("VethPeer", HopStatus.Broken, $"{e.HostInterface} is down.", $"ip link set {e.HostInterface} up");
+                Add("VethPeer", HopStatus.Broken, $"{e.HostInterface} is down.", FixCommand.WithIp($"Set-NetLink {e.HostInterface} -Up", h, $"link set {e.HostInterface} up"));
             else
                 Add("VethPeer", HopStatus.Ok, $"{e.HostInterface} is up, a port of {net.BridgeName}.");
 
             if (bridge is null)
-                Add("Bridge", HopStatus.Broken, $"Bridge {net.BridgeName} is gone.", "Repair-ContainerNetwork re-creates it.");
+                Add("Bridge", HopStatus.Broken, $"Bridge {net.BridgeName} is gone.", $"{repair}  # re-creates it");
             else if (!bridge.IsUp)
-                Add("Bridge", HopStatus.Broken, $"Bridge {net.BridgeName} is down.", $"ip link set {net.BridgeName} up");
+                Add("Bridge", HopStatus.Broken, $"Bridge {net.BridgeName} is down.", FixCommand.WithIp($"Set-NetLink {net.BridgeName} -Up", h, $"link set {net.BridgeName} up"));
             else
                 Add("Bridge", HopStatus.Ok, $"Bridge {net.BridgeName} is up.");
 
@@ -110,7 +118,8 @@ public sealed partial class ContainerNetworkManager
                 var ok = bAddrs.Any(a => a.Address.Equals(net.Gateway) && a.PrefixLength == net.Subnet!.Value.PrefixLength);
                 Add("BridgeAddress", ok ? HopStatus.Ok : HopStatus.Broken,
                     ok ? $"{net.BridgeName} has {net.Gateway}/{net.Subnet!.Value.PrefixLength}." : $"{net.BridgeName} lacks the gateway address {net.Gateway}/{net.Subnet!.Value.PrefixLength}: the host cannot reach the containers, nor they the outside.",
-                    ok ? null : $"ip addr add {net.Gateway}/{net.Subnet!.Value.PrefixLength} dev {net.BridgeName}");
+                    ok ? null : FixCommand.WithIp($"New-NetIPAddress -InterfaceAlias {net.BridgeName} -IPAddress {net.Gateway}/{net.Subnet!.Value.PrefixLength}", h,
+                        $"addr add {net.Gateway}/{net.Subnet!.Value.PrefixLength} dev {net.BridgeName}"));
             }
             else Skip(hops, "BridgeAddress");
 
@@ -119,13 +128,13 @@ public sealed partial class ContainerNetworkManager
             {
                 var fwd = IpForwarding.IsEnabled(Host, AddressFamily.InterNetwork);
                 Add("Forwarding", fwd ? HopStatus.Ok : HopStatus.Broken, fwd ? "net.ipv4.ip_forward = 1." : "net.ipv4.ip_forward = 0: the host drops what the container sends outside.",
-                    fwd ? null : "sysctl -w net.ipv4.ip_forward=1 (Enable-IpForwarding)");
+                    fwd ? null : FixCommand.WithExec("Enable-IpForwarding", h, "sysctl -w net.ipv4.ip_forward=1"));
             }
 
             var rules = Firewall.HasNetwork(net);
             Add("NetworkRules", rules ? HopStatus.Ok : HopStatus.Broken,
                 rules ? $"The masquerade and forward rules of {net.BridgeName} are in place." : $"The nf_tables rules of network '{net.Name}' are missing (flushed?): {(net.Masquerade ? "no masquerade, so replies from outside never come back" : "no forward filter")}.",
-                rules ? null : "Repair-ContainerNetwork re-creates them.");
+                rules ? null : $"{repair}  # re-creates them");
 
             if (e.Ports.Count > 0)
             {
@@ -133,13 +142,13 @@ public sealed partial class ContainerNetworkManager
                 var missing = e.Ports.Where(p => !present.Any(x => x.Target.Equals(e.IPv4Address) && x.Port.Protocol == p.Protocol && x.Port.HostPort == p.HostPort && x.Port.ContainerPort == p.ContainerPort)).ToList();
                 Add("PublishedPorts", missing.Count == 0 ? HopStatus.Ok : HopStatus.Broken,
                     missing.Count == 0 ? $"{string.Join(", ", e.Ports)} map to {e.IPv4Address}." : $"{string.Join(", ", missing)} are not in the DNAT map: connections to those host ports go nowhere.",
-                    missing.Count == 0 ? null : "Repair-ContainerNetwork re-creates them.");
+                    missing.Count == 0 ? null : $"{repair}  # re-creates them");
             }
 
             var drops = Firewall.ForeignDropPolicies();
             Add("ForeignDropPolicy", drops.Count == 0 ? HopStatus.Ok : HopStatus.Warning,
                 drops.Count == 0 ? "No other forward chain drops by policy." : $"{string.Join("; ", drops)} drop(s) forwarded packets by policy (like Docker's FORWARD DROP): the container's traffic may be dropped there.",
-                drops.Count == 0 ? null : $"Accept the bridge's traffic in that chain, e.g. nft insert rule … iifname {net.BridgeName} accept and oifname {net.BridgeName} ct state established,related accept.");
+                drops.Count == 0 ? null : $"Accept the bridge's traffic in that chain, e.g. {FixCommand.Exec(h, "nft insert rule … iifname " + net.BridgeName + " accept")} and {FixCommand.Exec(h, "nft insert rule … oifname " + net.BridgeName + " ct state established,related accept")}.");
             return hops;
         }
         finally
@@ -147,6 +156,9 @@ public sealed partial class ContainerNetworkManager
             ns?.Dispose();
         }
     }
+
+    /// <summary>" -StateDirectory DIR" when this manager's state is not in the host's default directory.</summary>
+    private string StateArgument => State.Root == Path.GetFullPath(StateStore.DefaultRoot(Host.Name, Host.Id)) ? "" : " -StateDirectory " + FixCommand.Quote(State.Root);
 
     private static void Skip(List<DiagnosticHop> hops, params string[] names)
     {

@@ -23,8 +23,14 @@ public sealed class DiagnosisAndConcurrencyTests : IDisposable
         var route = _f.Manager.Test(c.Id).Single(h => h.Hop == "DefaultRoute");
         Assert.Equal(HopStatus.Broken, route.Status);
         Assert.Contains("unreachable", route.Detail);
-        Assert.Contains("route add default via 172.17.0.1", route.Fix);
+        // Every fix names the namespace it acts on: the cmdlet's -NetNamespace, and ip -n after "# or:".
+        Assert.Equal($"New-NetRoute -DestinationPrefix 0.0.0.0/0 -NextHop 172.17.0.1 -NetNamespace {c.Namespace}  # or: ip -n {c.Namespace} route add default via 172.17.0.1", route.Fix);
         Cli.Run("ip", "-n", c.Namespace!, "route", "add", "default", "via", "172.17.0.1").Ok();
+
+        Cli.Run("ip", "-n", _f.HostName, "link", "set", c.HostInterface!, "down").Ok();
+        Assert.Equal($"Set-NetLink {c.HostInterface} -Up -NetNamespace {_f.HostName}  # or: ip -n {_f.HostName} link set {c.HostInterface} up",
+            _f.Manager.Test(c.Id).Single(h => h.Hop == "VethPeer").Fix);
+        Cli.Run("ip", "-n", _f.HostName, "link", "set", c.HostInterface!, "up").Ok();
 
         Cli.Run("ip", "-n", _f.HostName, "link", "set", c.HostInterface!, "nomaster").Ok();
         Assert.Equal(HopStatus.Broken, Hop(c, "VethPeer"));
@@ -42,6 +48,8 @@ public sealed class DiagnosisAndConcurrencyTests : IDisposable
 
         _f.Host.WriteSysctl("net.ipv4.ip_forward", "0");
         Assert.Equal(HopStatus.Broken, Hop(c, "Forwarding"));
+        Assert.Equal($"Enable-IpForwarding -NetNamespace {_f.HostName}  # or: ip netns exec {_f.HostName} sysctl -w net.ipv4.ip_forward=1",
+            _f.Manager.Test(c.Id).Single(h => h.Hop == "Forwarding").Fix);
         _f.Host.WriteSysctl("net.ipv4.ip_forward", "1");
 
         Cli.InNs(_f.HostName, "nft", "delete", "element", "inet", "containernetworking", "ports4", "{ tcp . 9001 }").Ok();
