@@ -121,28 +121,32 @@ public sealed class ContainerEndpoint
     public override string ToString() => $"{Container} on {Network}";
 }
 
-/// <summary>JSON for the state files: addresses and prefixes as strings, indented, camelCase.</summary>
-internal static class StateJson
+/// <summary>
+/// JSON for the state files: addresses and prefixes as strings, enums as names, indented, camelCase. Generated at
+/// build time (no reflection), so the core stays trimming- and NativeAOT-safe (the CNI plugin is compiled ahead of time).
+/// </summary>
+[JsonSourceGenerationOptions(
+    WriteIndented = true,
+    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    UseStringEnumConverter = true,
+    Converters = [typeof(IPAddressJsonConverter), typeof(IPNetworkJsonConverter)])]
+[JsonSerializable(typeof(ContainerNetwork))]
+[JsonSerializable(typeof(ContainerEndpoint))]
+internal sealed partial class StateJson : JsonSerializerContext;
+
+/// <summary>An <see cref="IPAddress"/> as its text ("172.17.0.2", "fd00::2").</summary>
+public sealed class IPAddressJsonConverter : JsonConverter<IPAddress>
 {
-    public static readonly JsonSerializerOptions Options = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        Converters = { new IPAddressConverter(), new IPNetworkConverter(), new JsonStringEnumConverter() },
-    };
+    public override IPAddress Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        IPAddress.TryParse(reader.GetString() ?? "", out var a) ? a : throw new JsonException($"'{reader.GetString()}' is not an IP address");
+    public override void Write(Utf8JsonWriter writer, IPAddress value, JsonSerializerOptions options) => writer.WriteStringValue(value.ToString());
+}
 
-    private sealed class IPAddressConverter : JsonConverter<IPAddress>
-    {
-        public override IPAddress Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-            IPAddress.Parse(reader.GetString() ?? throw new JsonException("address expected"));
-        public override void Write(Utf8JsonWriter writer, IPAddress value, JsonSerializerOptions options) => writer.WriteStringValue(value.ToString());
-    }
-
-    private sealed class IPNetworkConverter : JsonConverter<IPNetwork>
-    {
-        public override IPNetwork Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-            IPNetwork.Parse(reader.GetString() ?? throw new JsonException("prefix expected"));
-        public override void Write(Utf8JsonWriter writer, IPNetwork value, JsonSerializerOptions options) => writer.WriteStringValue(value.ToString());
-    }
+/// <summary>An <see cref="IPNetwork"/> as its text ("172.17.0.0/16").</summary>
+public sealed class IPNetworkJsonConverter : JsonConverter<IPNetwork>
+{
+    public override IPNetwork Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        IPNetwork.TryParse(reader.GetString() ?? "", out var n) ? n : throw new JsonException($"'{reader.GetString()}' is not an IP prefix");
+    public override void Write(Utf8JsonWriter writer, IPNetwork value, JsonSerializerOptions options) => writer.WriteStringValue(value.ToString());
 }

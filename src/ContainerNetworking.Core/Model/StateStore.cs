@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using ContainerNetworking.Interop;
 
 namespace ContainerNetworking.Model;
@@ -196,14 +197,14 @@ public sealed class StateStore
         return list;
     }
 
-    public ContainerNetwork? ReadNetwork(string name) => Read<ContainerNetwork>(Path.Combine(NetworkDir(name), "network.json"));
+    public ContainerNetwork? ReadNetwork(string name) => Read(Path.Combine(NetworkDir(name), "network.json"), StateJson.Default.ContainerNetwork);
 
     public void WriteNetwork(ContainerNetwork network)
     {
         Changing();
         Directory.CreateDirectory(LeasesDir(network.Name));
         Directory.CreateDirectory(EndpointsDir(network.Name));
-        Write(Path.Combine(NetworkDir(network.Name), "network.json"), network);
+        Write(Path.Combine(NetworkDir(network.Name), "network.json"), network, StateJson.Default.ContainerNetwork);
     }
 
     /// <summary>Removes a network's directory with everything in it.</summary>
@@ -236,7 +237,7 @@ public sealed class StateStore
         var list = new List<ContainerEndpoint>();
         if (Directory.Exists(d))
             foreach (var f in Directory.EnumerateFiles(d, "*.json"))
-                if (Read<ContainerEndpoint>(f) is { } e) list.Add(e);
+                if (Read(f, StateJson.Default.ContainerEndpoint) is { } e) list.Add(e);
         list.Sort((a, b) => a.Created.CompareTo(b.Created));
         lock (_cacheSync)
             if (Holding) _endpointCache[network] = list.ToDictionary(e => e.Id, StringComparer.Ordinal);
@@ -246,13 +247,13 @@ public sealed class StateStore
     public IReadOnlyList<ContainerEndpoint> ListAllEndpoints() =>
         ListNetworks().SelectMany(n => ListEndpoints(n.Name)).ToList();
 
-    public ContainerEndpoint? ReadEndpoint(string network, string id) => Read<ContainerEndpoint>(Path.Combine(EndpointsDir(network), id + ".json"));
+    public ContainerEndpoint? ReadEndpoint(string network, string id) => Read(Path.Combine(EndpointsDir(network), id + ".json"), StateJson.Default.ContainerEndpoint);
 
     public void WriteEndpoint(ContainerEndpoint endpoint)
     {
         Changing();
         Directory.CreateDirectory(EndpointsDir(endpoint.Network));
-        Write(Path.Combine(EndpointsDir(endpoint.Network), endpoint.Id + ".json"), endpoint);
+        Write(Path.Combine(EndpointsDir(endpoint.Network), endpoint.Id + ".json"), endpoint, StateJson.Default.ContainerEndpoint);
         lock (_cacheSync)
             if (Holding && _endpointCache.TryGetValue(endpoint.Network, out var c)) c[endpoint.Id] = endpoint;
     }
@@ -316,13 +317,13 @@ public sealed class StateStore
 
     // ---- files ---------------------------------------------------------------------------------------------
 
-    private static T? Read<T>(string path) where T : class
+    private static T? Read<T>(string path, JsonTypeInfo<T> type) where T : class
     {
         byte[] bytes;
         try { bytes = File.ReadAllBytes(path); }
         catch (FileNotFoundException) { return null; }
         catch (DirectoryNotFoundException) { return null; }
-        try { return JsonSerializer.Deserialize<T>(bytes, StateJson.Options); }
+        try { return JsonSerializer.Deserialize(bytes, type); }
         catch (JsonException e)
         {
             throw new ContainerNetworkingException("StateCorrupt", ErrorKind.InvalidOperation,
@@ -330,7 +331,7 @@ public sealed class StateStore
         }
     }
 
-    private static void Write<T>(string path, T value) => WriteBytes(path, JsonSerializer.SerializeToUtf8Bytes(value, StateJson.Options));
+    private static void Write<T>(string path, T value, JsonTypeInfo<T> type) => WriteBytes(path, JsonSerializer.SerializeToUtf8Bytes(value, type));
 
     private static void WriteText(string path, string text) => WriteBytes(path, System.Text.Encoding.UTF8.GetBytes(text));
 
