@@ -11,7 +11,7 @@ namespace ContainerNetworking.Model;
 /// </summary>
 public sealed class AddressPool
 {
-    private AddressPool(IPNetwork subnet, IPAddress gateway, IPNetwork range)
+    private AddressPool(IPNetwork subnet, IPAddress gateway, IPNetwork range, IPAddress? start, IPAddress? end)
     {
         Subnet = subnet;
         Gateway = gateway;
@@ -21,6 +21,9 @@ public sealed class AddressPool
         // The network address and (IPv4) the broadcast address of the subnet are never handed out.
         if (first == AddressMath.First(subnet)) first++;
         if (IsV4 && last == AddressMath.Last(subnet)) last--;
+        // host-local's rangeStart/rangeEnd narrow it further.
+        if (start is not null) first = UInt128.Max(first, AddressMath.ToInteger(start));
+        if (end is not null) last = UInt128.Min(last, AddressMath.ToInteger(end));
         RangeFirst = first;
         RangeLast = last;
     }
@@ -44,8 +47,10 @@ public sealed class AddressPool
     /// <summary>
     /// Validates and builds a pool. Errors: "GatewayOutsideSubnet" (the gateway is not a usable address of the
     /// subnet), "IpRangeOutsideSubnet", "InvalidSubnet" (too small to hold a gateway and one address).
+    /// <paramref name="start"/> and <paramref name="end"/> (CNI host-local's rangeStart and rangeEnd) bound the
+    /// dynamic allocations inside the range; both must lie in the subnet.
     /// </summary>
-    public static AddressPool Create(IPNetwork subnet, IPAddress? gateway = null, IPNetwork? range = null)
+    public static AddressPool Create(IPNetwork subnet, IPAddress? gateway = null, IPNetwork? range = null, IPAddress? start = null, IPAddress? end = null)
     {
         var family = subnet.BaseAddress.AddressFamily;
         var bits = AddressMath.Bits(family);
@@ -67,10 +72,14 @@ public sealed class AddressPool
         if (r.BaseAddress.AddressFamily != family || r.PrefixLength < subnet.PrefixLength || !subnet.Contains(r.BaseAddress))
             throw new ContainerNetworkingException("IpRangeOutsideSubnet", ErrorKind.InvalidArgument,
                 $"IP range {r} is not inside subnet {subnet}. Give a range that is a sub-prefix of the subnet, e.g. {AddressMath.Network(subnet.BaseAddress, Math.Min(bits, subnet.PrefixLength + 1))}.");
-        var pool = new AddressPool(subnet, gateway, r);
+        foreach (var (bound, what) in new[] { (start, "range start"), (end, "range end") })
+            if (bound is not null && (bound.AddressFamily != family || !subnet.Contains(bound)))
+                throw new ContainerNetworkingException("IpRangeOutsideSubnet", ErrorKind.InvalidArgument,
+                    $"The {what} {bound} is not inside subnet {subnet}. Give a start and end inside the subnet, or leave them out to use all of it.");
+        var pool = new AddressPool(subnet, gateway, r, start, end);
         if (pool.RangeFirst > pool.RangeLast)
             throw new ContainerNetworkingException("IpRangeOutsideSubnet", ErrorKind.InvalidArgument,
-                $"IP range {r} holds no usable address of subnet {subnet}. Give a larger range.");
+                $"IP range {r}{(start is null && end is null ? "" : $" from {start?.ToString() ?? "its start"} to {end?.ToString() ?? "its end"}")} holds no usable address of subnet {subnet}. Give a larger range.");
         return pool;
     }
 

@@ -90,7 +90,7 @@ public sealed partial class ContainerNetworkManager
                 else
                     Add("DefaultRoute", HopStatus.Ok, $"default via {gw} dev {def.OutputInterface}.");
             }
-            else Add("DefaultRoute", HopStatus.Skipped, $"Network '{net.Name}' is internal: no default route by design.");
+            else Add("DefaultRoute", HopStatus.Skipped, net.Internal ? $"Network '{net.Name}' is internal: no default route by design." : "The endpoint was connected without a default route.");
 
             var hostLinks = Host.Rtnl.GetLinks();
             var veth = hostLinks.FirstOrDefault(l => l.Name == e.HostInterface);

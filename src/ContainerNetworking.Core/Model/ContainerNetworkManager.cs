@@ -137,7 +137,7 @@ public sealed partial class ContainerNetworkManager
             inUse.AddRange(Host.Rtnl.GetAddresses(family: AddressFamily.InterNetwork).Select(a => AddressMath.Network(a.Address, a.PrefixLength)));
             subnet = DefaultAddressPools.PickFree(inUse);
         }
-        var pool4 = AddressPool.Create(subnet, spec.Gateway, spec.IpRange);
+        var pool4 = AddressPool.Create(subnet, spec.Gateway, spec.IpRange, spec.RangeStart, spec.RangeEnd);
 
         AddressPool? pool6 = null;
         if (spec.SubnetV6 is not null || spec.EnableIPv6 || spec.GatewayV6 is not null || spec.IpRangeV6 is not null)
@@ -159,6 +159,8 @@ public sealed partial class ContainerNetworkManager
             Subnet = pool4.Subnet,
             Gateway = pool4.Gateway,
             IpRange = spec.IpRange,
+            RangeStart = spec.RangeStart,
+            RangeEnd = spec.RangeEnd,
             SubnetV6 = pool6?.Subnet,
             GatewayV6 = pool6?.Gateway,
             IpRangeV6 = spec.IpRangeV6,

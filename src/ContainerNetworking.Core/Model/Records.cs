@@ -51,6 +51,9 @@ public sealed class ContainerNetwork
     public IPNetwork? Subnet { get; init; }
     public IPAddress? Gateway { get; init; }
     public IPNetwork? IpRange { get; init; }
+    /// <summary>CNI host-local's rangeStart and rangeEnd: the bounds of dynamic allocation inside the range.</summary>
+    public IPAddress? RangeStart { get; init; }
+    public IPAddress? RangeEnd { get; init; }
     public IPNetwork? SubnetV6 { get; init; }
     public IPAddress? GatewayV6 { get; init; }
     public IPNetwork? IpRangeV6 { get; init; }
@@ -79,7 +82,7 @@ public sealed class ContainerNetwork
     [JsonIgnore] public bool IsPredefined => Driver != NetworkDriver.Bridge;
 
     /// <summary>The IPv4 pool (null for host/none).</summary>
-    public AddressPool? Pool4() => Subnet is { } s ? AddressPool.Create(s, Gateway, IpRange) : null;
+    public AddressPool? Pool4() => Subnet is { } s ? AddressPool.Create(s, Gateway, IpRange, RangeStart, RangeEnd) : null;
     public AddressPool? Pool6() => SubnetV6 is { } s ? AddressPool.Create(s, GatewayV6, IpRangeV6) : null;
 
     public override string ToString() => Name;
@@ -114,6 +117,8 @@ public sealed class ContainerEndpoint
     public List<PublishedPort> Ports { get; init; } = [];
     /// <summary>Container mode: the id of the endpoint whose namespace this one shares.</summary>
     public string? SharedWith { get; init; }
+    /// <summary>Who made the endpoint: null for the cmdlets and the library, "cni" for the CNI plugin (whose GC collects only its own).</summary>
+    public string? Origin { get; init; }
     public DateTimeOffset Created { get; init; }
     public RecordState State { get; set; } = RecordState.Ready;
     public int OwnerPid { get; init; }

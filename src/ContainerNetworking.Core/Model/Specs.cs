@@ -15,6 +15,9 @@ public sealed record NetworkSpec
     public IPAddress? Gateway { get; init; }
     /// <summary>The sub-prefix dynamic addresses come from (Docker's --ip-range).</summary>
     public IPNetwork? IpRange { get; init; }
+    /// <summary>The first and last address handed out dynamically (CNI host-local's rangeStart, rangeEnd); by default the range's.</summary>
+    public IPAddress? RangeStart { get; init; }
+    public IPAddress? RangeEnd { get; init; }
     /// <summary>Dual stack: also IPv6. Implied by <see cref="SubnetV6"/>; without it a random unique-local /64 is used.</summary>
     public bool EnableIPv6 { get; init; }
     public IPNetwork? SubnetV6 { get; init; }
@@ -48,8 +51,12 @@ public sealed record EndpointSpec
     public IPAddress? IPv6Address { get; init; }
     /// <summary>The MAC address of the container interface; by default 02:42 and the IPv4 address (02:42:ac:11:00:02 for 172.17.0.2).</summary>
     public string? MacAddress { get; init; }
+    /// <summary>A default route via the network's gateway inside the container (CNI: isDefaultGateway, or host-local's 0.0.0.0/0 route).</summary>
+    public bool DefaultRoute { get; init; } = true;
     /// <summary>Ports to publish, in Docker's notation: '8088:80', '127.0.0.1:8080:80/tcp', '8000-8010:80-90/udp', '80'.</summary>
     public IReadOnlyList<string> Publish { get; init; } = [];
+    /// <summary>Who makes the endpoint, recorded as <see cref="ContainerEndpoint.Origin"/> (the CNI plugin: "cni").</summary>
+    public string? Origin { get; init; }
     /// <summary>Container mode: the endpoint (id, id prefix or container name) whose namespace this container joins.</summary>
     public string? ShareWith { get; init; }
 }

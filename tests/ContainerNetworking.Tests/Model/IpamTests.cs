@@ -22,6 +22,22 @@ public sealed class IpamTests
     }
 
     [Fact]
+    public void RangeStartAndEnd_BoundDynamicAllocation_AsHostLocalDoes()
+    {
+        var p = AddressPool.Create(Net("10.9.0.0/24"), start: Ip("10.9.0.100"), end: Ip("10.9.0.101"));
+        Assert.Equal(Ip("10.9.0.100"), p.FirstAllocatable);
+        Assert.Equal(Ip("10.9.0.101"), p.LastAllocatable);
+        var taken = new HashSet<IPAddress>();
+        taken.Add(p.Allocate(taken.Contains));
+        taken.Add(p.Allocate(taken.Contains));
+        Assert.Equal([Ip("10.9.0.100"), Ip("10.9.0.101")], taken.Order(Comparer<IPAddress>.Create((a, b) => string.CompareOrdinal(a.ToString(), b.ToString()))));
+        Assert.Equal("AddressRangeExhausted", Assert.Throws<ContainerNetworkingException>(() => p.Allocate(taken.Contains)).ErrorId);
+        p.CheckStatic(Ip("10.9.0.7"), taken.Contains); // a static address may lie outside the range, inside the subnet
+        Assert.Equal("IpRangeOutsideSubnet", Assert.Throws<ContainerNetworkingException>(() => AddressPool.Create(Net("10.9.0.0/24"), start: Ip("10.8.0.1"))).ErrorId);
+        Assert.Equal("IpRangeOutsideSubnet", Assert.Throws<ContainerNetworkingException>(() => AddressPool.Create(Net("10.9.0.0/24"), start: Ip("10.9.0.9"), end: Ip("10.9.0.8"))).ErrorId);
+    }
+
+    [Fact]
     public void Allocate_ContinuesAfterLastReserved_AndWraps()
     {
         var p = AddressPool.Create(Net("10.9.0.0/29")); // .1 gw, .2-.6 usable, .7 broadcast
