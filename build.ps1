@@ -68,7 +68,7 @@ function Invoke-Task([string] $Name) {
 function Task-Build {
     if (-not (Get-Command dotnet -ErrorAction Ignore)) { throw 'The .NET SDK (dotnet, 8.0 or later) is required to build the module.' }
     Invoke-Native dotnet @('publish', (Join-Path $Root "src/$ModuleName/$ModuleName.csproj"), '-c', $Configuration, '-o', $BinDir, '--nologo', '-v', 'quiet')
-    foreach ($f in "$ModuleName.dll", "$ModuleName.Core.dll", "$ModuleName.Format.ps1xml", "$ModuleName.Types.ps1xml") {
+    foreach ($f in "$ModuleName.dll", "$ModuleName.Core.dll", "$ModuleName.Cluster.dll", 'dotnet-etcd.dll', 'Grpc.Net.Client.dll', 'Google.Protobuf.dll', "$ModuleName.Format.ps1xml", "$ModuleName.Types.ps1xml") {
         if (-not (Test-Path (Join-Path $BinDir $f))) { throw "Build did not produce bin/$f." }
     }
     # The reference assembly must never ship: pwsh brings the real System.Management.Automation.

@@ -8,7 +8,8 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 # iproute2 and nftables are oracles in tests (ip -j, nft -j); the rest make traffic inside test namespaces.
-pkgs=(iproute2 nftables iputils-ping conntrack ncat socat procps graphviz "$@")
+# etcd-server: the cluster tests start their own etcd (127.0.0.1, free ports, a temporary data directory).
+pkgs=(iproute2 nftables iputils-ping conntrack ncat socat procps graphviz etcd-server "$@")
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ "${#missing[@]}" -gt 0 ]; then
@@ -16,6 +17,15 @@ if [ "${#missing[@]}" -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# The etcd-server package enables a system etcd on 127.0.0.1:2379; the tests need none (they start their own on free
+# ports), so it is stopped and disabled where an init system runs it.
+if dpkg -s etcd-server >/dev/null 2>&1; then
+  if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+    systemctl disable --now etcd >/dev/null 2>&1 || true
+  elif [ -x /etc/init.d/etcd ]; then
+    /etc/init.d/etcd stop >/dev/null 2>&1 || true
+  fi
 fi
 if ! command -v dotnet >/dev/null 2>&1; then
   echo "setup: the .NET SDK (8.0 or later) is required: install it and run again." >&2
