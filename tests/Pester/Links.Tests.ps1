@@ -113,6 +113,23 @@ Describe 'Get-, Set-, Remove-NetLink' -Tag 'Root' {
         (Get-NetLink -NetNamespace $hostNs -Kind bridge).Name | Should -Be 'br0'
     }
 
+    It 'Get-NetLink''s table fits a 120-column console: name, state, kind, master and peer, and every address in full' {
+        Set-NetLink -NetNamespace $hostNs br0, veth1 -Up
+        Set-NetLink -NetNamespace $c eth0 -Up
+        New-NetIPAddress -NetNamespace $hostNs br0 172.17.0.1/16 | Out-Null
+        New-NetIPAddress -NetNamespace $hostNs br0 198.51.100.1/24 | Out-Null
+        $lines = (Get-NetLink -NetNamespace $hostNs | Out-String -Width 120) -split "`n" | ForEach-Object TrimEnd
+        $lines | Should -Contain "   NetNamespace: $($hostNs.Name)"
+        $lines -match [char]0x2026 | Should -BeNullOrEmpty -Because 'nothing is cut off'
+        $lines -match '^br0\s+UP\s+bridge\s+172\.17\.0\.1/16 198\.51\.100\.1/24( fe80::[0-9a-f:]+/64)?$' | Should -HaveCount 1
+        $lines -match "^veth1\s+UP\s+veth\s+br0 $([char]0x21C4) eth0@$([regex]::Escape($c.Name))(\s+fe80::[0-9a-f:]+/64)?$" | Should -HaveCount 1
+        $lines -match "^eth0\s" | Should -BeNullOrEmpty
+        $lines = (Get-NetLink -NetNamespace $c | Out-String -Width 120) -split "`n" | ForEach-Object TrimEnd
+        $lines -match "^eth0\s+UP\s+veth\s+$([char]0x21C4) veth1@$([regex]::Escape($hostNs.Name))\s+10\.99\.0\.2/24( fe80::[0-9a-f:]+/64)?$" | Should -HaveCount 1
+        # The list view keeps what the table leaves out.
+        (Get-NetLink -NetNamespace $hostNs br0 | Format-List | Out-String) | Should -Match 'Mtu\s+: 1500'
+    }
+
     It 'Get-NetLink reports LinkNotFound for a literal name, nothing for a wildcard' {
         { Get-NetLink -NetNamespace $hostNs -InterfaceAlias nosuch -ErrorAction Stop } | Should -Throw -ErrorId 'LinkNotFound,*'
         Get-NetLink -NetNamespace $hostNs -InterfaceAlias 'nosuch*' -ErrorAction Stop | Should -BeNullOrEmpty
