@@ -1,7 +1,0 @@
-using System.Runtime.InteropServices;
-namespace ContainerNetworking.Interop;
-internal static partial class LibC
-{
-    [LibraryImport(Library, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial int open(string pathname, int flags, int mode);
-}

@@ -1,7 +1,0 @@
-using System.Runtime.InteropServices;
-namespace ContainerNetworking.Interop;
-internal static partial class LibC
-{
-    [LibraryImport(Library, SetLastError = true)]
-    internal static partial int socket(int domain, int type, int protocol);
-}
