@@ -4,6 +4,8 @@
 #   ContainerNetworking.psd1            this file
 #   bin/ContainerNetworking.dll         the cmdlets (and bin/ContainerNetworking.Core.dll, the library under them)
 #   bin/ContainerNetworking.Format.ps1xml, bin/ContainerNetworking.Types.ps1xml
+#   bin/runtimes/linux-<arch>/lib/<tfm>/Tmds.LibC.dll   the libc binding, one per architecture (x64, arm64, arm); the module
+#                                       loads the one for the architecture pwsh runs on (pwsh reads no deps.json)
 #   en-US/ContainerNetworking.dll-Help.xml   MAML help, built from en-US/*.md by ./build.ps1 Docs
 #   en-US/about_ContainerNetworking.help.txt
 # Adding a cmdlet: list it in CmdletsToExport (sorted by noun, then verb), write en-US/<Verb-Noun>.md, add a view for

@@ -71,6 +71,13 @@ function Task-Build {
     foreach ($f in "$ModuleName.dll", "$ModuleName.Core.dll", "$ModuleName.Cluster.dll", 'dotnet-etcd.dll', 'Grpc.Net.Client.dll', 'Google.Protobuf.dll', "$ModuleName.Format.ps1xml", "$ModuleName.Types.ps1xml") {
         if (-not (Test-Path (Join-Path $BinDir $f))) { throw "Build did not produce bin/$f." }
     }
+    # Tmds.LibC is built per architecture: publish (no runtime identifier) lays out every one as
+    # runtimes/linux-<arch>/lib/<tfm>/Tmds.LibC.dll, and the module loads the one pwsh needs (ModuleAssemblyResolver).
+    foreach ($arch in 'x64', 'arm64', 'arm') {
+        if (-not (Get-ChildItem (Join-Path $BinDir "runtimes/linux-$arch/lib/*/Tmds.LibC.dll") -ErrorAction Ignore)) {
+            throw "Build did not produce bin/runtimes/linux-$arch/lib/<tfm>/Tmds.LibC.dll."
+        }
+    }
     # The reference assembly must never ship: pwsh brings the real System.Management.Automation.
     Remove-Item (Join-Path $BinDir 'System.Management.Automation.dll') -ErrorAction Ignore
 }
@@ -145,6 +152,8 @@ function Task-Package {
     New-Item -ItemType Directory -Force (Join-Path $dest 'bin'), (Join-Path $dest 'en-US') | Out-Null
     Copy-Item $Manifest $dest
     Get-ChildItem $BinDir -File | Where-Object Extension -NotIn '.pdb' | Copy-Item -Destination (Join-Path $dest 'bin')
+    # Every architecture's Tmds.LibC, at the same relative path as in ./bin (bin/runtimes/linux-<arch>/lib/<tfm>/).
+    Copy-Item (Join-Path $BinDir 'runtimes') (Join-Path $dest 'bin') -Recurse
     Get-ChildItem $HelpDir -File | Where-Object { $_.Name -like '*.help.txt' -or $_.Name -like '*-Help.xml' } | Copy-Item -Destination (Join-Path $dest 'en-US')
     if (Test-Path (Join-Path $Root 'README.md')) { Copy-Item (Join-Path $Root 'README.md') $dest }
     Test-ModuleManifest (Join-Path $dest "$ModuleName.psd1") | Out-Null

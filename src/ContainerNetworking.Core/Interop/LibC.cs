@@ -1,78 +1,64 @@
-// The libc surface the module needs, in Tmds.LibC's style: kernel names are kept as they are,
-// every constant lives in this file, and every function lives in a file of its own (LibC.<name>.cs).
+// The libc surface the module needs, as one small facade over Tmds.LibC (Tmds.Linux.LibC): the calls and the
+// constants it has come from it, with its per-architecture values and layouts (its assembly is built per
+// architecture); the facade keeps the signatures the layers above were written against (strings for paths, plain
+// integers), so no Tmds type shows outside Interop. Kernel names are kept as they are. What Tmds.LibC lacks is
+// written here by hand, each with the reason. Errno values become exceptions in one place: Errno.cs.
 // Nothing above the Netlink and Namespaces layers calls into this class.
 using System.Runtime.InteropServices;
+using T = Tmds.Linux.LibC;
 
 namespace ContainerNetworking.Interop;
 
 internal static unsafe partial class LibC
 {
-    internal const string Library = "libc";
-
     // <sys/socket.h>
-    internal const int AF_UNSPEC = 0;
-    internal const int AF_INET = 2;
-    internal const int AF_BRIDGE = 7;
-    internal const int AF_INET6 = 10;
-    internal const int AF_NETLINK = 16;
-    internal const int SOCK_RAW = 3;
-    internal const int SOCK_CLOEXEC = 0x80000;
-    internal const int SOL_SOCKET = 1;
-    internal const int SO_SNDBUF = 7;
-    internal const int SO_RCVBUF = 8;
-    internal const int SO_RCVTIMEO = 20;
-    internal const int SO_SNDBUFFORCE = 32;
-    internal const int SO_RCVBUFFORCE = 33;
-    internal const int MSG_PEEK = 0x2;
-    internal const int MSG_TRUNC = 0x20;
-    internal const int MSG_DONTWAIT = 0x40;
+    internal static ushort AF_NETLINK => (ushort)(int)T.AF_NETLINK; // ushort: it also fills sockaddr_nl.nl_family
+    internal static int SOCK_RAW => T.SOCK_RAW;
+    internal static int SOCK_CLOEXEC => T.SOCK_CLOEXEC;
+    internal static int SOL_SOCKET => T.SOL_SOCKET;
+    internal static int SO_SNDBUF => T.SO_SNDBUF;
+    internal static int SO_RCVBUF => T.SO_RCVBUF;
+    internal static int SO_RCVTIMEO => T.SO_RCVTIMEO;
+    internal static int SO_SNDBUFFORCE => T.SO_SNDBUFFORCE;
+    internal static int SO_RCVBUFFORCE => T.SO_RCVBUFFORCE;
+    internal static int MSG_TRUNC => T.MSG_TRUNC;
+    internal static int SOL_NETLINK => T.SOL_NETLINK;
 
-    // <linux/netlink.h> socket options
-    internal const int SOL_NETLINK = 270;
-    internal const int NETLINK_ADD_MEMBERSHIP = 1;
+    // <linux/netlink.h>: by hand, Tmds.LibC 0.5 has no netlink header (socket options and protocols).
     internal const int NETLINK_CAP_ACK = 10;
     internal const int NETLINK_EXT_ACK = 11;
     internal const int NETLINK_GET_STRICT_CHK = 12;
-
-    // netlink protocols
     internal const int NETLINK_ROUTE = 0;
     internal const int NETLINK_NETFILTER = 12;
 
     // <sched.h>
-    internal const int CLONE_NEWNS = 0x00020000;
-    internal const int CLONE_NEWNET = 0x40000000;
+    internal static int CLONE_NEWNET => T.CLONE_NEWNET;
 
     // <sys/mount.h>
-    internal const ulong MS_RDONLY = 1;
-    internal const ulong MS_BIND = 4096;
-    internal const ulong MS_REC = 16384;
-    internal const ulong MS_PRIVATE = 1 << 18;
-    internal const ulong MS_SLAVE = 1 << 19;
-    internal const ulong MS_SHARED = 1 << 20;
-    internal const int MNT_DETACH = 2;
+    internal static ulong MS_BIND => T.MS_BIND;
+    internal static ulong MS_REC => T.MS_REC;
+    internal static ulong MS_SHARED => T.MS_SHARED;
+    internal static int MNT_DETACH => T.MNT_DETACH;
 
     // <fcntl.h>
-    internal const int O_RDONLY = 0;
-    internal const int O_WRONLY = 1;
-    internal const int O_RDWR = 2;
-    internal const int O_CREAT = 0x40;
-    internal const int O_EXCL = 0x80;
-    internal const int O_CLOEXEC = 0x80000;
+    internal static int O_RDONLY => T.O_RDONLY;
+    internal static int O_RDWR => T.O_RDWR;
+    internal static int O_CREAT => T.O_CREAT;
+    internal static int O_EXCL => T.O_EXCL;
+    internal static int O_CLOEXEC => T.O_CLOEXEC;
+    internal static int AT_EMPTY_PATH => T.AT_EMPTY_PATH;
 
-    // <sys/file.h> for flock
-    internal const int LOCK_SH = 1;
+    // <sys/stat.h>
+    internal static uint STATX_INO => T.STATX_INO;
+
+    // <sys/file.h>: by hand, Tmds.LibC 0.5 has no flock (see LibC.flock.cs).
     internal const int LOCK_EX = 2;
-    internal const int LOCK_NB = 4;
-    internal const int LOCK_UN = 8;
 
-    // <sys/stat.h>, <fcntl.h> for statx
-    internal const int AT_EMPTY_PATH = 0x1000;
-    internal const uint STATX_INO = 0x100;
+    // <linux/nsfs.h>: by hand, Tmds.LibC 0.5 has no nsfs ioctls. NS_GET_NSTYPE = _IO(0xb7, 0x3).
+    internal const int NS_GET_NSTYPE = 0xb703;
 
-    // <linux/nsfs.h>: NS_GET_NSTYPE = _IO(0xb7, 0x3)
-    internal const ulong NS_GET_NSTYPE = 0xb703;
-
-    // <errno.h> (the ones the code tests for by name)
+    // <errno.h>, the ones the code tests for by name: const by hand, not Tmds.LibC's properties, because callers
+    // match on them in patterns and switch arms (the numbers are the same on x64, arm64 and arm).
     internal const int EPERM = 1;
     internal const int ENOENT = 2;
     internal const int ESRCH = 3;
@@ -82,9 +68,10 @@ internal static unsafe partial class LibC
     internal const int EEXIST = 17;
     internal const int ENODEV = 19;
     internal const int EINVAL = 22;
-    internal const int ENOBUFS = 105;
     internal const int EOPNOTSUPP = 95;
+    internal const int ENOBUFS = 105;
 
+    /// <summary>struct sockaddr_nl, by hand: Tmds.LibC 0.5 has no netlink address.</summary>
     [StructLayout(LayoutKind.Sequential)]
     internal struct sockaddr_nl
     {
@@ -94,25 +81,19 @@ internal static unsafe partial class LibC
         public uint nl_groups;
     }
 
-    /// <summary>struct statx: the same layout on every architecture (256 bytes).</summary>
-    [StructLayout(LayoutKind.Sequential, Size = 256)]
-    internal struct statx_t
-    {
-        public uint stx_mask;
-        public uint stx_blksize;
-        public ulong stx_attributes;
-        public uint stx_nlink;
-        public uint stx_uid;
-        public uint stx_gid;
-        public ushort stx_mode;
-        public ushort __spare0;
-        public ulong stx_ino;
-    }
-
-    [StructLayout(LayoutKind.Sequential)]
+    /// <summary>struct timeval, by hand over Tmds.LibC's time_t and long (their width is the architecture's): it has no timeval.</summary>
     internal struct timeval
     {
-        public long tv_sec;
-        public long tv_usec;
+        private Tmds.Linux.time_t _sec;
+        private Tmds.Linux.long_t _usec;
+        public long tv_sec { readonly get => _sec; set => _sec = value; }
+        public long tv_usec { readonly get => _usec; set => _usec = (Tmds.Linux.long_t)value; }
+    }
+
+    /// <summary>Tmds.LibC's struct statx, with the one field the callers read.</summary>
+    internal struct statx_t
+    {
+        internal Tmds.Linux.statx Value;
+        public readonly ulong stx_ino => Value.stx_ino;
     }
 }
