@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using ContainerNetworking.Values;
 
 namespace ContainerNetworking.Model;
 
@@ -66,22 +67,11 @@ public static class AddressMath
             || len < 0 || len > Bits(addr.AddressFamily))
             throw new ContainerNetworkingException("InvalidSubnet", ErrorKind.InvalidArgument,
                 $"'{text}' is not a valid {what}. Give it in CIDR form, e.g. 172.18.0.0/16 or fd00:1::/64.");
-        var net = Network(addr, len);
+        var net = IPPrefix.Network(addr, len);
         if (!net.BaseAddress.Equals(addr))
             throw new ContainerNetworkingException("InvalidSubnet", ErrorKind.InvalidArgument,
                 $"'{text}' is not a network address: the {what} should be {net}.");
         return net;
-    }
-
-    /// <summary>The prefix of the given length that contains <paramref name="address"/> (host bits cleared).</summary>
-    public static IPNetwork Network(IPAddress address, int prefixLength)
-    {
-        var bits = Bits(address.AddressFamily);
-        var hostBits = bits - prefixLength;
-        var mask = hostBits == 128 ? UInt128.MaxValue : (UInt128.One << hostBits) - 1;
-        var first = ToInteger(address) & ~mask;
-        if (bits == 32) first &= uint.MaxValue;
-        return new IPNetwork(FromInteger(first, address.AddressFamily), prefixLength);
     }
 
     /// <summary>Parses an address, with a clear error naming what it is for.</summary>

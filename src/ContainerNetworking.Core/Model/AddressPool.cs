@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using ContainerNetworking.Values;
 
 namespace ContainerNetworking.Model;
 
@@ -71,7 +72,7 @@ public sealed class AddressPool
         var r = range ?? subnet;
         if (r.BaseAddress.AddressFamily != family || r.PrefixLength < subnet.PrefixLength || !subnet.Contains(r.BaseAddress))
             throw new ContainerNetworkingException("IpRangeOutsideSubnet", ErrorKind.InvalidArgument,
-                $"IP range {r} is not inside subnet {subnet}. Give a range that is a sub-prefix of the subnet, e.g. {AddressMath.Network(subnet.BaseAddress, Math.Min(bits, subnet.PrefixLength + 1))}.");
+                $"IP range {r} is not inside subnet {subnet}. Give a range that is a sub-prefix of the subnet, e.g. {IPPrefix.Network(subnet.BaseAddress, Math.Min(bits, subnet.PrefixLength + 1))}.");
         foreach (var (bound, what) in new[] { (start, "range start"), (end, "range end") })
             if (bound is not null && (bound.AddressFamily != family || !subnet.Contains(bound)))
                 throw new ContainerNetworkingException("IpRangeOutsideSubnet", ErrorKind.InvalidArgument,

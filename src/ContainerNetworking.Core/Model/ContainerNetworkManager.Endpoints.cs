@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using ContainerNetworking.Namespaces;
 using ContainerNetworking.Route;
+using ContainerNetworking.Values;
 
 namespace ContainerNetworking.Model;
 
@@ -185,7 +186,7 @@ public sealed partial class ContainerNetworkManager
         else if (spec.IPv6Address is not null)
             throw new ContainerNetworkingException("AddressOutsideRange", ErrorKind.InvalidArgument,
                 $"Network '{net.Name}' has no IPv6 subnet, so {spec.IPv6Address} cannot be assigned. Create the network with -SubnetV6 for dual stack.");
-        var mac = spec.MacAddress is null ? DockerMac(ip4) : NormalizeMac(spec.MacAddress);
+        var mac = spec.MacAddress is null ? DockerMac(ip4) : MacAddress.Normalize(spec.MacAddress);
 
         // Host ports in use: the records' (held in memory under the lock), indexed by protocol and port.
         var ports = new List<PublishedPort>();

@@ -6,6 +6,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using ContainerNetworking.Namespaces;
 using ContainerNetworking.Route;
+using ContainerNetworking.Values;
 
 namespace ContainerNetworking.Model;
 
@@ -108,8 +109,7 @@ public sealed partial class ContainerNetworkManager
         if (spec.Name is HostNetwork or NoneNetwork || State.ReadNetwork(spec.Name) is not null)
             throw new ContainerNetworkingException("NetworkExists", ErrorKind.AlreadyExists,
                 $"Network '{spec.Name}' already exists. Choose another name, or remove it first with Remove-ContainerNetwork -Name {spec.Name}.");
-        if (spec.Mtu != 0 && (spec.Mtu < 68 || spec.Mtu > 65535))
-            throw new ContainerNetworkingException("InvalidMtu", ErrorKind.InvalidArgument, $"MTU {spec.Mtu} is out of range. Give 68-65535, or 0 for the default.");
+        if (spec.Mtu != 0) RtnlValidation.ValidateMtu(spec.Mtu); // 0: the kernel's default
 
         var id = Hex(RandomNumberGenerator.GetBytes(32));
         var others = State.ListNetworks().Where(n => !n.IsPredefined).ToList();
@@ -134,7 +134,7 @@ public sealed partial class ContainerNetworkManager
         {
             var inUse = others.SelectMany(n => new[] { n.Subnet }).OfType<IPNetwork>().ToList();
             inUse.AddRange(Host.Rtnl.GetRoutes(AddressFamily.InterNetwork).Where(r => r.Destination.PrefixLength > 0).Select(r => r.Destination));
-            inUse.AddRange(Host.Rtnl.GetAddresses(family: AddressFamily.InterNetwork).Select(a => AddressMath.Network(a.Address, a.PrefixLength)));
+            inUse.AddRange(Host.Rtnl.GetAddresses(family: AddressFamily.InterNetwork).Select(a => IPPrefix.Network(a.Address, a.PrefixLength)));
             subnet = DefaultAddressPools.PickFree(inUse);
         }
         var pool4 = AddressPool.Create(subnet, spec.Gateway, spec.IpRange, spec.RangeStart, spec.RangeEnd);
@@ -168,7 +168,7 @@ public sealed partial class ContainerNetworkManager
             Internal = spec.Internal,
             Masquerade = spec.Masquerade && !spec.Internal,
             Icc = spec.Icc,
-            BridgeMacAddress = RandomMac(),
+            BridgeMacAddress = MacAddress.Random(),
             ForwardingWasOff = forwardingOff,
             Created = DateTimeOffset.UtcNow,
             State = RecordState.Creating,
@@ -277,13 +277,7 @@ public sealed partial class ContainerNetworkManager
                 $"{what} {n} is not an {(f == AddressFamily.InterNetwork ? "IPv4" : "IPv6")} prefix. Give IPv4 in -Subnet and IPv6 in -SubnetV6.");
     }
 
-    internal static void CheckLinkName(string name, string what)
-    {
-        var bytes = Encoding.UTF8.GetByteCount(name);
-        if (bytes == 0 || bytes > 15 || name is "." or ".." || name.Any(c => c is '/' or ':' or '\0' || char.IsWhiteSpace(c)))
-            throw new ContainerNetworkingException("InvalidName", ErrorKind.InvalidArgument,
-                $"'{name}' is not a valid {what}: a Linux interface name has 1-15 bytes and no '/', ':' or spaces.");
-    }
+    internal static void CheckLinkName(string name, string what) => InterfaceName.Validate(name, what, "InvalidName");
 
     internal static void DeleteLinkIfExists(NetNamespace ns, string name)
     {
@@ -293,14 +287,6 @@ public sealed partial class ContainerNetworkManager
 
     internal static string Hex(ReadOnlySpan<byte> bytes) => Convert.ToHexString(bytes).ToLowerInvariant();
 
-    /// <summary>A random locally administered unicast MAC address.</summary>
-    internal static string RandomMac()
-    {
-        Span<byte> b = stackalloc byte[6];
-        RandomNumberGenerator.Fill(b);
-        b[0] = (byte)((b[0] & 0xfe) | 0x02);
-        return FormatMac(b);
-    }
 
     /// <summary>Docker's container MAC: 02:42 followed by the IPv4 address (02:42:ac:11:00:02 for 172.17.0.2).</summary>
     public static string DockerMac(IPAddress ipv4)
@@ -309,31 +295,6 @@ public sealed partial class ContainerNetworkManager
         Span<byte> b = stackalloc byte[6];
         b[0] = 0x02; b[1] = 0x42;
         ipv4.TryWriteBytes(b[2..], out _);
-        return FormatMac(b);
-    }
-
-    private static string FormatMac(ReadOnlySpan<byte> b)
-    {
-        var sb = new StringBuilder(17);
-        for (var i = 0; i < b.Length; i++)
-        {
-            if (i > 0) sb.Append(':');
-            sb.Append(b[i].ToString("x2", CultureInfo.InvariantCulture));
-        }
-        return sb.ToString();
-    }
-
-    private static readonly Regex MacPattern = new("^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$", RegexOptions.CultureInvariant);
-
-    internal static string NormalizeMac(string mac)
-    {
-        if (!MacPattern.IsMatch(mac))
-            throw new ContainerNetworkingException("InvalidMacAddress", ErrorKind.InvalidArgument,
-                $"'{mac}' is not a MAC address. Write six hex bytes separated by ':', e.g. 02:42:ac:11:00:02.");
-        var first = Convert.ToByte(mac[..2], 16);
-        if ((first & 1) != 0)
-            throw new ContainerNetworkingException("InvalidMacAddress", ErrorKind.InvalidArgument,
-                $"'{mac}' is a multicast MAC address (the lowest bit of its first byte is set). Give a unicast address such as 02:42:ac:11:00:02.");
-        return mac.ToLowerInvariant();
+        return MacAddress.Format(b);
     }
 }

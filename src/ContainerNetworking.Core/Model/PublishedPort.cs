@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 using ContainerNetworking.Netfilter;
 
@@ -49,13 +48,8 @@ public sealed record PortSpec(IPAddress? HostIp, ushort HostPortStart, ushort Ho
         var slash = s.LastIndexOf('/');
         if (slash >= 0)
         {
-            proto = s[(slash + 1)..].ToLowerInvariant() switch
-            {
-                "tcp" => PortProtocol.Tcp,
-                "udp" => PortProtocol.Udp,
-                "sctp" => PortProtocol.Sctp,
-                var p => throw Bad(text, $"'{p}' is not a protocol (use tcp, udp or sctp)"),
-            };
+            var p = s[(slash + 1)..];
+            if (!Ports.TryParseProtocol(p, out proto)) throw Bad(text, $"'{p.ToLowerInvariant()}' is not a protocol (use tcp, udp or sctp)");
             s = s[..slash];
         }
         IPAddress? hostIp = null;
@@ -99,23 +93,8 @@ public sealed record PortSpec(IPAddress? HostIp, ushort HostPortStart, ushort Ho
         return new PortSpec(hostIp, hs, he, cs, ce, proto);
     }
 
-    private static (ushort, ushort) Range(string text, string part, string what)
-    {
-        var dash = part.IndexOf('-');
-        var a = dash < 0 ? part : part[..dash];
-        var b = dash < 0 ? part : part[(dash + 1)..];
-        var s = Port(text, a, what);
-        var e = Port(text, b, what);
-        if (e < s) throw Bad(text, $"the {what} range {part} ends before it starts");
-        return (s, e);
-    }
-
-    private static ushort Port(string text, string p, string what)
-    {
-        if (!ushort.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out var v) || v == 0)
-            throw Bad(text, $"'{p}' is not a valid {what} (1-65535)");
-        return v;
-    }
+    private static (ushort, ushort) Range(string text, string part, string what) =>
+        Ports.TryParseRange(part, what, out var first, out var last) is { } why ? throw Bad(text, why) : ((ushort)first, (ushort)last);
 
     private static ContainerNetworkingException Bad(string text, string why) =>
         new("InvalidPortSpec", ErrorKind.InvalidArgument,

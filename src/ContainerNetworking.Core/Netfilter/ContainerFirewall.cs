@@ -1,9 +1,9 @@
 using System.Buffers.Binary;
-using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using ContainerNetworking.Namespaces;
 using ContainerNetworking.Netlink;
+using ContainerNetworking.Values;
 
 namespace ContainerNetworking.Netfilter;
 
@@ -59,11 +59,7 @@ public sealed class ContainerFirewall
     internal const string MapPorts6 = "ports6";
     internal const string MapHostPorts6 = "hostports6";
 
-    private const string TagBase = "cn:base";
-    private const string TagNetwork = "cn:network";
-    private const string TagMasquerade = "cn:masquerade";
-    private const string TagPublish = "cn:publish";
-    private const string TagAllow = "cn:allow";
+    private const string TagBase = RuleComment.Prefix + RuleComment.Base;
 
     /// <summary>The most ports one mapping may span (one map element each, all in one batch).</summary>
     public const int MaxRangeLength = 8192;
@@ -258,30 +254,14 @@ public sealed class ContainerFirewall
 
     private static ContainerNetworkingException Invalid(string id, string message) => new(id, ErrorKind.InvalidArgument, message);
 
-    private static void CheckOwner(string? owner)
-    {
-        if (owner is null) return;
-        if (owner.Length == 0 || owner.Length > 64 || owner.Any(char.IsControl))
-            throw Invalid("InvalidOwner", $"The owner '{owner}' is not usable: give 1 to 64 printable characters (it is written into the rules' comments).");
-    }
+    private static void CheckOwner(string? owner) => RuleComment.ValidateOwner(owner);
 
-    private static void CheckBridgeName(string? name, string what)
-    {
-        if (string.IsNullOrEmpty(name) || System.Text.Encoding.UTF8.GetByteCount(name) > 15 || name.Any(c => char.IsWhiteSpace(c) || c == '/' || char.IsControl(c)))
-            throw Invalid("InvalidInterfaceName", $"The {what} '{name}' is not a valid interface name: give 1 to 15 bytes without spaces or '/', e.g. br0.");
-    }
+    private static void CheckBridgeName(string? name, string what) => InterfaceName.Validate(name, what);
 
     private static bool IsV6(IPAddress a) => a.AddressFamily == AddressFamily.InterNetworkV6;
 
     private static IPAddress Normalize(IPAddress a) => a.IsIPv4MappedToIPv6 ? a.MapToIPv4() : a;
 
-    private static string OwnerSuffix(string? owner) => owner is null ? "" : " owner=" + owner;
-
-    private static string? ParseOwner(string comment)
-    {
-        var i = comment.IndexOf(" owner=", StringComparison.Ordinal);
-        return i < 0 ? null : comment[(i + 7)..];
-    }
 
     // ============================================================================================================
     // Masquerade
@@ -314,9 +294,7 @@ public sealed class ContainerFirewall
         return existing ?? GetMasquerades().First(m => m.Comment == comment);
     }
 
-    private static string MasqueradeComment(MasqueradeSpec s) =>
-        $"{TagMasquerade} {s.Source}" + (s.ExcludeOutInterface is null ? "" : " !" + s.ExcludeOutInterface) +
-        (s.SnatAddress is null ? "" : " to=" + Normalize(s.SnatAddress)) + OwnerSuffix(s.Owner);
+    private static string MasqueradeComment(MasqueradeSpec s) => RuleComment.ForMasquerade(s);
 
     private static NftRule MasqueradeRule(MasqueradeSpec s, string comment)
     {
@@ -344,20 +322,9 @@ public sealed class ContainerFirewall
         var rules = _nft.ListRules(Family, TableName, ChainPostrouting);
         foreach (var r in rules)
         {
-            if (r.Comment is not { } c || !c.StartsWith(TagMasquerade + " ", StringComparison.Ordinal)) continue;
-            var owner = ParseOwner(c);
-            var body = owner is null ? c : c[..c.IndexOf(" owner=", StringComparison.Ordinal)];
-            var words = body.Split(' ');
-            if (words.Length < 2 || !IPNetwork.TryParse(words[1], out var src)) continue;
-            string? exclude = null;
-            IPAddress? to = null;
-            foreach (var w in words.Skip(2))
-            {
-                if (w.StartsWith('!')) exclude = w[1..];
-                else if (w.StartsWith("to=", StringComparison.Ordinal)) to = IPAddress.Parse(w[3..]);
-            }
+            if (RuleComment.Parse(r.Comment)?.ToMasquerade() is not { } m) continue;
             var (p, bytes) = r.Counters;
-            list.Add(new NatMasquerade(src, exclude, to, owner, r.Handle, p, bytes, c));
+            list.Add(new NatMasquerade(m.Source, m.ExcludeOutInterface, m.SnatAddress, m.Owner, r.Handle, p, bytes, r.Comment!));
         }
         foreach (var e in _nft.ListElements(Family, TableName, SetNetworks))
         {
@@ -403,15 +370,6 @@ public sealed class ContainerFirewall
     // Port publishing
     // ============================================================================================================
 
-    /// <summary>Parses "tcp", "udp" or "sctp" (any case); anything else is refused with InvalidProtocol.</summary>
-    public static PortProtocol ParseProtocol(string protocol) => protocol?.Trim().ToLowerInvariant() switch
-    {
-        "tcp" or "6" => PortProtocol.Tcp,
-        "udp" or "17" => PortProtocol.Udp,
-        "sctp" or "132" => PortProtocol.Sctp,
-        _ => throw Invalid("InvalidProtocol", $"Unknown protocol '{protocol}': ports can be published for tcp, udp or sctp."),
-    };
-
     private sealed record Normalized(PortProtocol Protocol, IPAddress? HostAddress, int HostPort, int HostPortEnd,
         IPAddress ContainerAddress, int ContainerPort, int ContainerPortEnd, string? Owner)
     {
@@ -420,7 +378,7 @@ public sealed class ContainerFirewall
         {
             (false, false) => MapPorts4, (false, true) => MapHostPorts4, (true, false) => MapPorts6, _ => MapHostPorts6,
         };
-        public string Comment => $"{TagPublish} {HostPort}-{HostPortEnd}{OwnerSuffix(Owner)}";
+        public string Comment => RuleComment.ForPublish(HostPort, HostPortEnd, Owner);
     }
 
     private static Normalized Validate(PortMappingSpec spec, IReadOnlyList<IPNetwork>? allowedContainerSubnets)
@@ -428,11 +386,7 @@ public sealed class ContainerFirewall
         ArgumentNullException.ThrowIfNull(spec);
         if (!Enum.IsDefined(spec.Protocol))
             throw Invalid("InvalidProtocol", $"Unknown protocol number {(byte)spec.Protocol}: ports can be published for tcp, udp or sctp.");
-        static void Port(int p, string what)
-        {
-            if (p is < 1 or > 65535)
-                throw Invalid("InvalidPort", $"The {what} {p} is not a port: give a number from 1 to 65535.");
-        }
+        static void Port(int p, string what) => Ports.Validate(p, what);
         Port(spec.HostPort, "host port");
         Port(spec.ContainerPort, "container port");
         var hostEnd = spec.HostPortEnd ?? spec.HostPort;
@@ -722,7 +676,7 @@ public sealed class ContainerFirewall
                     if (i < sorted.Count && sorted[i].HostPort == sorted[i - 1].HostPort + 1) continue;
                     var first = sorted[start];
                     var last = sorted[i - 1];
-                    var owner = first.Comment.StartsWith(TagPublish, StringComparison.Ordinal) ? ParseOwner(first.Comment) : null;
+                    var owner = RuleComment.Parse(first.Comment, RuleComment.Publish)?.Owner;
                     ulong p = 0, b = 0;
                     for (var j = start; j < i; j++) { p += sorted[j].P; b += sorted[j].B; }
                     result.Add(new PortMapping(first.Proto, first.Host, first.HostPort, last.HostPort, first.Container, first.ContainerPort, last.ContainerPort, owner, p, b));
@@ -766,13 +720,10 @@ public sealed class ContainerFirewall
         // "cn:publish FIRST-LAST[ owner=…]" names the range; an element without it (added by hand) is one port.
         int first = hostPort, last = hostPort;
         string? owner = null;
-        if (e.Comment is { } c && c.StartsWith(TagPublish + " ", StringComparison.Ordinal))
+        if (RuleComment.Parse(e.Comment, RuleComment.Publish) is { } c)
         {
-            owner = ParseOwner(c);
-            var range = c[(TagPublish.Length + 1)..].Split(' ')[0].Split('-');
-            if (range.Length == 2 && int.TryParse(range[0], NumberStyles.None, CultureInfo.InvariantCulture, out var a) &&
-                int.TryParse(range[1], NumberStyles.None, CultureInfo.InvariantCulture, out var z) && a <= hostPort && hostPort <= z && z <= 65535)
-                (first, last) = (a, z);
+            owner = c.Owner;
+            if (c.ToPublishedRange() is { } r && r.First <= hostPort && hostPort <= r.Last) (first, last) = r;
         }
         var cfirst = cport - (hostPort - first);
         var mapping = new PortMapping(protocol, host, first, last, container, cfirst, cfirst + (last - first), owner, e.Packets, e.Bytes);
@@ -863,33 +814,13 @@ public sealed class ContainerFirewall
     // Bridge networks: the forward filter, masquerade and hairpin
     // ============================================================================================================
 
-    private static string NetworkTag(string bridge, string? owner) => $"{TagNetwork} {bridge}{OwnerSuffix(owner)}";
+    private static string NetworkTag(string bridge, string? owner) => RuleComment.ForNetworkRule(bridge, owner);
 
-    private static bool IsNetworkTag(string? comment, string bridge) =>
-        comment is not null && (comment == $"{TagNetwork} {bridge}" || comment.StartsWith($"{TagNetwork} {bridge} ", StringComparison.Ordinal));
+    private static bool IsNetworkTag(string? comment, string bridge) => RuleComment.Parse(comment)?.IsNetwork(bridge) == true;
 
-    private static string SpecComment(BridgeNetworkRules s) =>
-        $"{TagNetwork} {s.Bridge} masq={(s.Masquerade ? 1 : 0)} icc={(s.InterContainerCommunication ? 1 : 0)} internal={(s.Internal ? 1 : 0)} " +
-        $"lo={(s.LoopbackPublishing ? 1 : 0)} subnets={string.Join(',', s.Subnets)}{OwnerSuffix(s.Owner)}";
+    private static string SpecComment(BridgeNetworkRules s) => RuleComment.ForNetwork(s);
 
-    private static BridgeNetworkRules? ParseSpec(string? comment)
-    {
-        if (comment is null || !comment.StartsWith(TagNetwork + " ", StringComparison.Ordinal)) return null;
-        var owner = ParseOwner(comment);
-        var body = owner is null ? comment : comment[..comment.IndexOf(" owner=", StringComparison.Ordinal)];
-        var words = body.Split(' ');
-        if (words.Length < 2) return null;
-        var kv = words.Skip(2).Select(w => w.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1]);
-        var subnets = kv.TryGetValue("subnets", out var s) && s.Length > 0 ? s.Split(',').Select(IPNetwork.Parse).ToList() : [];
-        return new BridgeNetworkRules(words[1], subnets)
-        {
-            Masquerade = kv.GetValueOrDefault("masq") == "1",
-            InterContainerCommunication = kv.GetValueOrDefault("icc") == "1",
-            Internal = kv.GetValueOrDefault("internal") == "1",
-            LoopbackPublishing = kv.GetValueOrDefault("lo") == "1",
-            Owner = owner,
-        };
-    }
+    private static BridgeNetworkRules? ParseSpec(string? comment) => RuleComment.Parse(comment)?.ToNetwork();
 
     private static void ValidateNetwork(BridgeNetworkRules spec)
     {
@@ -1044,23 +975,12 @@ public sealed class ContainerFirewall
     // Traffic between two networks (isolation lifted on request)
     // ============================================================================================================
 
-    private static (string A, string B) Ordered(string a, string b) => string.CompareOrdinal(a, b) <= 0 ? (a, b) : (b, a);
+    private static (string A, string B) Ordered(string a, string b) => RuleComment.OrderedPair(a, b);
 
-    private static string AllowComment(string a, string b, string? owner)
-    {
-        var (x, y) = Ordered(a, b);
-        return $"{TagAllow} {x} {y}{OwnerSuffix(owner)}";
-    }
+    private static string AllowComment(string a, string b, string? owner) => RuleComment.ForAllow(a, b, owner);
 
     /// <summary>The (ordered) pair an allow rule's comment names, or null for any other comment.</summary>
-    private static (string A, string B)? AllowPair(string? comment)
-    {
-        if (comment is null || !comment.StartsWith(TagAllow + " ", StringComparison.Ordinal)) return null;
-        var owner = ParseOwner(comment);
-        var body = owner is null ? comment : comment[..comment.IndexOf(" owner=", StringComparison.Ordinal)];
-        var words = body.Split(' ');
-        return words.Length == 3 ? (words[1], words[2]) : null;
-    }
+    private static (string A, string B)? AllowPair(string? comment) => RuleComment.Parse(comment)?.ToAllowPair();
 
     private List<NftRule> AllowRules() =>
         _nft.TableExists(Family, TableName)
@@ -1142,7 +1062,7 @@ public sealed class ContainerFirewall
     /// <summary>The pairs of bridge networks allowed to talk (<c>nft -a list chain inet containernetworking isolation</c>), with their rules.</summary>
     public IReadOnlyList<AllowedNetworkPair> GetAllowedNetworkPairs() =>
         AllowRules().GroupBy(r => AllowPair(r.Comment)!.Value)
-            .Select(g => new AllowedNetworkPair(g.Key.A, g.Key.B, ParseOwner(g.First().Comment!), g.ToList()))
+            .Select(g => new AllowedNetworkPair(g.Key.A, g.Key.B, RuleComment.Parse(g.First().Comment)!.Owner, g.ToList()))
             .OrderBy(p => p.BridgeA, StringComparer.Ordinal).ThenBy(p => p.BridgeB, StringComparer.Ordinal)
             .ToList();
 

@@ -2,14 +2,6 @@ using System.Net;
 
 namespace ContainerNetworking.Netfilter;
 
-/// <summary>A layer-4 protocol a port can be published for (the IANA protocol numbers).</summary>
-public enum PortProtocol : byte
-{
-    Tcp = 6,
-    Udp = 17,
-    Sctp = 132,
-}
-
 /// <summary>
 /// What <see cref="ContainerFirewall.AddMasquerade"/> should do: masquerade (or SNAT to <see cref="SnatAddress"/>)
 /// traffic from <see cref="Source"/> unless it leaves through <see cref="ExcludeOutInterface"/> (its own bridge), i.e.

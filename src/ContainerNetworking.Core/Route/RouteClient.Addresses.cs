@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using ContainerNetworking.Netlink;
+using ContainerNetworking.Values;
 using static ContainerNetworking.Route.RtnlConstants;
 
 namespace ContainerNetworking.Route;
@@ -36,8 +37,8 @@ public sealed partial class RouteClient
     public void AddAddress(string interfaceName, IPAddress address, int prefixLength)
     {
         ArgumentNullException.ThrowIfNull(address);
-        RtnlValidation.ValidateInterfaceName(interfaceName);
-        RtnlValidation.ValidatePrefixLength(address, prefixLength);
+        InterfaceName.Validate(interfaceName);
+        IPPrefix.ValidateLength(address, prefixLength);
         var index = IndexOf(interfaceName);
         _conn.Execute(RTM_NEWADDR, CreateFlags, w => WriteAddress(w, index, address, prefixLength, add: true),
             $"add address {address}/{prefixLength} to {interfaceName}");
@@ -47,8 +48,8 @@ public sealed partial class RouteClient
     public void RemoveAddress(string interfaceName, IPAddress address, int prefixLength)
     {
         ArgumentNullException.ThrowIfNull(address);
-        RtnlValidation.ValidateInterfaceName(interfaceName);
-        RtnlValidation.ValidatePrefixLength(address, prefixLength);
+        InterfaceName.Validate(interfaceName);
+        IPPrefix.ValidateLength(address, prefixLength);
         var index = IndexOf(interfaceName);
         _conn.Execute(RTM_DELADDR, 0, w => WriteAddress(w, index, address, prefixLength, add: false),
             $"remove address {address}/{prefixLength} from {interfaceName}");

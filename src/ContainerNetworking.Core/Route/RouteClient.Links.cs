@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using ContainerNetworking.Netlink;
+using ContainerNetworking.Values;
 using Microsoft.Win32.SafeHandles;
 using static ContainerNetworking.Route.RtnlConstants;
 
@@ -53,7 +54,7 @@ public sealed partial class RouteClient
     {
         var names = LinkNames();
         if (interfaceName is null) return (names, 0);
-        RtnlValidation.ValidateInterfaceName(interfaceName, role == "Link" ? "Interface name" : role + " name");
+        InterfaceName.Validate(interfaceName, role == "Link" ? "Interface name" : role + " name");
         var index = names.FirstOrDefault(kv => kv.Value == interfaceName).Key;
         if (index == 0) throw LinkNotFound(interfaceName, role);
         return (names, index);
@@ -62,7 +63,7 @@ public sealed partial class RouteClient
     /// <summary>The link named <paramref name="name"/>, or null. <c>ip -d link show dev NAME</c>.</summary>
     public LinkInfo? FindLink(string name)
     {
-        RtnlValidation.ValidateInterfaceName(name);
+        InterfaceName.Validate(name);
         var l = GetOne(w => WriteGetLink(w, name), $"get link {name}");
         return l is null ? null : ResolveMaster(l);
     }
@@ -122,17 +123,17 @@ public sealed partial class RouteClient
     public LinkInfo CreateVeth(string name, string peerName, SafeFileHandle? peerNamespace = null, VethOptions? options = null, RouteClient? peerClient = null)
     {
         options ??= new VethOptions();
-        RtnlValidation.ValidateInterfaceName(name, "Veth name");
-        RtnlValidation.ValidateInterfaceName(peerName, "Veth peer name");
+        InterfaceName.Validate(name, "Veth name");
+        InterfaceName.Validate(peerName, "Veth peer name");
         if (peerNamespace is null && name == peerName)
             throw RtnlValidation.Invalid("InvalidInterfaceName", $"The veth and its peer are both named '{name}' in the same namespace. Give the peer another name.");
         if (options.Mtu is { } mtu) RtnlValidation.ValidateMtu(mtu);
-        var mac = options.MacAddress is null ? null : RtnlValidation.ParseMac(options.MacAddress);
-        var peerMac = options.PeerMacAddress is null ? null : RtnlValidation.ParseMac(options.PeerMacAddress);
+        var mac = options.MacAddress is null ? null : MacAddress.Parse(options.MacAddress);
+        var peerMac = options.PeerMacAddress is null ? null : MacAddress.Parse(options.PeerMacAddress);
         int? master = null;
         if (options.Master is not null)
         {
-            RtnlValidation.ValidateInterfaceName(options.Master, "Master name");
+            InterfaceName.Validate(options.Master, "Master name");
             master = IndexOf(options.Master, "Bridge (master)");
         }
         WithFd(peerNamespace, fd =>
@@ -175,8 +176,8 @@ public sealed partial class RouteClient
     public int CreateVethIndex(string name, string peerName, SafeFileHandle? peerNamespace = null, VethOptions? options = null, int? masterIndex = null)
     {
         options ??= new VethOptions();
-        RtnlValidation.ValidateInterfaceName(name, "Veth name");
-        RtnlValidation.ValidateInterfaceName(peerName, "Veth peer name");
+        InterfaceName.Validate(name, "Veth name");
+        InterfaceName.Validate(peerName, "Veth peer name");
         if (peerNamespace is null && name == peerName)
             throw RtnlValidation.Invalid("InvalidInterfaceName", $"The veth and its peer are both named '{name}' in the same namespace. Give the peer another name.");
         if (options.PeerUp)
@@ -184,12 +185,12 @@ public sealed partial class RouteClient
         if (options.Mtu is { } mtu) RtnlValidation.ValidateMtu(mtu);
         if (masterIndex is <= 0)
             throw RtnlValidation.Invalid("InvalidInterfaceIndex", $"Master index {masterIndex} is not valid: indexes start at 1.");
-        var mac = options.MacAddress is null ? null : RtnlValidation.ParseMac(options.MacAddress);
-        var peerMac = options.PeerMacAddress is null ? null : RtnlValidation.ParseMac(options.PeerMacAddress);
+        var mac = options.MacAddress is null ? null : MacAddress.Parse(options.MacAddress);
+        var peerMac = options.PeerMacAddress is null ? null : MacAddress.Parse(options.PeerMacAddress);
         var master = masterIndex;
         if (master is null && options.Master is not null)
         {
-            RtnlValidation.ValidateInterfaceName(options.Master, "Master name");
+            InterfaceName.Validate(options.Master, "Master name");
             master = IndexOf(options.Master, "Bridge (master)");
         }
         var replies = WithFd(peerNamespace, fd =>
@@ -242,9 +243,9 @@ public sealed partial class RouteClient
     public LinkInfo CreateBridge(string name, BridgeOptions? options = null)
     {
         options ??= new BridgeOptions();
-        RtnlValidation.ValidateInterfaceName(name, "Bridge name");
+        InterfaceName.Validate(name, "Bridge name");
         if (options.Mtu is { } mtu) RtnlValidation.ValidateMtu(mtu);
-        var mac = options.MacAddress is null ? null : RtnlValidation.ParseMac(options.MacAddress);
+        var mac = options.MacAddress is null ? null : MacAddress.Parse(options.MacAddress);
         _conn.Execute(RTM_NEWLINK, CreateFlags, w => WriteCreateBridge(w, name, options, mac), $"create bridge {name}");
         return GetLink(name);
     }
@@ -270,7 +271,7 @@ public sealed partial class RouteClient
     /// <summary>Creates a dummy device. <c>ip link add NAME type dummy</c>.</summary>
     public LinkInfo CreateDummy(string name)
     {
-        RtnlValidation.ValidateInterfaceName(name, "Dummy name");
+        InterfaceName.Validate(name, "Dummy name");
         _conn.Execute(RTM_NEWLINK, CreateFlags, w => WriteCreateDummy(w, name), $"create dummy {name}");
         return GetLink(name);
     }
@@ -292,16 +293,16 @@ public sealed partial class RouteClient
     public void SetLink(string name, LinkChanges changes)
     {
         ArgumentNullException.ThrowIfNull(changes);
-        RtnlValidation.ValidateInterfaceName(name);
-        if (changes.NewName is not null) RtnlValidation.ValidateInterfaceName(changes.NewName, "New name");
+        InterfaceName.Validate(name);
+        if (changes.NewName is not null) InterfaceName.Validate(changes.NewName, "New name");
         if (changes.Mtu is { } mtu) RtnlValidation.ValidateMtu(mtu);
-        var mac = changes.MacAddress is null ? null : RtnlValidation.ParseMac(changes.MacAddress);
+        var mac = changes.MacAddress is null ? null : MacAddress.Parse(changes.MacAddress);
         if (changes.NoMaster && changes.Master is not null)
             throw RtnlValidation.Invalid("ConflictingArguments", $"Both a master ('{changes.Master}') and no master were asked for link '{name}'. Give one of them.");
         int? master = null;
         if (changes.Master is not null)
         {
-            RtnlValidation.ValidateInterfaceName(changes.Master, "Master name");
+            InterfaceName.Validate(changes.Master, "Master name");
             master = IndexOf(changes.Master, "Bridge (master)");
         }
         else if (changes.NoMaster) master = 0;
@@ -347,8 +348,8 @@ public sealed partial class RouteClient
     public void MoveToNamespace(string name, SafeFileHandle targetNamespace, string? newName = null)
     {
         ArgumentNullException.ThrowIfNull(targetNamespace);
-        RtnlValidation.ValidateInterfaceName(name);
-        if (newName is not null) RtnlValidation.ValidateInterfaceName(newName, "New name");
+        InterfaceName.Validate(name);
+        if (newName is not null) InterfaceName.Validate(newName, "New name");
         var index = newName is not null ? IndexOf(name) : 0;
         WithFd(targetNamespace, fd =>
         {
@@ -379,7 +380,7 @@ public sealed partial class RouteClient
     public void SetBridgePort(string name, BridgePortOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        RtnlValidation.ValidateInterfaceName(name);
+        InterfaceName.Validate(name);
         var link = GetOne(w => WriteGetLink(w, name), $"get link {name}") ?? throw LinkNotFound(name);
         if (link.MasterIndex is null)
             throw new ContainerNetworkingException("NotABridgePort", ErrorKind.InvalidOperation,
@@ -402,7 +403,7 @@ public sealed partial class RouteClient
     /// <exception cref="ContainerNetworkingException">"LinkNotFound" when there is no such link.</exception>
     public void DeleteLink(string name)
     {
-        RtnlValidation.ValidateInterfaceName(name);
+        InterfaceName.Validate(name);
         try { _conn.Execute(RTM_DELLINK, 0, w => WriteDeleteLink(w, name), $"delete link {name}"); }
         catch (NetlinkException e) when (IsNoDevice(e)) { throw LinkNotFound(name, inner: e); }
     }
@@ -446,7 +447,7 @@ public sealed partial class RouteClient
             {
                 case IFLA_IFNAME: name = r.GetString(); break;
                 case IFLA_MTU: mtu = (int)r.GetU32(); break;
-                case IFLA_ADDRESS: mac = RtnlValidation.FormatMac(r.Value); break;
+                case IFLA_ADDRESS: mac = MacAddress.Format(r.Value); break;
                 case IFLA_MASTER: master = (int)r.GetU32(); break;
                 case IFLA_LINK: link = (int)r.GetU32(); break;
                 case IFLA_LINK_NETNSID: netnsid = r.GetS32(); break;

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using ContainerNetworking.Netlink;
+using ContainerNetworking.Values;
 using static ContainerNetworking.Route.RtnlConstants;
 
 namespace ContainerNetworking.Route;
@@ -95,7 +96,7 @@ public sealed partial class RouteClient
         if (route.Destination.BaseAddress is null)
             throw RtnlValidation.Invalid("InvalidRoute", "The route has no destination. Give a prefix such as 10.0.0.0/24, or 0.0.0.0/0 for a default route.");
         var family = route.Destination.BaseAddress.AddressFamily;
-        RtnlValidation.ValidatePrefixLength(route.Destination.BaseAddress, route.Destination.PrefixLength);
+        IPPrefix.ValidateLength(route.Destination.BaseAddress, route.Destination.PrefixLength);
         if (route.Gateway is { } gw && gw.AddressFamily != family)
             throw RtnlValidation.Invalid("InvalidRoute", $"Gateway {gw} and destination {route.Destination} are of different address families. Use a gateway of the destination's family.");
         if (route.Source is { } src && src.AddressFamily != family)
@@ -105,7 +106,7 @@ public sealed partial class RouteClient
         if (route.Table == 0)
             throw RtnlValidation.Invalid("InvalidRoute", "Table 0 is not a routing table. Use 254 (main) or another table number.");
         if (route.Interface is null) return 0;
-        RtnlValidation.ValidateInterfaceName(route.Interface);
+        InterfaceName.Validate(route.Interface);
         return IndexOf(route.Interface);
     }
 
@@ -189,16 +190,7 @@ public sealed partial class RouteClient
     }
 
     /// <summary>A prefix from an address and a length, host bits cleared (the kernel never sends them set, but a decoder cannot assume it).</summary>
-    private static IPNetwork Network(IPAddress address, int prefixLength)
-    {
-        var b = address.GetAddressBytes();
-        for (var i = 0; i < b.Length; i++)
-        {
-            var keep = Math.Clamp(prefixLength - i * 8, 0, 8);
-            b[i] &= (byte)(0xff << (8 - keep));
-        }
-        return new IPNetwork(new IPAddress(b), prefixLength);
-    }
+    private static IPNetwork Network(IPAddress address, int prefixLength) => IPPrefix.Network(address, prefixLength);
 
     // ---- neighbours and FDB -----------------------------------------------------------------------------------
 
@@ -239,7 +231,7 @@ public sealed partial class RouteClient
         while (r.Next())
         {
             if (r.Type == NDA_DST) dst = r.GetAddress();
-            else if (r.Type == NDA_LLADDR) mac = RtnlValidation.FormatMac(r.Value);
+            else if (r.Type == NDA_LLADDR) mac = MacAddress.Format(r.Value);
         }
         if (dst is null) return null;
         return new NeighborInfo
@@ -291,7 +283,7 @@ public sealed partial class RouteClient
         {
             switch (r.Type)
             {
-                case NDA_LLADDR: mac = RtnlValidation.FormatMac(r.Value); break;
+                case NDA_LLADDR: mac = MacAddress.Format(r.Value); break;
                 case NDA_DST: dst = r.GetAddress(); break;
                 case NDA_MASTER: master = (int)r.GetU32(); break;
                 case NDA_VLAN: vlan = r.GetU16(); break;

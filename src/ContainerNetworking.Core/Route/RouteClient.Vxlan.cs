@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using ContainerNetworking.Netlink;
+using ContainerNetworking.Values;
 using static ContainerNetworking.Route.RtnlConstants;
 
 namespace ContainerNetworking.Route;
@@ -21,17 +22,17 @@ public sealed partial class RouteClient
     public LinkInfo CreateVxlan(string name, VxlanOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        RtnlValidation.ValidateInterfaceName(name, "VXLAN name");
+        InterfaceName.Validate(name, "VXLAN name");
         if (options.Vni is < 1 or > 0xFFFFFF)
             throw RtnlValidation.Invalid("InvalidVni", $"VNI {options.Vni} is out of range. Give 1-16777215.");
         if (options.Port is < 1 or > 65535)
             throw RtnlValidation.Invalid("InvalidPort", $"UDP port {options.Port} is out of range. Give 1-65535 (flannel uses 8472, the IANA port is 4789).");
         if (options.Mtu is { } mtu) RtnlValidation.ValidateMtu(mtu);
-        var mac = options.MacAddress is null ? null : RtnlValidation.ParseMac(options.MacAddress);
+        var mac = options.MacAddress is null ? null : MacAddress.Parse(options.MacAddress);
         int? underlay = null;
         if (options.Underlay is not null)
         {
-            RtnlValidation.ValidateInterfaceName(options.Underlay, "Underlay interface name");
+            InterfaceName.Validate(options.Underlay, "Underlay interface name");
             underlay = IndexOf(options.Underlay, "Underlay interface");
         }
         _conn.Execute(RTM_NEWLINK, CreateFlags, w => WriteCreateVxlan(w, name, options, mac, underlay), $"create vxlan {name}");
@@ -63,7 +64,7 @@ public sealed partial class RouteClient
     /// </summary>
     public VxlanInfo? GetVxlan(string name)
     {
-        RtnlValidation.ValidateInterfaceName(name);
+        InterfaceName.Validate(name);
         List<NetlinkMessage> replies;
         try { replies = _conn.Request(RTM_GETLINK, 0, w => WriteGetLink(w, name), $"get link {name}"); }
         catch (NetlinkException e) when (IsNoDevice(e)) { throw LinkNotFound(name, inner: e); }
@@ -119,7 +120,7 @@ public sealed partial class RouteClient
     public void AddNeighbor(string interfaceName, IPAddress address, string macAddress, bool replace = false)
     {
         ArgumentNullException.ThrowIfNull(address);
-        var mac = RtnlValidation.ParseMac(macAddress);
+        var mac = MacAddress.Parse(macAddress);
         var index = IndexOf(ValidName(interfaceName));
         var flags = (ushort)(Nl.NLM_F_CREATE | (replace ? Nl.NLM_F_REPLACE : Nl.NLM_F_EXCL));
         _conn.Execute(RTM_NEWNEIGH, flags, w => WriteNeighbor(w, index, address, mac), $"{(replace ? "replace" : "add")} neighbour {address} dev {interfaceName}");
@@ -159,7 +160,7 @@ public sealed partial class RouteClient
     /// </summary>
     public void AddFdb(string interfaceName, string macAddress, IPAddress? destination = null, bool replace = false)
     {
-        var mac = RtnlValidation.ParseMac(macAddress);
+        var mac = MacAddress.Parse(macAddress);
         var index = IndexOf(ValidName(interfaceName));
         var flags = (ushort)(Nl.NLM_F_CREATE | (replace ? Nl.NLM_F_REPLACE : Nl.NLM_F_EXCL));
         _conn.Execute(RTM_NEWNEIGH, flags, w => WriteFdb(w, index, mac, destination, add: true),
@@ -172,7 +173,7 @@ public sealed partial class RouteClient
     /// </summary>
     public void RemoveFdb(string interfaceName, string macAddress, IPAddress? destination = null)
     {
-        var mac = RtnlValidation.ParseMac(macAddress);
+        var mac = MacAddress.Parse(macAddress);
         var index = IndexOf(ValidName(interfaceName));
         try { _conn.Execute(RTM_DELNEIGH, 0, w => WriteFdb(w, index, mac, destination, add: false), $"remove fdb {macAddress} dev {interfaceName}"); }
         catch (NetlinkException e) when (e.ErrorNumber == 2 /* ENOENT */)
@@ -192,7 +193,7 @@ public sealed partial class RouteClient
 
     private static string ValidName(string name)
     {
-        RtnlValidation.ValidateInterfaceName(name);
+        InterfaceName.Validate(name);
         return name;
     }
 }

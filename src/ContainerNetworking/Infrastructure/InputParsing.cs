@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using ContainerNetworking.Route;
+using ContainerNetworking.Values;
 
 namespace ContainerNetworking.Commands;
 
@@ -78,7 +79,7 @@ public static class InputParsing
                 $"The prefix length is given twice and differs: /{t} in '{text}' and -PrefixLength {given}. Give it once.");
         var prefix = fromText ?? prefixLength ?? throw new ContainerNetworkingException("PrefixLengthRequired", ErrorKind.InvalidArgument,
             $"No prefix length for {address}. Give -PrefixLength (e.g. 24) or write the address as {address}/24.");
-        RtnlValidation.ValidatePrefixLength(address, prefix);
+        IPPrefix.ValidateLength(address, prefix);
         return (address, prefix);
     }
 
@@ -107,22 +108,11 @@ public static class InputParsing
         else if (!int.TryParse(t[(slash + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out prefix))
             throw new ContainerNetworkingException("InvalidDestinationPrefix", ErrorKind.InvalidArgument,
                 $"'{text}' has no valid prefix length after '/'. Write it as {address}/24.");
-        RtnlValidation.ValidatePrefixLength(address, prefix);
-        var network = new IPNetwork(Mask(address, prefix), prefix);
+        IPPrefix.ValidateLength(address, prefix);
+        var network = IPPrefix.Network(address, prefix);
         if (!network.BaseAddress.Equals(address))
             throw new ContainerNetworkingException("InvalidDestinationPrefix", ErrorKind.InvalidArgument,
                 $"'{text}' has host bits set after the prefix. Did you mean {network}?");
         return network;
-    }
-
-    private static IPAddress Mask(IPAddress address, int prefix)
-    {
-        var b = address.GetAddressBytes();
-        for (var i = 0; i < b.Length; i++)
-        {
-            var keep = Math.Clamp(prefix - i * 8, 0, 8);
-            b[i] &= (byte)(0xff << (8 - keep));
-        }
-        return new IPAddress(b);
     }
 }

@@ -131,7 +131,7 @@ public sealed class FirewallPolicyTests : IDisposable
             "family" => "different families", _ => "::1",
         }, e.Message);
         Assert.Equal(before, NftOracle.RulesetText(T.HostName));
-        Assert.Throws<ContainerNetworkingException>(() => ContainerFirewall.ParseProtocol("icmp"));
+        Assert.Throws<ContainerNetworkingException>(() => Ports.ParseProtocol("icmp"));
     }
 
     [Fact]

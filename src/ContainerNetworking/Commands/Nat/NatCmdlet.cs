@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using ContainerNetworking.Namespaces;
 using ContainerNetworking.Netfilter;
+using ContainerNetworking.Values;
 
 namespace ContainerNetworking.Commands;
 
@@ -38,16 +39,9 @@ public abstract class NatCmdlet : NamespacedCmdlet
         if (bridges.Count == 0) return [];
         return ns.Rtnl.GetAddresses()
             .Where(a => bridges.ContainsKey(a.InterfaceIndex) && a.Scope != 253 /* RT_SCOPE_LINK: fe80::/64 */)
-            .Select(a => (bridges[a.InterfaceIndex], Network(a.Address, a.PrefixLength)))
+            .Select(a => (bridges[a.InterfaceIndex], IPPrefix.Network(a.Address, a.PrefixLength)))
             .Distinct()
             .ToList();
-    }
-
-    private static IPNetwork Network(IPAddress address, int prefix)
-    {
-        var b = address.GetAddressBytes();
-        for (var i = 0; i < b.Length; i++) b[i] &= (byte)(0xff << (8 - Math.Clamp(prefix - i * 8, 0, 8)));
-        return new IPNetwork(new IPAddress(b), prefix);
     }
 
     /// <summary>
@@ -81,5 +75,5 @@ public abstract class NatCmdlet : NamespacedCmdlet
     }
 
     /// <summary>Parses "tcp"/"udp"/"sctp" (validated by ValidateSet already).</summary>
-    protected static PortProtocol ParseProtocol(string text) => ContainerFirewall.ParseProtocol(text);
+    protected static PortProtocol ParseProtocol(string text) => Ports.ParseProtocol(text);
 }
