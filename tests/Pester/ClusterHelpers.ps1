@@ -56,19 +56,3 @@ function New-TestNode($Switch, [int] $Index) {
     New-NetIPAddress -NetNamespace $n eth0 "198.18.56.$(10 + $Index)/24" | Out-Null
     $n
 }
-
-function Start-NcatServer([string] $Namespace, [int] $Port, [string] $Reply) {
-    # ncat -lk PORT -c 'echo REPLY' inside the namespace; returns once it listens.
-    $p = Start-Process -FilePath ip -ArgumentList "netns exec $Namespace ncat -lk $Port -c `"echo $Reply`"" -PassThru
-    $deadline = [DateTime]::UtcNow.AddSeconds(10)
-    while (-not ((& ip netns exec $Namespace ss -Hltn "sport = :$Port") -match 'LISTEN')) {
-        if ([DateTime]::UtcNow -gt $deadline) { throw "ncat did not start listening on port $Port in $Namespace" }
-        Start-Sleep -Milliseconds 50
-    }
-    $p
-}
-
-function Read-NcatAnswer([string] $Namespace, [string] $Address, [int] $Port) {
-    # A TCP connect from inside the namespace; the first line the server sends ('' when nothing answers).
-    ((& ip netns exec $Namespace ncat --recv-only -w 3 $Address $Port 2>$null) | Select-Object -First 1) -as [string]
-}

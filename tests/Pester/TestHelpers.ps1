@@ -43,13 +43,13 @@ function Test-Ping([string] $Namespace, [string] $Address) {
 }
 
 function Start-TcpListener([string] $Namespace, [int] $Port, [string] $Reply) {
-    # `nc -lp PORT` inside the namespace (socat): answers every connection with one line, $Reply (which may use socat's
-    # $SOCAT_PEERADDR). Returns once it listens, so that a failed connect means "closed", not "not yet"; stop it with
-    # Stop-Process -Id on the returned process.
-    $p = Start-Process -FilePath ip -ArgumentList "netns exec $Namespace socat TCP-LISTEN:$Port,fork,reuseaddr `"SYSTEM:echo $Reply`"" -PassThru
+    # `nc -lp PORT` inside the namespace (ncat -lk -c): answers every connection with one line, $Reply (which may use
+    # ncat's $NCAT_REMOTE_ADDR, the source address the server sees). Returns once it listens, so that a failed connect
+    # means "closed", not "not yet"; stop it with Stop-Process -Id on the returned process.
+    $p = Start-Process -FilePath ip -ArgumentList "netns exec $Namespace ncat -lk $Port -c `"echo $Reply`"" -PassThru
     $deadline = [DateTime]::UtcNow.AddSeconds(10)
     while (-not ((& ip netns exec $Namespace ss -Hltn "sport = :$Port") -match 'LISTEN')) {
-        if ([DateTime]::UtcNow -gt $deadline) { throw "socat did not start listening on port $Port in $Namespace" }
+        if ([DateTime]::UtcNow -gt $deadline) { throw "ncat did not start listening on port $Port in $Namespace" }
         Start-Sleep -Milliseconds 50
     }
     $p
@@ -57,8 +57,9 @@ function Start-TcpListener([string] $Namespace, [int] $Port, [string] $Reply) {
 
 function Read-TcpAnswer([string] $Namespace, [string] $Address, [int] $Port) {
     # `telnet ADDRESS PORT` / `curl ADDRESS:PORT` from inside the namespace: the first line the server sends ('' when
-    # nothing answers).
-    ('' | & ip netns exec $Namespace socat -t 2 -T 3 STDIO "TCP:${Address}:$Port,connect-timeout=3" 2>$null | Select-Object -First 1) -as [string]
+    # nothing answers). --recv-only reads until the server closes, however long its reply takes to come (socat's
+    # client gave up after its -t timeout under load).
+    ((& ip netns exec $Namespace ncat --recv-only -w 3 $Address $Port 2>$null) | Select-Object -First 1) -as [string]
 }
 
 function Invoke-CapturingProgress([scriptblock] $Script, [hashtable] $Arguments = @{}) {

@@ -66,7 +66,7 @@ Describe 'S000: one namespace behind a bridge, out and in through NAT' -Tag 'Roo
 
     It 'step 4: the outside answers, and sees the host''s address as the source, not 192.168.0.2 (masquerade)' {
         Test-Ping $net1 198.18.0.2 | Should -BeTrue
-        $listeners.Add((Start-TcpListener $outside.Name 7000 '$SOCAT_PEERADDR'))
+        $listeners.Add((Start-TcpListener $outside.Name 7000 '$NCAT_REMOTE_ADDR'))
         Read-TcpAnswer $net1 198.18.0.2 7000 | Should -Be '198.18.0.1'
     }
 

@@ -102,13 +102,13 @@ Describe 'S004: pods across nodes over <Backend>' -Tag 'Root', 'Runbook' -ForEac
                 $script:CreatedNamespaces.Add($name)
                 $e = Connect-ContainerNetwork cluster -Container $name -CreateNamespace -NetNamespace $nodes[$i - 1]
                 $pods["$i$k"] = [pscustomobject]@{ Ns = $name; Ip = $e.IPv4Address.ToString(); Node = $i }
-                $script:listeners.Add((Start-NcatServer $name 8080 "pod$i$k"))
+                $script:listeners.Add((Start-TcpListener $name 8080 "pod$i$k"))
             }
         }
         $failed = foreach ($a in $pods.Values) {
             foreach ($b in $pods.Values | Where-Object Node -ne $a.Node) {
                 if (-not (Test-Ping $a.Ns $b.Ip)) { "ping $($a.Ns) -> $($b.Ip)" }
-                $answer = Read-NcatAnswer $a.Ns $b.Ip 8080
+                $answer = Read-TcpAnswer $a.Ns $b.Ip 8080
                 if ($answer -ne "pod$($b.Node)$(($pods.GetEnumerator() | Where-Object { $_.Value -eq $b }).Key[1])") { "tcp $($a.Ns) -> $($b.Ip): '$answer'" }
             }
         }
@@ -116,7 +116,7 @@ Describe 'S004: pods across nodes over <Backend>' -Tag 'Root', 'Runbook' -ForEac
     }
 
     It 'step 5: pods see each other''s own addresses (no masquerade inside the cluster)' {
-        $server = Start-TcpListener $pods['2a'].Ns 8081 '$SOCAT_PEERADDR'
+        $server = Start-TcpListener $pods['2a'].Ns 8081 '$NCAT_REMOTE_ADDR'
         $script:listeners.Add($server)
         $answer = Read-TcpAnswer $pods['1a'].Ns $pods['2a'].Ip 8081
         if (-not $answer) { $answer = Read-TcpAnswer $pods['1a'].Ns $pods['2a'].Ip 8081 }
