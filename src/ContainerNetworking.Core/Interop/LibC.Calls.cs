@@ -22,6 +22,14 @@ internal static unsafe partial class LibC
     internal static int setsockopt(int sockfd, int level, int optname, void* optval, int optlen) =>
         T.setsockopt(sockfd, level, optname, optval, optlen);
 
+    internal static int getsockopt(int sockfd, int level, int optname, void* optval, int* optlen)
+    {
+        socklen_t len = *optlen;
+        var r = T.getsockopt(sockfd, level, optname, optval, &len);
+        *optlen = (int)len;
+        return r;
+    }
+
     internal static nint send(int sockfd, byte* buf, nint len, int flags) => (nint)(long)T.send(sockfd, buf, (size_t)(ulong)len, flags);
 
     internal static nint recv(int sockfd, byte* buf, nint len, int flags) => (nint)(long)T.recv(sockfd, buf, (size_t)(ulong)len, flags);

@@ -22,6 +22,8 @@ internal static unsafe partial class LibC
     internal static int SO_SNDBUFFORCE => T.SO_SNDBUFFORCE;
     internal static int SO_RCVBUFFORCE => T.SO_RCVBUFFORCE;
     internal static int MSG_TRUNC => T.MSG_TRUNC;
+    internal static int MSG_PEEK => T.MSG_PEEK;
+    internal static int MSG_DONTWAIT => T.MSG_DONTWAIT;
     internal static int SOL_NETLINK => T.SOL_NETLINK;
 
     // <linux/netlink.h>: by hand, Tmds.LibC 0.5 has no netlink header (socket options and protocols).

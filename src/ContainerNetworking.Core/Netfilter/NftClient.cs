@@ -42,9 +42,12 @@ public sealed class NftClient
     public IReadOnlyList<NftRule> Commit(NftBatch batch, uint? generation = null, string? context = null)
     {
         if (batch.Count == 0) return [];
+        // The generation before the batch: should answers be lost (see below), it tells whether the batch was committed.
+        var before = generation ?? GetGeneration();
         var w = new NetlinkWriter(1024 + batch.Count * 256);
         var acked = new Dictionary<uint, ushort>(batch.Count);
-        w.BeginMessage(Nft.NFNL_MSG_BATCH_BEGIN, Nl.NLM_F_REQUEST, _conn.NextSequence());
+        var begin = _conn.NextSequence();
+        w.BeginMessage(Nft.NFNL_MSG_BATCH_BEGIN, Nl.NLM_F_REQUEST, begin);
         w.Write(new nfgenmsg(Nft.NFPROTO_UNSPEC, Nft.NFNL_SUBSYS_NFTABLES));
         if (generation is { } g) w.AttrBE32(Nft.NFNL_BATCH_GENID, g);
         w.EndMessage();
@@ -58,14 +61,45 @@ public sealed class NftClient
             w.EndMessage();
             acked[seq] = type;
         }
-        w.BeginMessage(Nft.NFNL_MSG_BATCH_END, Nl.NLM_F_REQUEST, _conn.NextSequence());
+        var end = _conn.NextSequence();
+        w.BeginMessage(Nft.NFNL_MSG_BATCH_END, Nl.NLM_F_REQUEST, end);
         w.Write(new nfgenmsg(Nft.NFPROTO_UNSPEC, Nft.NFNL_SUBSYS_NFTABLES));
         w.EndMessage();
-        var replies = _conn.Transact(w, acked, context);
+        List<NetlinkMessage> replies;
+        try
+        {
+            replies = _conn.Transact(w, acked, context, [begin, end]);
+        }
+        catch (NetlinkAnswersLostException lost)
+        {
+            replies = AfterLostAnswers(lost, w, acked, before, context, [begin, end]);
+        }
         var rules = new List<NftRule>();
         foreach (var m in replies)
             if (m.Type == Nft.Type(Nft.NFT_MSG_NEWRULE)) rules.Add(DecodeRule(m));
         return rules;
+    }
+
+    /// <summary>
+    /// Some answers to a batch were lost (the receive queue overflowed), so whether the kernel committed it is learnt from
+    /// the generation, which every committed batch increments by one: unchanged, the batch was refused and changed nothing,
+    /// so it is sent once more with a receive queue large enough for every answer, to report the kernel's reason; one
+    /// more, it was committed (its echoed rules, if any, are lost with the answers); more than one, others committed too
+    /// and the outcome cannot be told apart: that is reported, with what to check.
+    /// </summary>
+    private List<NetlinkMessage> AfterLostAnswers(NetlinkAnswersLostException lost, NetlinkWriter batch, Dictionary<uint, ushort> acked,
+        uint before, string? context, uint[] unacked)
+    {
+        var after = GetGeneration();
+        if (lost.Refused is not null && after == before) throw lost.Refused;
+        if (after == before)
+        {
+            _conn.Socket.EnsureReceiveBuffer(Math.Max(_conn.Socket.ReceiveBufferLimit * 2, (acked.Count + 1) * NetlinkConnection.AnswerCost * 2 + batch.Written.Length));
+            return _conn.Transact(batch, acked, context, unacked);
+        }
+        if (after == unchecked(before + 1) && lost.Refused is null) return [];
+        throw new NetlinkException(Interop.LibC.ENOBUFS, "netlink batch", 0,
+            $"{lost.Missing} answers of the batch were lost and the ruleset moved {unchecked(after - before)} generations meanwhile (other processes committed too), so whether this batch was applied is not known; list the ruleset (nft list ruleset) to see", null, context);
     }
 
     /// <summary>

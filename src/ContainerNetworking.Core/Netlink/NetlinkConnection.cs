@@ -7,14 +7,19 @@ namespace ContainerNetworking.Netlink;
 /// </summary>
 public sealed class NetlinkConnection : IDisposable
 {
-    private const int ReceiveBufferSize = 256 * 1024;
     private const int MaxDumpAttempts = 10;
+
+    /// <summary>
+    /// What one answer to a batch message costs in the receive queue: the kernel charges a message's buffer at its true
+    /// size (sk_buff, shared info and the data rounded up to the allocator's size class: some 700-800 bytes for an ACK
+    /// with NETLINK_CAP_ACK, more for an error with its ext-ACK text).
+    /// </summary>
+    internal const int AnswerCost = 1024;
 
     private readonly object _lock = new();
     private readonly Func<ushort, string> _describe;
     private readonly NetlinkWriter _writer = new(4096);
-    private readonly byte[] _rx = new byte[ReceiveBufferSize];
-    private uint _seq;
+    private int _seq;
 
     /// <param name="socket">The socket; the connection owns it from now on.</param>
     /// <param name="describeType">Names a message type for error messages, e.g. 16 → "RTM_NEWLINK".</param>
@@ -22,7 +27,7 @@ public sealed class NetlinkConnection : IDisposable
     {
         Socket = socket;
         _describe = describeType;
-        _seq = (uint)Environment.TickCount;
+        _seq = Environment.TickCount;
         socket.SetReceiveTimeout(TimeSpan.FromSeconds(30));
     }
 
@@ -31,7 +36,19 @@ public sealed class NetlinkConnection : IDisposable
     /// <summary>Names a message type as the family does, e.g. "RTM_NEWLINK".</summary>
     public string Describe(ushort type) => _describe(type);
 
-    public uint NextSequence() => unchecked(++_seq);
+    /// <summary>A sequence number not used before on this connection (atomic: batches are built outside the request lock).</summary>
+    public uint NextSequence() => unchecked((uint)Interlocked.Increment(ref _seq));
+
+    /// <summary>
+    /// Whether <see cref="Transact"/> grows the socket's receive queue to hold every answer of a batch before sending it
+    /// (true; tests switch it off to see how answers lost to a full queue are handled).
+    /// </summary>
+    internal bool GrowReceiveBufferForBatches { get; set; } = true;
+
+    private int _overruns;
+
+    /// <summary>How many times answers to a batch were lost to a full receive queue (ENOBUFS) on this connection.</summary>
+    public int Overruns => Volatile.Read(ref _overruns);
 
     /// <summary>Sends one request with NLM_F_ACK and waits for its ACK; returns any replies received before it.</summary>
     public List<NetlinkMessage> Request(ushort type, ushort flags, Action<NetlinkWriter> body, string? context = null)
@@ -79,7 +96,7 @@ public sealed class NetlinkConnection : IDisposable
                 var (result, interrupted) = DumpOnce(type, body, context);
                 if (!interrupted) return result;
                 if (attempt >= MaxDumpAttempts)
-                    throw new NetlinkException(Interop.LibC.EINTR, _describe(type), _seq,
+                    throw new NetlinkException(Interop.LibC.EINTR, _describe(type), unchecked((uint)_seq),
                         $"the dump was interrupted by concurrent changes {MaxDumpAttempts} times in a row", null, context);
             }
         }
@@ -124,55 +141,83 @@ public sealed class NetlinkConnection : IDisposable
     /// <summary>
     /// Sends a prepared batch (several messages in one datagram, e.g. an nf_tables transaction) and reads the
     /// answers until every sequence number in <paramref name="acked"/> has one. Throws for the first message the
-    /// kernel refused (lowest sequence), naming that message; an error for a sequence outside
-    /// <paramref name="acked"/> (for example the batch header) ends the wait at once.
+    /// kernel refused (lowest sequence), naming that message; an error for one of <paramref name="unacked"/> (the batch
+    /// header and trailer, which the kernel answers only to refuse the whole batch) ends the wait at once. Answers with a
+    /// sequence number that is not the batch's (left over from an earlier request that was abandoned) are skipped.
+    /// <para>
+    /// The kernel handles the whole batch while the datagram is sent, queueing every answer at once; the socket's
+    /// receive queue is grown to hold them first (as nft and google/nftables do). Should answers still be lost to a full
+    /// queue (ENOBUFS), the rest of the queue is read and <see cref="NetlinkAnswersLostException"/> says which sequence
+    /// numbers were answered and which error survived: whether the batch took effect is then for the caller to find out
+    /// (nf_tables: from its generation).
+    /// </para>
     /// </summary>
     /// <param name="batch">The messages, batch header and trailer included, in one datagram.</param>
     /// <param name="acked">Sequence number → message type, for every message sent with NLM_F_ACK.</param>
     /// <param name="context">What the batch is meant to do, for error messages.</param>
-    public List<NetlinkMessage> Transact(NetlinkWriter batch, IReadOnlyDictionary<uint, ushort> acked, string? context = null)
+    /// <param name="unacked">The sequence numbers of the batch's other messages (header, trailer).</param>
+    public List<NetlinkMessage> Transact(NetlinkWriter batch, IReadOnlyDictionary<uint, ushort> acked, string? context = null, IReadOnlyCollection<uint>? unacked = null)
     {
         lock (_lock)
         {
+            if (GrowReceiveBufferForBatches)
+                Socket.EnsureReceiveBuffer((int)Math.Min(int.MaxValue, (long)(acked.Count + 1) * AnswerCost + batch.Written.Length));
             Socket.Send(batch.Written);
             var pending = new HashSet<uint>(acked.Keys);
             var replies = new List<NetlinkMessage>();
             NetlinkMessage? firstError = null;
             var rx = new List<NetlinkMessage>();
+            var lost = false;
             while (pending.Count > 0)
             {
-                ReceiveInto(rx);
+                try
+                {
+                    if (!ReceiveInto(rx, dontWait: lost)) break; // lost answers: the queue is read to its end
+                }
+                catch (Interop.LinuxException x) when (x.ErrorNumber == Interop.LibC.ENOBUFS && !lost)
+                {
+                    lost = true;
+                    Interlocked.Increment(ref _overruns);
+                    continue;
+                }
                 foreach (var m in rx)
                 {
                     if (m.Type == Nl.NLMSG_ERROR)
                     {
                         var s = m.ErrorSequence;
-                        var known = pending.Remove(s) || acked.ContainsKey(s);
+                        var ours = pending.Remove(s) || acked.ContainsKey(s);
+                        var whole = !ours && unacked is not null && unacked.Contains(s);
+                        if (!ours && !whole) continue; // not an answer to this batch
                         if (m.ErrorCode != 0 && (firstError is null || s < firstError.Value.ErrorSequence))
                             firstError = m;
-                        if (!known && m.ErrorCode != 0) pending.Clear();
+                        if (whole && m.ErrorCode != 0) pending.Clear();
                     }
-                    else if (m.Type != Nl.NLMSG_NOOP && m.Type != Nl.NLMSG_DONE)
+                    else if (m.Type != Nl.NLMSG_NOOP && m.Type != Nl.NLMSG_DONE && (acked.ContainsKey(m.Sequence) || unacked?.Contains(m.Sequence) == true))
                     {
                         replies.Add(m);
                     }
                 }
             }
+            NetlinkException? refused = null;
             if (firstError is { } e)
             {
                 var s = e.ErrorSequence;
-                throw Error(e, acked.TryGetValue(s, out var t) ? t : (ushort)0, s, context);
+                refused = Error(e, acked.TryGetValue(s, out var t) ? t : (ushort)0, s, context);
             }
+            if (lost && pending.Count > 0)
+                throw new NetlinkAnswersLostException(pending.Count, acked.Count, refused, context);
+            if (refused is not null) throw refused;
             return replies;
         }
     }
 
-    private void ReceiveInto(List<NetlinkMessage> into)
+    private bool ReceiveInto(List<NetlinkMessage> into, bool dontWait = false)
     {
         into.Clear();
-        var n = Socket.Receive(_rx);
-        var copy = _rx.AsSpan(0, n).ToArray();
-        NetlinkMessage.Split(copy, n, into);
+        var datagram = Socket.ReceiveDatagram(dontWait);
+        if (datagram is null) return false;
+        NetlinkMessage.Split(datagram, datagram.Length, into);
+        return true;
     }
 
     private NetlinkException Error(NetlinkMessage m, ushort requestType, uint seq, string? context)

@@ -38,6 +38,22 @@ public sealed class NetlinkException : LinuxException
     }
 }
 
+/// <summary>
+/// Answers to a batch were lost: the socket's receive queue overflowed (ENOBUFS) while the kernel answered it, so it is
+/// not known from the answers alone whether the batch took effect. <see cref="Refused"/> is the error that did arrive,
+/// if any (then the kernel refused the batch).
+/// </summary>
+public sealed class NetlinkAnswersLostException(int missing, int expected, NetlinkException? refused, string? context)
+    : LinuxException(Interop.LibC.ENOBUFS, "netlink batch",
+        $"netlink batch: {missing} of {expected} answers were lost (receive queue full, ENOBUFS){(refused is null ? "" : "; the kernel refused it: " + refused.Message)}{(string.IsNullOrEmpty(context) ? "" : " [" + context + "]")}")
+{
+    /// <summary>How many answers did not arrive.</summary>
+    public int Missing { get; } = missing;
+
+    /// <summary>The error among the answers that did arrive, if one did.</summary>
+    public NetlinkException? Refused { get; } = refused;
+}
+
 /// <summary>A netlink message or attribute that cannot be decoded: truncated, overlong or of the wrong size.</summary>
 public sealed class NetlinkDecodeException : FormatException
 {

@@ -86,31 +86,90 @@ public sealed unsafe class NetlinkSocket : SafeHandle
         finally { if (added) DangerousRelease(); }
     }
 
-    /// <summary>Receives one datagram into <paramref name="buffer"/>; throws if it did not fit.</summary>
-    public int Receive(Span<byte> buffer)
+    /// <summary>
+    /// The buffer every receive peeks into (per thread, not per socket: a process with hundreds of namespaces holds no
+    /// receive buffer per connection). Its length is what the kernel sizes dump datagrams by (it remembers the largest
+    /// buffer a socket has read with, up to 32 KiB), so dumps still arrive in few datagrams.
+    /// </summary>
+    [ThreadStatic] private static byte[]? _peek;
+    private const int PeekSize = 32 * 1024;
+
+    /// <summary>
+    /// Receives one datagram, whatever its size, into an array of exactly its length; with <paramref name="dontWait"/>
+    /// null when none is queued. The datagram is peeked at first (MSG_PEEK | MSG_TRUNC gives its real length, as iproute2
+    /// and mdlayher/netlink do), so one larger than any buffer is never cut. Throws <see cref="LinuxException"/> with
+    /// ENOBUFS when the kernel had to drop messages for this socket (its receive queue was full) since the last receive.
+    /// </summary>
+    public byte[]? ReceiveDatagram(bool dontWait = false)
     {
         bool added = false;
         DangerousAddRef(ref added);
         try
         {
-            fixed (byte* p = buffer)
+            var peek = _peek ??= new byte[PeekSize];
+            var flags = dontWait ? LibC.MSG_DONTWAIT : 0;
+            nint n;
+            fixed (byte* p = peek)
+            {
+                while ((n = LibC.recv(Fd, p, peek.Length, LibC.MSG_PEEK | LibC.MSG_TRUNC | flags)) < 0)
+                {
+                    var e = Errno.Last;
+                    if (e == LibC.EINTR) continue;
+                    if (dontWait && e == LibC.EAGAIN) return null;
+                    throw new LinuxException(e, "recv(netlink)");
+                }
+            }
+            var datagram = new byte[n];
+            fixed (byte* p = datagram)
             {
                 while (true)
                 {
-                    var n = LibC.recv(Fd, p, buffer.Length, LibC.MSG_TRUNC);
-                    if (n < 0)
+                    // The datagram peeked at is first in the queue: this reads it (no other thread reads this socket).
+                    var m = LibC.recv(Fd, p, datagram.Length, LibC.MSG_TRUNC | LibC.MSG_DONTWAIT);
+                    if (m >= 0)
                     {
-                        var e = Errno.Last;
-                        if (e == LibC.EINTR) continue;
-                        throw new LinuxException(e, "recv(netlink)");
+                        if (m != n) throw new NetlinkDecodeException($"netlink datagram of {m} bytes, {n} peeked at");
+                        return datagram;
                     }
-                    if (n > buffer.Length)
-                        throw new NetlinkDecodeException($"netlink datagram of {n} bytes did not fit the {buffer.Length}-byte receive buffer");
-                    return (int)n;
+                    var e = Errno.Last;
+                    if (e == LibC.EINTR) continue;
+                    throw new LinuxException(e, "recv(netlink)");
                 }
             }
         }
         finally { if (added) DangerousRelease(); }
+    }
+
+    /// <summary>The kernel's receive-queue limit of this socket in bytes (SO_RCVBUF: twice what was asked for).</summary>
+    public int ReceiveBufferLimit
+    {
+        get
+        {
+            int value = 0, len = sizeof(int);
+            Errno.ThrowIfError(LibC.getsockopt(Fd, LibC.SOL_SOCKET, LibC.SO_RCVBUF, &value, &len), "getsockopt(SO_RCVBUF)");
+            return value;
+        }
+    }
+
+    /// <summary>
+    /// Makes the receive queue hold at least <paramref name="bytes"/> (kernel accounting: each queued message costs its
+    /// buffer's true size, some 700 bytes for an ACK): SO_RCVBUFFORCE (CAP_NET_ADMIN), else SO_RCVBUF up to
+    /// net.core.rmem_max, as nft does before a large batch. Only grows; best effort.
+    /// </summary>
+    public void EnsureReceiveBuffer(int bytes)
+    {
+        if (ReceiveBufferLimit >= bytes) return;
+        // the kernel doubles the value (for its bookkeeping overhead); ask for half
+        var ask = Math.Max(bytes / 2, 1);
+        if (LibC.setsockopt(Fd, LibC.SOL_SOCKET, LibC.SO_RCVBUFFORCE, &ask, sizeof(int)) < 0)
+            LibC.setsockopt(Fd, LibC.SOL_SOCKET, LibC.SO_RCVBUF, &ask, sizeof(int));
+    }
+
+    /// <summary>Sets the receive-queue limit exactly (SO_RCVBUFFORCE), for tests that need a small one.</summary>
+    internal void SetReceiveBuffer(int bytes)
+    {
+        var ask = bytes / 2;
+        Errno.ThrowIfError(LibC.setsockopt(Fd, LibC.SOL_SOCKET, LibC.SO_RCVBUFFORCE, &ask, sizeof(int)), "setsockopt(SO_RCVBUFFORCE)");
     }
 
     protected override bool ReleaseHandle() => LibC.close((int)handle) == 0;

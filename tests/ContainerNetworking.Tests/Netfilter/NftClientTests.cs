@@ -202,4 +202,92 @@ public sealed class NftClientTests : IDisposable
         Assert.Equal(2, plans);
         Assert.Contains(nft.ListTables(), t => t.Name == "b");
     }
+
+    [Fact]
+    public void LargeBatch_OfThousandsOfRules_CommitsAndReportsSuccess()
+    {
+        // Every message of a batch is ACKed: 5,000 ACKs (each with the echoed header and ext-ACK TLVs) overflowed a fixed
+        // 1 MiB receive buffer (recv: ENOBUFS) although the kernel had committed every rule.
+        using var ns = _nss.Create("nftbig");
+        const int rules = 5000;
+        ns.Nft.Commit(ManyRules(rules), ns.Nft.GetGeneration());
+        Assert.Equal(0, ns.Nft.Connection.Overruns);
+
+        var listed = NftOracle.Items(ns.Name!, "rule").Select(r => r.GetProperty("comment").GetString()).ToList();
+        Assert.Equal(rules, listed.Count);
+        Assert.Equal("rule 0", listed[0]);
+        Assert.Equal("rule " + (rules - 1), listed[^1]);
+        Assert.Equal(rules, ns.Nft.ListRules(NftFamily.Inet, "t").Count);
+    }
+
+    private static NftBatch ManyRules(int count, NftRule? last = null)
+    {
+        var b = new NftBatch()
+            .AddTable(new NftTable(NftFamily.Inet, "t"))
+            .AddChain(new NftChain(NftFamily.Inet, "t", "c"));
+        for (var i = 0; i < count; i++)
+            b.AddRule(R("c", "rule " + i, [.. NftMatch.NfProto(Nft.NFPROTO_IPV4), new NftCounter(), NftImmediate.Accept()]));
+        if (last is not null) b.AddRule(last);
+        return b;
+    }
+
+    [Fact]
+    public void LostAnswers_CommittedBatch_IsReportedAsCommitted_FromTheGeneration()
+    {
+        // A receive queue too small for the answers (and not grown): the kernel drops most ACKs (ENOBUFS), and the
+        // generation (one more than before) tells the batch was committed.
+        using var ns = _nss.Create("nftlost");
+        var conn = ns.Nft.Connection;
+        conn.GrowReceiveBufferForBatches = false;
+        conn.Socket.SetReceiveBuffer(64 * 1024);
+        var gen = ns.Nft.GetGeneration();
+        ns.Nft.Commit(ManyRules(3000), gen);
+        Assert.Equal(1, conn.Overruns);
+        Assert.Equal(gen + 1, ns.Nft.GetGeneration());
+        Assert.Equal(3000, NftOracle.Items(ns.Name!, "rule").Count());
+    }
+
+    [Fact]
+    public void LostAnswers_RefusedBatch_ReportsTheKernelsReason_AndChangesNothing()
+    {
+        using var ns = _nss.Create("nftlostbad");
+        var conn = ns.Nft.Connection;
+        conn.GrowReceiveBufferForBatches = false;
+        conn.Socket.SetReceiveBuffer(64 * 1024);
+        var before = NftOracle.RulesetText(ns.Name!);
+        var e = Assert.Throws<NetlinkException>(() => ns.Nft.Commit(ManyRules(3000, R("c", null, NftImmediate.Jump("does-not-exist")))));
+        Assert.Equal(1, conn.Overruns);
+        Assert.Equal("NFT_MSG_NEWRULE", e.Operation);
+        Assert.Equal(2, e.ErrorNumber); // ENOENT, for the last rule: the batch was sent again with room for every answer
+        Assert.Equal(before, NftOracle.RulesetText(ns.Name!));
+    }
+
+    [Fact]
+    public void StaleError_OfAnEarlierRequest_IsNotBlamedOnTheBatch()
+    {
+        using var ns = _nss.Create("nftstale");
+        var conn = ns.Nft.Connection;
+        // A request whose answer (ENOENT: no such table) nobody reads, as one abandoned half-way would leave.
+        var w = new NetlinkWriter();
+        w.BeginMessage(Nft.Type(Nft.NFT_MSG_GETTABLE), Nl.NLM_F_REQUEST | Nl.NLM_F_ACK, conn.NextSequence());
+        w.Write(new nfgenmsg((byte)NftFamily.Inet));
+        w.AttrString(Nft.NFTA_TABLE_NAME, "missing");
+        w.EndMessage();
+        conn.Socket.Send(w.Written);
+        ns.Nft.Commit(new NftBatch().AddTable(new NftTable(NftFamily.Inet, "t")));
+        Assert.Contains(ns.Nft.ListTables(NftFamily.Inet), t => t.Name == "t");
+    }
+
+    [Fact]
+    public void SequenceNumbers_AreUnique_AcrossThreads()
+    {
+        using var ns = _nss.Create("nftseq");
+        var conn = ns.Nft.Connection;
+        var seen = new System.Collections.Concurrent.ConcurrentDictionary<uint, byte>();
+        Parallel.For(0, 8, _ =>
+        {
+            for (var i = 0; i < 20000; i++) Assert.True(seen.TryAdd(conn.NextSequence(), 0));
+        });
+        Assert.Equal(160000, seen.Count);
+    }
 }
