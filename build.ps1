@@ -14,7 +14,11 @@
       Test     dotnet test (xunit against the kernel, in throwaway namespaces; includes the help check), then Pester.
       Pester   Build + Docs, then the Pester suite in tests/Pester (tests tagged Root only when running as root), in a
                child pwsh.
-      Package  Build + Docs, then lays out out/ContainerNetworking/<version>/ as the Gallery wants it.
+      Cni      the CNI plugin (src/ContainerNetworking.Cni) as one NativeAOT executable, out/cni/containernetworking
+               (trimming and AOT warnings are errors); copy it into a runtime's CNI plugin directory (/usr/lib/cni,
+               /opt/cni/bin) and use "type": "containernetworking" in a network configuration.
+      Package  Build + Docs + Cni, then lays out out/ContainerNetworking/<version>/ as the Gallery wants it (the plugin
+               in its cni/ folder).
       Bench    runs tests/ContainerNetworking.Bench (when it exists) in Release.
       Clean    removes bin/, out/ and dotnet's outputs (not the committed MAML).
 
@@ -28,7 +32,7 @@
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    # One or more of Build, Docs, Test, Pester, Package, Bench, Clean ("Build,Docs" works from pwsh -File too).
+    # One or more of Build, Docs, Test, Pester, Cni, Package, Bench, Clean ("Build,Docs" works from pwsh -File too).
     [string[]] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -143,9 +147,22 @@ exit 0
     Invoke-Native $pwsh[0] (@($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-Command', $script))
 }
 
+function Task-Cni {
+    # NativeAOT for the machine's runtime identifier; the SDK picks the ILCompiler package's version.
+    $out = Join-Path $Root 'out/cni'
+    Remove-Item $out -Recurse -Force -ErrorAction Ignore
+    Invoke-Native dotnet @('publish', (Join-Path $Root "src/$ModuleName.Cni/$ModuleName.Cni.csproj"), '-c', $Configuration, '--use-current-runtime',
+        '-o', $out, '--nologo', '-v', 'quiet', '-p:PublishAot=true')
+    Get-ChildItem $out -File | Where-Object Name -ne 'containernetworking' | Remove-Item -Force
+    $exe = Join-Path $out 'containernetworking'
+    if (-not (Test-Path $exe)) { throw "The plugin was not produced at $exe." }
+    Write-Host "Cni: $exe"
+}
+
 function Task-Package {
     Invoke-Task Build
     Invoke-Task Docs
+    Invoke-Task Cni
     $version = (Import-PowerShellDataFile $Manifest).ModuleVersion
     $dest = Join-Path $Root "out/$ModuleName/$version"
     Remove-Item $dest -Recurse -Force -ErrorAction Ignore
@@ -156,6 +173,8 @@ function Task-Package {
     Copy-Item (Join-Path $BinDir 'runtimes') (Join-Path $dest 'bin') -Recurse
     Get-ChildItem $HelpDir -File | Where-Object { $_.Name -like '*.help.txt' -or $_.Name -like '*-Help.xml' } | Copy-Item -Destination (Join-Path $dest 'en-US')
     if (Test-Path (Join-Path $Root 'README.md')) { Copy-Item (Join-Path $Root 'README.md') $dest }
+    New-Item -ItemType Directory -Force (Join-Path $dest 'cni') | Out-Null
+    Copy-Item (Join-Path $Root 'out/cni/containernetworking') (Join-Path $dest 'cni')
     Test-ModuleManifest (Join-Path $dest "$ModuleName.psd1") | Out-Null
     Write-Host "Package: $dest"
 }
@@ -178,7 +197,7 @@ function Task-Clean {
 try {
     # `pwsh -File ./build.ps1 Build,Docs` passes the list as one string: split it as the command line would have.
     $tasks = @($Task | ForEach-Object { $_ -split '[,\s]+' } | Where-Object { $_ })
-    $valid = 'Build', 'Docs', 'Test', 'Pester', 'Package', 'Bench', 'Clean'
+    $valid = 'Build', 'Docs', 'Test', 'Pester', 'Cni', 'Package', 'Bench', 'Clean'
     foreach ($t in $tasks) {
         if ($t -notin $valid) { throw "Unknown task '$t': the tasks are $($valid -join ', ')." }
     }

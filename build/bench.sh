@@ -4,7 +4,7 @@
 # raw-netlink C floor, in one run. Everything happens inside network namespaces the bench creates and removes
 # (also on Ctrl-C); the root namespace is compared before/after and never changed.
 #
-#   build/bench.sh [--install-peers] [--quick] [--n 1,10,100,1000] [--runs R] [--peers all|none|seeds,batch,cni,netavark]
+#   build/bench.sh [--install-peers] [--quick] [--n 1,10,100,1000] [--runs R] [--peers all|none|seeds,batch,cni,cni-ours,netavark]
 #                  [--ports 1,100,1000,5000] [--json FILE]
 #
 # --install-peers installs from Debian, through build/setup.sh, what the tests need plus the peers: iptables,

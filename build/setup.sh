@@ -9,7 +9,10 @@ if [ "$(id -u)" != 0 ]; then
 fi
 # iproute2 and nftables are oracles in tests (ip -j, nft -j); the rest make traffic inside test namespaces.
 # etcd-server: the cluster tests start their own etcd (127.0.0.1, free ports, a temporary data directory).
-pkgs=(iproute2 nftables iputils-ping conntrack ncat socat procps graphviz etcd-server "$@")
+# containernetworking-plugins (/usr/lib/cni) and iptables: the CNI plugin's tests run the reference plugins side by
+# side. Installing them starts nothing (no systemd here, and Debian's policy-rc.d; where systemd runs, only the
+# cni-dhcp socket unit is enabled) and nothing touches the network until a runtime execs a plugin.
+pkgs=(iproute2 nftables iputils-ping conntrack ncat socat procps graphviz etcd-server containernetworking-plugins iptables "$@")
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ "${#missing[@]}" -gt 0 ]; then

@@ -2,10 +2,10 @@ using System.Globalization;
 
 namespace ContainerNetworking.Bench;
 
-/// <summary>The command line: [--quick] [--n 1,10,100,1000] [--runs R] [--peers all|none|seeds,batch,cni,netavark] [--ports 1,100,1000,5000] [--json FILE].</summary>
+/// <summary>The command line: [--quick] [--n 1,10,100,1000] [--runs R] [--peers all|none|seeds,batch,cni,cni-ours,netavark] [--ports 1,100,1000,5000] [--json FILE].</summary>
 public sealed class Options
 {
-    public static readonly string[] AllPeers = ["seeds", "batch", "cni", "netavark"];
+    public static readonly string[] AllPeers = ["seeds", "batch", "cni", "cni-ours", "netavark"];
 
     public bool Quick { get; private set; }
     public int[] Ns { get; private set; } = [1, 10, 100, 1000];
@@ -64,7 +64,8 @@ public sealed class Options
                           --quick                 smoke run: N up to 100, ports up to 1000, fewer runs (under ~2 minutes)
                           --n 1,10,100,1000       container counts
                           --runs R                runs per N (default 3 for N <= 100, 2 above)
-                          --peers LIST            all | none | seeds,batch,cni,netavark (each only if installed)
+                          --peers LIST            all | none | seeds,batch,cni,cni-ours,netavark (each only if installed;
+                                                  cni-ours: our plugin, built by ./build.ps1 Cni)
                           --ports 1,100,1000,5000 published-port counts for the port-scale part
                           --json FILE             JSON output (default artifacts/bench.json)
                           --connects K            TCP connects per latency sample (default 300)

@@ -164,22 +164,44 @@ public sealed class BatchPeer : Impl, IPortPublisher
 /// CNI_COMMAND/CONTAINERID/NETNS/IFNAME/PATH in the environment, the plugin's config on stdin. The runtime part
 /// (creating and deleting the container's namespace) is done in-process, as a runtime would. Plugins run inside the
 /// host namespace via <c>ip netns exec</c>; host-local keeps its state in a private directory.
+/// With <c>ours</c>, the same runtime part drives our plugin (./build.ps1 Cni's NativeAOT out/cni/containernetworking)
+/// on the same configuration with type "containernetworking": one exec per ADD and DEL instead of three.
 /// </summary>
-public sealed class CniPeer : Impl
+public sealed class CniPeer(bool ours = false) : Impl
 {
     private static readonly string[] PluginDirs = ["/usr/lib/cni", "/opt/cni/bin", "/usr/libexec/cni"];
-    private readonly string? _dir = PluginDirs.FirstOrDefault(d => File.Exists(Path.Combine(d, "bridge")) && File.Exists(Path.Combine(d, "portmap")) && File.Exists(Path.Combine(d, "host-local")));
+    private readonly string? _dir = ours ? OurPluginDir() : PluginDirs.FirstOrDefault(d => File.Exists(Path.Combine(d, "bridge")) && File.Exists(Path.Combine(d, "portmap")) && File.Exists(Path.Combine(d, "host-local")));
     private readonly Dictionary<int, JsonNode?[]> _results = [];
     private string _dataDir = "";
 
-    public override string Name => "cni";
-    public override string Description => "CNI plugins bridge+host-local+portmap (ADD/DEL chain)";
-    public override bool Slow => true;
+    public override string Name => ours ? "cni-ours" : "cni";
+    public override string Description => ours ? "our CNI plugin containernetworking, NativeAOT (ADD/DEL, one exec)" : "CNI plugins bridge+host-local+portmap (ADD/DEL chain)";
+    public override bool Slow => !ours;
     public override string? Unavailable =>
-        _dir is null ? "CNI plugins not installed (containernetworking-plugins; build/bench.sh --install-peers)" :
-        Sh.Which("iptables") is null ? "iptables not installed" : null;
+        _dir is null ? (ours ? "our CNI plugin is not built (./build.ps1 Cni → out/cni/containernetworking)" : "CNI plugins not installed (containernetworking-plugins; build/bench.sh --install-peers)") :
+        !ours && Sh.Which("iptables") is null ? "iptables not installed" : null;
 
-    private JsonArray Plugins() =>
+    /// <summary>out/cni of the repository this bench was built from (found upwards from the bench's directory).</summary>
+    private static string? OurPluginDir()
+    {
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+            if (File.Exists(Path.Combine(d.FullName, "ContainerNetworking.slnx")))
+                return File.Exists(Path.Combine(d.FullName, "out", "cni", "containernetworking")) ? Path.Combine(d.FullName, "out", "cni") : null;
+        return null;
+    }
+
+    private JsonArray Plugins() => ours ? OurPlugins() : ReferencePlugins();
+
+    /// <summary>The reference chain's configuration as one plugin: type changed, portmap's capability on it.</summary>
+    private JsonArray OurPlugins()
+    {
+        var main = (JsonObject)ReferencePlugins()[0]!.DeepClone();
+        main["type"] = "containernetworking";
+        main["capabilities"] = new JsonObject { ["portMappings"] = true };
+        return [main];
+    }
+
+    private JsonArray ReferencePlugins() =>
     [
         new JsonObject
         {

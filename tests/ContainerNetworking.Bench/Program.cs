@@ -133,6 +133,7 @@ namespace ContainerNetworking.Bench
             if (opt.Peers.Contains("batch")) l.Add(new BatchPeer());
             if (opt.Peers.Contains("seeds")) l.Add(new SeedsPeer());
             if (opt.Peers.Contains("cni")) l.Add(new CniPeer());
+            if (opt.Peers.Contains("cni-ours")) l.Add(new CniPeer(ours: true));
             if (opt.Peers.Contains("netavark")) l.Add(new NetavarkPeer());
             return l;
         }

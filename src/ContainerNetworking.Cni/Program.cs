@@ -1,0 +1,49 @@
+using System.Collections;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ContainerNetworking.Cni;
+
+// The CNI plugin "containernetworking": the runtime execs it with CNI_* variables and the request configuration on
+// stdin; the result (or the spec's error object) goes to stdout, logs to stderr. See CniPlugin.
+var env = new Dictionary<string, string>(StringComparer.Ordinal);
+foreach (DictionaryEntry e in Environment.GetEnvironmentVariables())
+    if (e.Key is string k && k.StartsWith("CNI_", StringComparison.Ordinal)) env[k] = e.Value as string ?? "";
+
+string stdin;
+try { stdin = Console.In.ReadToEnd(); }
+catch (IOException e)
+{
+    Write(CniResult.Error("1.1.0", new CniError(CniError.IoFailure, "failed to read the network configuration from stdin", e.Message)));
+    return 1;
+}
+
+var version = "1.1.0";
+try
+{
+    try { version = CniConfig.VersionOf(JsonNode.Parse(stdin) as JsonObject); }
+    catch (JsonException) { }
+    var result = new CniPlugin(env, Console.Error).Run(stdin);
+    if (result is not null) Write(result);
+    return 0;
+}
+catch (CniError e)
+{
+    Console.Error.WriteLine($"containernetworking: {env.GetValueOrDefault("CNI_COMMAND")} failed: {e.Message}");
+    Write(CniResult.Error(version, e));
+    return 1;
+}
+catch (Exception e)
+{
+    Console.Error.WriteLine($"containernetworking: {env.GetValueOrDefault("CNI_COMMAND")} failed: {e}");
+    Write(CniResult.Error(version, new CniError(e is IOException or UnauthorizedAccessException ? CniError.IoFailure : CniError.OperationFailed, e.GetType().Name, e.Message)));
+    return 1;
+}
+
+static void Write(JsonObject o)
+{
+    using var stdout = Console.OpenStandardOutput();
+    using var w = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true });
+    o.WriteTo(w);
+    w.Flush();
+    stdout.WriteByte((byte)'\n');
+}
