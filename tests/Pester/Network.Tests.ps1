@@ -170,7 +170,10 @@ Describe 'New-, Get- and Remove-ContainerNetwork' -Tag 'Root' {
         Test-Path "/run/netns/$c" | Should -BeFalse
         (& ip netns exec $hostNs.Name nft list ruleset) -join "`n" | Should -Not -Match '172\.17\.0\.0/16'
         Test-Path (Join-Path $sd 'networks/bridge') | Should -BeFalse
+        # The last network and endpoint are gone: so is the state directory (networks/ and .lock included).
+        Test-Path $sd | Should -BeFalse
         (Get-ContainerNetwork @p).Name | Should -Be 'host', 'none'
+        Test-Path $sd | Should -BeFalse -Because 'reading creates nothing'
         { Remove-ContainerNetwork bridge @p -ErrorAction Stop } | Should -Throw -ErrorId 'NetworkNotFound,*'
         { Remove-ContainerNetwork host @p -ErrorAction Stop } | Should -Throw -ErrorId 'PredefinedNetwork,*'
     }

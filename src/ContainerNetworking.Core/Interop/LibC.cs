@@ -49,6 +49,7 @@ internal static unsafe partial class LibC
     internal static int O_EXCL => T.O_EXCL;
     internal static int O_CLOEXEC => T.O_CLOEXEC;
     internal static int AT_EMPTY_PATH => T.AT_EMPTY_PATH;
+    internal static int AT_FDCWD => T.AT_FDCWD;
 
     // <sys/stat.h>
     internal static uint STATX_INO => T.STATX_INO;
@@ -92,10 +93,12 @@ internal static unsafe partial class LibC
         public long tv_usec { readonly get => _usec; set => _usec = (Tmds.Linux.long_t)value; }
     }
 
-    /// <summary>Tmds.LibC's struct statx, with the one field the callers read.</summary>
+    /// <summary>Tmds.LibC's struct statx, with the fields the callers read.</summary>
     internal struct statx_t
     {
         internal Tmds.Linux.statx Value;
         public readonly ulong stx_ino => Value.stx_ino;
+        public readonly uint stx_dev_major => Value.stx_dev_major;
+        public readonly uint stx_dev_minor => Value.stx_dev_minor;
     }
 }

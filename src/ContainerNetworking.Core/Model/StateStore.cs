@@ -25,6 +25,10 @@ namespace ContainerNetworking.Model;
 /// record again (Connect and Disconnect then cost the same with 10 or 1000 endpoints). Reads without the lock always
 /// go to the files.
 /// </para>
+/// <para>
+/// Once the last network and endpoint are gone, the holder that removed them removes ROOT too (lock file included),
+/// before it lets go of the lock; the next operation creates it again.
+/// </para>
 /// </summary>
 public sealed class StateStore
 {
@@ -78,7 +82,11 @@ public sealed class StateStore
         var fileLock = FileLock.Acquire(path);
         try
         {
+            // A new lock file (the directory was just created, or removed by the last holder and created again) starts
+            // its counter at a random value, so that a count this process saw on an earlier file is not taken for "no
+            // change since".
             var counter = ReadCounter(path);
+            if (counter < 0) WriteCounter(path, counter = Random.Shared.NextInt64(1, long.MaxValue >> 1));
             lock (_cacheSync)
             {
                 if (counter != _seenCounter)
@@ -122,12 +130,48 @@ public sealed class StateStore
 
     private void Release()
     {
+        bool changed;
         lock (_cacheSync)
         {
+            changed = _dirty;
             _holder = 0;
             _dirty = false;
         }
+        if (changed) RemoveIfEmpty();
     }
+
+    /// <summary>
+    /// Called while the lock is still held, after a hold that changed something: when the last network and endpoint are
+    /// gone (nothing left but empty records of the predefined networks), removes the state directory: networks/, the lock
+    /// file (a process that waits for it then locks a new one, see <see cref="FileLock"/>), and the directory itself when
+    /// nothing else is in it. A process creating a network meanwhile waits for the lock and finds the directory gone or
+    /// re-creates it. Best effort: what cannot be removed stays, and is still a valid store.
+    /// </summary>
+    private void RemoveIfEmpty()
+    {
+        try
+        {
+            var networks = Directory.Exists(NetworksDir) ? Directory.GetDirectories(NetworksDir) : [];
+            foreach (var d in networks)
+            {
+                var name = Path.GetFileName(d);
+                if (ReadNetwork(name) is not { IsPredefined: true }) return;
+                if (HasEntries(EndpointsDir(name)) || HasEntries(LeasesDir(name))) return;
+            }
+            foreach (var d in networks) Directory.Delete(d, recursive: true);
+            if (Directory.Exists(NetworksDir)) Directory.Delete(NetworksDir);
+            lock (_cacheSync)
+            {
+                _endpointCache.Clear();
+                _seenCounter = -1;
+            }
+            if (_lockPath is { } lockPath) File.Delete(lockPath);
+            Directory.Delete(Root); // fails, and leaves it, when anything else is in it
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ContainerNetworkingException) { }
+    }
+
+    private static bool HasEntries(string dir) => Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any();
 
     /// <summary>
     /// Called before every change. The holder's first change of this hold increments the counter in the lock file
@@ -158,7 +202,7 @@ public sealed class StateStore
         }
     }
 
-    // The counter is read and written through a descriptor of our own with pread/pwrite: .NET's FileStream takes an
+    // The counter (-1: none yet) is read and written through a descriptor of our own with pread/pwrite: .NET's FileStream takes an
     // advisory flock of its own on open, which our exclusive lock would refuse. Never replaced by rename: the lock
     // is held on this very file.
     private static unsafe long ReadCounter(string path)
@@ -168,7 +212,7 @@ public sealed class StateStore
         {
             long value = 0;
             var n = LibC.pread(fd, (byte*)&value, 8, 0);
-            return n == 8 ? System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(new ReadOnlySpan<byte>(&value, 8)) : 0;
+            return n == 8 ? System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(new ReadOnlySpan<byte>(&value, 8)) : -1;
         }
         finally { LibC.close(fd); }
     }

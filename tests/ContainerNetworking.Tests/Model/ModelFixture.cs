@@ -57,7 +57,8 @@ public sealed class ModelFixture : IDisposable
             .Select(l => $"{l.GetProperty("ifname").GetString()}|{(l.TryGetProperty("master", out var m) ? m.GetString() : "")}|{l.GetProperty("flags")}")
             .OrderBy(s => s, StringComparer.Ordinal);
         var nft = Cli.InNs(HostName, "nft", "-s", "list", "ruleset").Ok().Stdout;
-        var files = Directory.EnumerateFiles(StateDir, "*", SearchOption.AllDirectories)
+        // The store removes its directory once the last network is gone: absent is as empty.
+        var files = (Directory.Exists(StateDir) ? Directory.EnumerateFiles(StateDir, "*", SearchOption.AllDirectories) : [])
             .Where(f => !f.EndsWith("/.lock", StringComparison.Ordinal))
             .Select(f => f[StateDir.Length..] + "=" + File.ReadAllText(f)).OrderBy(s => s, StringComparer.Ordinal);
         string netns;
