@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using ContainerNetworking.Model;
+using ContainerNetworking.Values;
 
 namespace ContainerNetworking.Cni;
 
@@ -129,8 +130,7 @@ public sealed class CniConfig
             throw Invalid($"network '{name}' has no IPv4 range: give ipam {{\"type\": \"host-local\", \"ranges\": [[{{\"subnet\": \"10.88.0.0/16\"}}]]}}");
 
         var bridge = Str(o, "bridge") ?? "cni0";
-        var bytes = System.Text.Encoding.UTF8.GetByteCount(bridge);
-        if (bytes is 0 or > 15 || bridge.Any(c => c is '/' or ':' or '\0' || char.IsWhiteSpace(c)))
+        if (!InterfaceName.IsValid(bridge))
             throw Invalid($"bridge name '{bridge}' is not a Linux interface name (1-15 bytes, no '/', ':' or spaces)");
         var mtu = Int(o, "mtu");
         if (mtu != 0 && (mtu < 68 || mtu > 65535)) throw Invalid($"mtu {mtu} is out of range (68-65535)");
@@ -232,7 +232,7 @@ public sealed class CniConfig
         // host-local accepts a subnet written with host bits ("10.88.0.1/16") and masks it.
         var slash = s.IndexOf('/');
         if (slash > 0 && IPAddress.TryParse(s[..slash], out var a) && int.TryParse(s[(slash + 1)..], out var len) && len >= 0 && len <= AddressMath.Bits(a.AddressFamily))
-            return AddressMath.Network(a, len);
+            return IPPrefix.Network(a, len);
         throw Invalid($"{what} '{s}' is not an IP prefix (e.g. 10.88.0.0/16)");
     }
 

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using ContainerNetworking.Model;
 using ContainerNetworking.Namespaces;
 using ContainerNetworking.Route;
+using ContainerNetworking.Values;
 
 namespace ContainerNetworking.Cni;
 
@@ -48,7 +49,7 @@ public sealed class CniPlugin(IReadOnlyDictionary<string, string> env, TextWrite
         if (Env("CNI_CONTAINERID") is { } cid && !ValidContainerId(cid))
             throw new CniError(CniError.InvalidEnvironment, "invalid environment variables",
                 $"CNI_CONTAINERID '{cid}' is not valid: it must start with a letter or digit, followed by letters, digits, '_', '.' or '-'");
-        if (Env("CNI_IFNAME") is { } ifn && !ValidIfName(ifn))
+        if (Env("CNI_IFNAME") is { } ifn && !InterfaceName.IsValid(ifn))
             throw new CniError(CniError.InvalidEnvironment, "invalid environment variables",
                 $"CNI_IFNAME '{ifn}' is not a Linux interface name (1-15 bytes, no '/', ':' or spaces, not '.' or '..')");
         var args = ParseArgs(Env("CNI_ARGS"));
@@ -363,12 +364,6 @@ public sealed class CniPlugin(IReadOnlyDictionary<string, string> env, TextWrite
 
     private static bool ValidContainerId(string id) =>
         char.IsAsciiLetterOrDigit(id[0]) && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-');
-
-    private static bool ValidIfName(string n)
-    {
-        var bytes = System.Text.Encoding.UTF8.GetByteCount(n);
-        return bytes is > 0 and <= 15 && n is not ("." or "..") && !n.Any(c => c is '/' or ':' or '\0' || char.IsWhiteSpace(c));
-    }
 
     /// <summary>CNI_ARGS as the reference plugins read it: K=V pairs separated by ';'; IP= and MAC= used; others need IgnoreUnknown.</summary>
     public sealed record CniArgs(IReadOnlyList<IPAddress> Ips, string? Mac);
