@@ -256,7 +256,7 @@ Describe 'Connect-, Disconnect-ContainerNetwork and Get-ContainerEndpoint' -Tag 
         Get-LinkNames $hostNs.Name | Should -Be $links
         Get-Ruleset $hostNs.Name | Should -Be $rules
         Get-StateSnapshot $sd | Should -Be $state
-        Disconnect-ContainerNetwork $web @p -WhatIf
+        Disconnect-ContainerNetwork bridge $web @p -WhatIf
         Get-LinkNames $hostNs.Name | Should -Be $links
         Get-StateSnapshot $sd | Should -Be $state
     }
@@ -289,8 +289,8 @@ Describe 'Connect-, Disconnect-ContainerNetwork and Get-ContainerEndpoint' -Tag 
         $side.IPv4Address.ToString() | Should -Be $first.IPv4Address.ToString()
         $listeners.Add((Start-TcpListener $pod 8080 'hello-from-pod'))
         Read-TcpAnswer $pod 127.0.0.1 8080 | Should -Be 'hello-from-pod'
-        { Disconnect-ContainerNetwork $pod -Network bridge @p -ErrorAction Stop } | Should -Throw -ErrorId 'EndpointInUse,*'
-        Disconnect-ContainerNetwork $pod -Network bridge -Force @p
+        { Disconnect-ContainerNetwork bridge $pod @p -ErrorAction Stop } | Should -Throw -ErrorId 'EndpointInUse,*'
+        Disconnect-ContainerNetwork -Network bridge -Container $pod -Force @p
         Test-Path "/run/netns/$pod" | Should -BeFalse
         (Get-ContainerEndpoint @p).Container | Should -Not -Contain 'sidecar'
     }
@@ -354,7 +354,8 @@ Describe 'Connect-, Disconnect-ContainerNetwork and Get-ContainerEndpoint' -Tag 
         $c = New-ContainerName 'busy'
         $e = Connect-ContainerNetwork bridge -Container $c -CreateNamespace @p
         $listeners.Add(($busy = Start-TcpListener $c 7070 'still-running'))
-        Disconnect-ContainerNetwork $c @p
+        # NETWORK CONTAINER, as docker network disconnect and Connect-ContainerNetwork take them.
+        Disconnect-ContainerNetwork bridge $c @p
         Test-Path "/run/netns/$c" | Should -BeFalse
         # The process keeps the namespace alive, so deleting /run/netns/NAME alone does not take the veth with it.
         Get-LinkNames $hostNs.Name | Should -Not -Contain $e.HostInterface
@@ -366,7 +367,9 @@ Describe 'Connect-, Disconnect-ContainerNetwork and Get-ContainerEndpoint' -Tag 
         Test-Path "/run/netns/$web" | Should -BeFalse
         (& ip netns exec $hostNs.Name nft list ruleset) -join "`n" | Should -Not -Match '8088'
         Read-TcpAnswer $outside.Name 198.18.0.1 8088 | Should -BeNullOrEmpty
-        { Disconnect-ContainerNetwork $web @p -ErrorAction Stop } | Should -Throw -ErrorId 'EndpointNotFound,*'
+        { Disconnect-ContainerNetwork bridge $web @p -ErrorAction Stop } | Should -Throw -ErrorId 'EndpointNotFound,*'
+        $syntax = (Get-Command Disconnect-ContainerNetwork).ParameterSets[0].ToString()
+        $syntax | Should -BeLike '`[-Network`] <string> `[-Container`] <string`[`]> *'
     }
 }
 

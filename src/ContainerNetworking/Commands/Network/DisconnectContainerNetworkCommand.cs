@@ -5,8 +5,8 @@ namespace ContainerNetworking.Commands;
 
 /// <summary>
 /// Disconnect-ContainerNetwork: removes exactly what Connect-ContainerNetwork made (<c>docker network disconnect</c>): the
-/// published ports, the veth, the namespace if Connect created it, the address leases, the record. Takes the endpoints of
-/// Get-ContainerEndpoint from the pipeline.
+/// published ports, the veth, the namespace if Connect created it, the address leases, the record. Network first, then the
+/// containers, as docker and Connect-ContainerNetwork take them; takes the endpoints of Get-ContainerEndpoint from the pipeline.
 /// </summary>
 [Cmdlet(VerbsCommunications.Disconnect, "ContainerNetwork", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(void))]
@@ -15,16 +15,17 @@ public sealed class DisconnectContainerNetworkCommand : PipelineContainerNetwork
     private ProgressReporter? _progress;
     private readonly HashSet<ContainerNetworkManager> _used = [];
 
-    /// <summary>The containers to disconnect: container names, endpoint ids or unique id prefixes (4 characters or more); a ContainerEndpoint binds by its Container.</summary>
+    /// <summary>The network to disconnect the containers from (first, as in <c>docker network disconnect NETWORK CONTAINER</c> and Connect-ContainerNetwork); a ContainerEndpoint binds by its Network.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(ContainerNetworkNameCompleter))]
+    public string Network { get; set; } = "";
+
+    /// <summary>The containers to disconnect: container names, endpoint ids or unique id prefixes (4 characters or more); a ContainerEndpoint binds by its Container.</summary>
+    [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(ContainerEndpointNameCompleter))]
     public string[] Container { get; set; } = [];
-
-    /// <summary>The network the containers are connected to; needed when a container is on several networks.</summary>
-    [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
-    [ArgumentCompleter(typeof(ContainerNetworkNameCompleter))]
-    public string? Network { get; set; }
 
     /// <summary>Also disconnect the containers that share the namespace of one being disconnected (container mode); without it that is refused with EndpointInUse.</summary>
     [Parameter]
@@ -45,8 +46,7 @@ public sealed class DisconnectContainerNetworkCommand : PipelineContainerNetwork
         foreach (var container in Container)
         {
             _progress!.Next(container, total);
-            var where = Network is null ? "" : " from network " + Network;
-            if (!ShouldRun($"container {container}{where}{In(manager.Host)}", "Disconnect container", () => manager.PlanDisconnect(container, Network, Force), container)) continue;
+            if (!ShouldRun($"container {container} from network {Network}{In(manager.Host)}", "Disconnect container", () => manager.PlanDisconnect(container, Network, Force), container)) continue;
             if (!Try(container, () => manager.GetEndpoint(container, Network), out var endpoint)) continue;
             if (Try(container, () => manager.Disconnect(endpoint.Id, endpoint.Network, Force)))
             {
