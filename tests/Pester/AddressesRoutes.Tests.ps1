@@ -49,6 +49,38 @@ Describe 'Addresses' -Tag 'Root' {
         (Get-IpJson $ns.Name 'addr', 'show', 'br0').addr_info | Where-Object family -eq 'inet' | Should -BeNullOrEmpty
         { Remove-NetIPAddress -NetNamespace $ns br0 192.168.15.5 -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'AddressNotFound,*'
     }
+
+    It 'Remove-NetIPAddress -IPAddress alone finds the interface (as on Windows), never prompts; several or none is a clear error' {
+        New-NetBridge -NetNamespace $ns -Name br1 -Up | Out-Null
+        New-NetIPAddress -NetNamespace $ns br0 198.51.100.2/24 | Out-Null
+        New-NetIPAddress -NetNamespace $ns br1 198.51.100.3/24 | Out-Null
+        # In a runspace without a host a prompt for -InterfaceAlias would be an error: there must be none.
+        $run = Invoke-InRunspace { param($ns) Remove-NetIPAddress -IPAddress 198.51.100.2/24 -NetNamespace $ns -Confirm:$false } @{ ns = $ns.Name }
+        $run.Errors | Should -BeNullOrEmpty
+        @((Get-IpJson $ns.Name 'addr', 'show', 'br0').addr_info | Where-Object family -eq 'inet') | Should -BeNullOrEmpty
+        # Address first, prefix looked up, by position.
+        Remove-NetIPAddress 198.51.100.3 -NetNamespace $ns -Confirm:$false
+        @((Get-IpJson $ns.Name 'addr', 'show', 'br1').addr_info | Where-Object family -eq 'inet') | Should -BeNullOrEmpty
+
+        New-NetIPAddress -NetNamespace $ns br0 198.51.100.9/24 | Out-Null
+        New-NetIPAddress -NetNamespace $ns br1 198.51.100.9/24 | Out-Null
+        $e = { Remove-NetIPAddress -IPAddress 198.51.100.9 -NetNamespace $ns -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'AmbiguousAddress,*' -PassThru
+        $e.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $e.TargetObject | Should -Be '198.51.100.9'
+        $e.Exception.Message | Should -Match 'br0, br1'
+        $e.Exception.Message | Should -Match '-InterfaceAlias'
+        @((Get-IpJson $ns.Name 'addr', 'show').addr_info | Where-Object local -eq '198.51.100.9').Count | Should -Be 2
+        Remove-NetIPAddress 198.51.100.9 -InterfaceAlias br1 -NetNamespace $ns -Confirm:$false
+        (Get-IpJson $ns.Name 'addr', 'show', 'br0').addr_info.local | Should -Contain '198.51.100.9'
+        (Get-IpJson $ns.Name 'addr', 'show', 'br1').addr_info.local | Should -Not -Contain '198.51.100.9'
+
+        $e = { Remove-NetIPAddress -IPAddress 203.0.113.7/24 -NetNamespace $ns -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'AddressNotFound,*' -PassThru
+        $e.CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $e.Exception.Message | Should -Match "not on any interface in netns $([regex]::Escape($ns.Name))"
+        # The interface-first order of New-NetIPAddress still works.
+        Remove-NetIPAddress br0 198.51.100.9/24 -NetNamespace $ns -Confirm:$false
+        (Get-IpJson $ns.Name 'addr', 'show', 'br0').addr_info.local | Should -Not -Contain '198.51.100.9'
+    }
 }
 
 Describe 'Routes' -Tag 'Root' {

@@ -34,7 +34,7 @@ Describe 'New-NetNamespace' -Tag 'Root' {
     It 'shows a progress bar for 10 names or more: a record at once, the last one, then completed; Remove-NetNamespace too' {
         $names = 1..12 | ForEach-Object { New-TestName 'bar' }
         $names | ForEach-Object { $script:CreatedNamespaces.Add($_) }
-        $run = Invoke-CapturingProgress { param($names) New-NetNamespace -Name $names } @{ names = $names }
+        $run = Invoke-InRunspace { param($names) New-NetNamespace -Name $names } @{ names = $names }
         $run.Errors | Should -BeNullOrEmpty
         $run.Output.Count | Should -Be 12
         $shown = @($run.Progress | Where-Object RecordType -eq 'Processing')
@@ -42,7 +42,7 @@ Describe 'New-NetNamespace' -Tag 'Root' {
         $shown[0].StatusDescription | Should -Be "$($names[0]) (1 of 12)"
         $shown[-1].StatusDescription | Should -Be "$($names[11]) (12 of 12)"
         $run.Progress[-1].RecordType | Should -Be 'Completed'
-        $run = Invoke-CapturingProgress { param($names) Remove-NetNamespace -Name $names -Confirm:$false } @{ names = $names }
+        $run = Invoke-InRunspace { param($names) Remove-NetNamespace -Name $names -Confirm:$false } @{ names = $names }
         $run.Errors | Should -BeNullOrEmpty
         @($run.Progress | Where-Object RecordType -eq 'Processing')[0].StatusDescription | Should -Be "$($names[0]) (1 of 12)"
         foreach ($n in $names) { Test-Path "/run/netns/$n" | Should -BeFalse }

@@ -314,7 +314,7 @@ Describe 'Connect-, Disconnect-ContainerNetwork and Get-ContainerEndpoint' -Tag 
         $before = Get-LinkNames $hostNs.Name
         $ports = @(Get-IpJson $hostNs.Name 'link', 'show', 'master', 'docker0').Count
         $names = 1..12 | ForEach-Object { New-ContainerName 'many' }
-        $run = Invoke-CapturingProgress { param($names, $p) $names | Connect-ContainerNetwork bridge -CreateNamespace @p } @{ names = $names; p = $p }
+        $run = Invoke-InRunspace { param($names, $p) $names | Connect-ContainerNetwork bridge -CreateNamespace @p } @{ names = $names; p = $p }
         $run.Errors | Should -BeNullOrEmpty
         $eps = $run.Output
         # Pipeline input (total unknown): silent for 9 items, a record from the 10th on, completed at the end.
@@ -327,7 +327,7 @@ Describe 'Connect-, Disconnect-ContainerNetwork and Get-ContainerEndpoint' -Tag 
         ($eps.IPv4Address | ForEach-Object ToString | Sort-Object -Unique).Count | Should -Be 12
         Test-Ping $names[0] $eps[11].IPv4Address.ToString() | Should -BeTrue
         @(Get-IpJson $hostNs.Name 'link', 'show', 'master', 'docker0').Count | Should -Be ($ports + 12)
-        $run = Invoke-CapturingProgress { param($p) Get-ContainerEndpoint 'cnp-many*' @p | Disconnect-ContainerNetwork } @{ p = $p }
+        $run = Invoke-InRunspace { param($p) Get-ContainerEndpoint 'cnp-many*' @p | Disconnect-ContainerNetwork } @{ p = $p }
         $run.Errors | Should -BeNullOrEmpty
         @($run.Progress | Where-Object { $_.RecordType -eq 'Processing' -and $_.Activity -eq 'Disconnecting containers' }).Count | Should -BeGreaterThan 0
         $run.Progress[-1].RecordType | Should -Be 'Completed'

@@ -62,10 +62,11 @@ function Read-TcpAnswer([string] $Namespace, [string] $Address, [int] $Port) {
     ((& ip netns exec $Namespace ncat --recv-only -w 3 $Address $Port 2>$null) | Select-Object -First 1) -as [string]
 }
 
-function Invoke-CapturingProgress([scriptblock] $Script, [hashtable] $Arguments = @{}) {
-    # Write-Progress goes to the host, not to a stream a caller can redirect: run $Script in a new runspace of this
-    # process (the module imported, $ProgressPreference Continue) and return its output, its errors and the progress
-    # records it wrote, in order.
+function Invoke-InRunspace([scriptblock] $Script, [hashtable] $Arguments = @{}) {
+    # Runs $Script in a new runspace of this process (the module imported, $ProgressPreference Continue) and returns
+    # its output, its errors and the progress records it wrote, in order: Write-Progress goes to the host, not to a
+    # stream a caller can redirect, and a runspace without a host fails where a console would prompt (a missing
+    # mandatory parameter) instead of waiting for an answer.
     $ps = [powershell]::Create()
     try {
         $null = $ps.AddScript("Import-Module '$script:ModuleManifest'").AddStatement().AddScript($Script.ToString()).AddParameters($Arguments)
