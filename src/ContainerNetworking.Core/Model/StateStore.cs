@@ -85,8 +85,8 @@ public sealed class StateStore
             // A new lock file (the directory was just created, or removed by the last holder and created again) starts
             // its counter at a random value, so that a count this process saw on an earlier file is not taken for "no
             // change since".
-            var counter = ReadCounter(path);
-            if (counter < 0) WriteCounter(path, counter = Random.Shared.NextInt64(1, long.MaxValue >> 1));
+            var counter = CounterFile.Read(path);
+            if (counter < 0) CounterFile.Write(path, counter = Random.Shared.NextInt64(1, long.MaxValue >> 1));
             lock (_cacheSync)
             {
                 if (counter != _seenCounter)
@@ -190,7 +190,7 @@ public sealed class StateStore
             }
             if (_dirty) return;
             var next = _seenCounter < 0 ? 1 : _seenCounter + 1;
-            try { WriteCounter(_lockPath!, next); }
+            try { CounterFile.Write(_lockPath!, next); }
             catch
             {
                 _endpointCache.Clear();
@@ -200,33 +200,6 @@ public sealed class StateStore
             _seenCounter = next;
             _dirty = true;
         }
-    }
-
-    // The counter (-1: none yet) is read and written through a descriptor of our own with pread/pwrite: .NET's FileStream takes an
-    // advisory flock of its own on open, which our exclusive lock would refuse. Never replaced by rename: the lock
-    // is held on this very file.
-    private static unsafe long ReadCounter(string path)
-    {
-        var fd = Errno.ThrowIfError(LibC.open(path, LibC.O_RDONLY | LibC.O_CLOEXEC, 0), $"open {path}");
-        try
-        {
-            long value = 0;
-            var n = LibC.pread(fd, (byte*)&value, 8, 0);
-            return n == 8 ? System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(new ReadOnlySpan<byte>(&value, 8)) : -1;
-        }
-        finally { LibC.close(fd); }
-    }
-
-    private static unsafe void WriteCounter(string path, long value)
-    {
-        var fd = Errno.ThrowIfError(LibC.open(path, LibC.O_RDWR | LibC.O_CLOEXEC, 0), $"open {path}");
-        try
-        {
-            long le = 0;
-            System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(new Span<byte>(&le, 8), value);
-            if (LibC.pwrite(fd, (byte*)&le, 8, 0) != 8) throw new IOException($"could not write the change counter of {path}");
-        }
-        finally { LibC.close(fd); }
     }
 
     // ---- networks ------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ namespace ContainerNetworking.Namespaces;
 /// bound to it. Named namespaces live where iproute2 keeps them (<c>/run/netns/NAME</c>), so <c>ip netns</c>
 /// and this class see each other's namespaces.
 /// </summary>
-public sealed class NetNamespace : IDisposable
+public sealed class NetNamespace : IDisposable, global::ContainerNetworking.Netfilter.INetfilterNamespace
 {
     /// <summary>Where named namespaces are bind-mounted, as iproute2 does (NETNS_RUN_DIR).</summary>
     public const string RunDirectory = "/run/netns";
@@ -23,6 +23,7 @@ public sealed class NetNamespace : IDisposable
     private NetlinkConnection? _netfilter;
     private global::ContainerNetworking.Route.RouteClient? _rtnl;
     private global::ContainerNetworking.Netfilter.NftClient? _nft;
+    private NamespaceHostSettings? _hostSettings;
     private bool _disposed;
 
     private NetNamespace(SafeFileHandle handle, string? name, string path, bool isCurrent, NetlinkSocket? routeSocket = null)
@@ -90,7 +91,7 @@ public sealed class NetNamespace : IDisposable
         get
         {
             var c = RouteConnection;
-            lock (_lock) return _rtnl ??= new global::ContainerNetworking.Route.RouteClient(c, Label);
+            lock (_lock) return _rtnl ??= new global::ContainerNetworking.Route.RouteClient(c, Label) { OpenConnectionIn = OpenRouteConnectionIn };
         }
     }
 
@@ -104,7 +105,20 @@ public sealed class NetNamespace : IDisposable
         }
     }
 
+    /// <summary>What the firewall asks of this namespace besides nf_tables: loopback routing (route_localnet), route lookups.</summary>
+    public global::ContainerNetworking.Netfilter.IHostSettings HostSettings
+    {
+        get
+        {
+            lock (_lock) return _hostSettings ??= new NamespaceHostSettings(this);
+        }
+    }
+
     private static NetlinkConnection NewRouteConnection(NetlinkSocket s) => new(s, global::ContainerNetworking.Route.RouteNames.Describe);
+
+    /// <summary>A new rtnetlink connection in the namespace of <paramref name="handle"/> (its socket opened on a thread that entered it).</summary>
+    private static NetlinkConnection OpenRouteConnectionIn(SafeFileHandle handle) =>
+        NewRouteConnection(NamespaceThread.Run(handle, () => NetlinkSocket.Open(LibC.NETLINK_ROUTE)));
 
     /// <summary>Opens a netlink socket that belongs to this namespace (on a dedicated thread unless it is the current one).</summary>
     public NetlinkSocket OpenSocket(int protocol) =>

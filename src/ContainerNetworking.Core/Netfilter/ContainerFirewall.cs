@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
-using ContainerNetworking.Namespaces;
 using ContainerNetworking.Netlink;
 using ContainerNetworking.Values;
 
@@ -67,7 +66,7 @@ public sealed class ContainerFirewall
 
     private readonly NftClient _nft;
     private readonly ConntrackClient _ct;
-    private readonly NetNamespace? _ns;
+    private readonly IHostSettings? _host;
 
     // The generation at which this firewall last saw its table (with the base chains, maps and fixed rules) in place:
     // while the ruleset stays at that generation nothing can have removed it, so EnsureBase skips the lookup. After a
@@ -75,19 +74,21 @@ public sealed class ContainerFirewall
     private uint? _baseAt;
     private bool _baseInPlan;
 
-    /// <summary>The firewall of a namespace ("the host"): its nf_tables and conntrack connection, and its sysctls.</summary>
-    public ContainerFirewall(NetNamespace ns)
+    /// <summary>The firewall of a namespace ("the host"): its nf_tables and conntrack connection, and its host settings.</summary>
+    public ContainerFirewall(INetfilterNamespace ns)
+        : this(ns.Nft, ns.NetfilterConnection, ns.HostSettings)
     {
-        _ns = ns;
-        _nft = ns.Nft;
-        _ct = new ConntrackClient(ns.NetfilterConnection);
     }
 
-    /// <summary>Over a given client and a NETLINK_NETFILTER connection for ctnetlink (no sysctls: route_localnet is not set).</summary>
-    public ContainerFirewall(NftClient nft, NetlinkConnection netfilter)
+    /// <summary>
+    /// Over a given client and a NETLINK_NETFILTER connection for ctnetlink; without <paramref name="host"/> the host
+    /// settings rules rely on (route_localnet for ports published on 127.0.0.1) are not made.
+    /// </summary>
+    public ContainerFirewall(NftClient nft, NetlinkConnection netfilter, IHostSettings? host = null)
     {
         _nft = nft;
         _ct = new ConntrackClient(netfilter);
+        _host = host;
     }
 
     public NftClient Nft => _nft;
@@ -547,18 +548,16 @@ public sealed class ContainerFirewall
     /// </summary>
     private void EnableLoopbackPath(List<Normalized> mappings)
     {
-        if (_ns is null) return;
+        if (_host is null) return;
         foreach (var n in mappings)
         {
             if (n.V6 || (n.HostAddress is not null && !IPAddress.IsLoopback(n.HostAddress))) continue;
             try
             {
-                if (_ns.Rtnl.GetRouteTo(n.ContainerAddress).OutputInterfaceIndex is not int oif || !_loopbackPathReady.Add(oif)) continue;
-                var link = _ns.Rtnl.GetLink(oif);
-                if (link.Name != "lo") SetRouteLocalnet(link.Name, true, null);
+                if (_host.RouteInterfaceIndex(n.ContainerAddress) is not int oif || !_loopbackPathReady.Add(oif)) continue;
+                _host.SetLoopbackRouting(oif, true);
             }
-            catch (NetlinkException) { }
-            catch (ContainerNetworkingException) { }
+            catch (Exception e) when (e is NetlinkException or ContainerNetworkingException or IOException or UnauthorizedAccessException) { }
         }
     }
 
@@ -918,15 +917,14 @@ public sealed class ContainerFirewall
 
     private void SetRouteLocalnet(string bridge, bool on, List<string>? warnings)
     {
-        if (_ns is null)
+        if (_host is null)
         {
             if (on) warnings?.Add($"route_localnet was not set on {bridge} (no namespace given): ports published on 127.0.0.1 will not reach its containers.");
             return;
         }
-        var key = $"net.ipv4.conf.{bridge}.route_localnet";
         try
         {
-            if (_ns.ReadSysctl(key) != (on ? "1" : "0")) _ns.WriteSysctl(key, on ? "1" : "0");
+            _host.SetLoopbackRouting(bridge, on);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

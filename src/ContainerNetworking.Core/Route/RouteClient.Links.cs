@@ -149,9 +149,10 @@ public sealed partial class RouteClient
             else if (peerClient is not null) peerClient.SetLinkUp(peerName);
             else
             {
-                // No client for the peer's namespace was given: open a short-lived one there (on a dedicated thread).
-                using var socket = Interop.NamespaceThread.Run(peerNamespace, () => NetlinkSocket.Open(Interop.LibC.NETLINK_ROUTE));
-                using var conn = new NetlinkConnection(socket, RouteNames.Describe);
+                // No client for the peer's namespace was given: a short-lived connection there, from the layer that
+                // owns namespaces (this one never enters a namespace itself).
+                using var conn = OpenConnectionIn?.Invoke(peerNamespace) ?? throw RtnlValidation.Invalid("PeerClientRequired",
+                    $"Bringing up veth peer '{peerName}' in another namespace needs that namespace's RouteClient: pass it as peerClient (NetNamespace.Rtnl).");
                 new RouteClient(conn).SetLinkUp(peerName);
             }
         }

@@ -28,6 +28,13 @@ public sealed partial class RouteClient
     /// <summary>The connection the client sends its requests over.</summary>
     public NetlinkConnection Connection => _conn;
 
+    /// <summary>
+    /// Opens an rtnetlink connection inside the namespace of a handle, for the rare request that must be made from
+    /// there (bringing up a veth peer that <see cref="CreateVeth"/> put there, when no client of that namespace is
+    /// given). Supplied by the layer that owns namespaces (NetNamespace.Rtnl sets it); Route never enters one itself.
+    /// </summary>
+    public Func<SafeFileHandle, NetlinkConnection>? OpenConnectionIn { get; init; }
+
     private string Where => NamespaceName is null ? "the current network namespace" : $"network namespace '{NamespaceName}'";
     private string IpCmd => NamespaceName is null ? "ip" : $"ip -n {NamespaceName}";
     private string NsArg => NamespaceName is null ? "" : $" -NetNamespace {NamespaceName}";

@@ -1,9 +1,10 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.ExceptionServices;
+using ContainerNetworking.Interop;
 using Microsoft.Win32.SafeHandles;
 
-namespace ContainerNetworking.Interop;
+namespace ContainerNetworking.Namespaces;
 
 /// <summary>
 /// Runs work inside another network namespace on a dedicated OS thread that is created for it and then ends.
