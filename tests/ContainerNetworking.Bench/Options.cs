@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace ContainerNetworking.Bench;
 
-/// <summary>The command line: [--quick] [--n 1,10,100,1000] [--runs R] [--peers all|none|seeds,batch,cni,cni-ours,netavark] [--ports 1,100,1000,5000] [--json FILE].</summary>
+/// <summary>The command line: [--quick] [--n 1,10,100,1000] [--runs R] [--peers all|none|seeds,batch,cni,cni-ours,netavark] [--ports 1,100,1000,5000] [--flows K] [--flows-n N] [--json FILE].</summary>
 public sealed class Options
 {
     public static readonly string[] AllPeers = ["seeds", "batch", "cni", "cni-ours", "netavark"];
@@ -19,6 +19,10 @@ public sealed class Options
     /// <summary>Largest N at which the slow peers (seeds, cni, netavark) still run; they take minutes at 1000.</summary>
     public int SlowPeerMaxN { get; private set; } = 100;
     public bool SkipFloor { get; private set; }
+    /// <summary>Unrelated conntrack entries for the teardown-with-flows figure (0: not measured).</summary>
+    public int Flows { get; private set; } = 10_000;
+    /// <summary>Containers for the teardown-with-flows figure.</summary>
+    public int FlowsN { get; private set; } = 100;
     public bool SkipPorts { get; private set; }
     public bool Verbose { get; private set; }
     /// <summary>--profile N: print where ours spends its time per step, then exit.</summary>
@@ -54,6 +58,8 @@ public sealed class Options
                 case "--connects": o.Connects = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--slow-peer-max-n": o.SlowPeerMaxN = int.Parse(Next(), CultureInfo.InvariantCulture); slowGiven = true; break;
                 case "--no-floor": o.SkipFloor = true; break;
+                case "--flows": o.Flows = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--flows-n": o.FlowsN = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--no-ports": o.SkipPorts = true; break;
                 case "-v": case "--verbose": o.Verbose = true; break;
                 case "--profile": o.ProfileN = int.Parse(Next(), CultureInfo.InvariantCulture); break;
@@ -72,6 +78,9 @@ public sealed class Options
                           --slow-peer-max-n N     run seeds/cni/netavark only up to this N (default 100; 10 with --quick):
                                                   at N=1000 they take 5-15 minutes each per run
                           --profile N             where ours spends its time, step by step, for N containers
+                          --flows K               unrelated conntrack entries for the teardown-with-flows figure
+                                                  (default 10000; 0 skips it)
+                          --flows-n N             containers for that figure (default 100)
                           --no-floor, --no-ports  skip the C floor / the port-scale part
                         """);
                     Environment.Exit(0);

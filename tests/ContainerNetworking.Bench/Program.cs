@@ -120,7 +120,11 @@ namespace ContainerNetworking.Bench
             if (!opt.SkipPorts) PortScale.Run(opt, report, runnable);
             RootGuard.Verify("the port scale");
 
-            // 4. Import-Module.
+            // 4. Teardown with a busy conntrack table.
+            FlowTeardown.Run(opt, report, runnable);
+            RootGuard.Verify("the teardown with flows");
+
+            // 5. Import-Module.
             report.ImportModule = ImportModule.Measure();
             report.Load("end");
         }

@@ -69,6 +69,7 @@ public sealed class Report(Options opt)
     public List<ScenarioResult> Scenario { get; } = [];
     public List<PortScaleResult> Ports { get; } = [];
     public ImportModule.Result? ImportModule { get; set; }
+    public FlowTeardownResult? FlowTeardown { get; set; }
     public Dictionary<string, string> LoadAverage { get; } = [];
     public bool RootUnchanged { get; set; }
     public string? Error { get; set; }
@@ -182,6 +183,12 @@ public sealed class Report(Options opt)
                     sb.AppendLine($"{"",-11}  {x.Published,5} published, {x.Which,-5} port {x.HostPort}: {x.MedianUs,7:F0} µs [{x.P10Us:F0}–{x.P90Us:F0}] ({x.Connects} connects{(x.Failures > 0 ? $", {x.Failures} FAILED" : "")})");
             }
         }
+        if (FlowTeardown is { } ft)
+        {
+            sb.AppendLine();
+            sb.AppendLine($"== Teardown with a busy conntrack table (ours-model, N={ft.N}): ms per container ==");
+            sb.AppendLine($"{"",-11}no other flows: {F(ft.PerContainerMs)}   {ft.Flows} unrelated flows: {F(ft.PerContainerWithFlowsMs)}   ({ft.PerContainerWithFlowsMs / ft.PerContainerMs:F2}×)");
+        }
         sb.AppendLine();
         sb.AppendLine("== Targets (ours, medians) ==");
         foreach (var t in Targets())
@@ -227,6 +234,7 @@ public sealed class Report(Options opt)
             growth = Scenario.Select(s => s.Impl).Distinct().ToDictionary(i => i, i => Growth(i) is { } g ? new { ratio = g.Ratio, from = g.From, to = g.To } : null),
             ports = Ports.Select(p => new { impl = p.Impl, method = p.Method, publishMs = p.PublishMs, latency = p.Latency, error = p.Error }),
             importModule = ImportModule,
+            teardownWithFlows = FlowTeardown,
             targets = Targets(),
             rootNamespaceUnchanged = RootUnchanged,
             error = Error,

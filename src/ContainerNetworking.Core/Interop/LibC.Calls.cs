@@ -68,6 +68,10 @@ internal static unsafe partial class LibC
         fixed (byte* p = Utf8z(pathname)) return T.statx(dirfd, p, flags, mask, &statxbuf->Value);
     }
 
+    /// <summary>statx on a NUL-terminated path the caller built (no string conversion: for scans over many paths).</summary>
+    internal static int statx(int dirfd, byte* pathname, int flags, uint mask, statx_t* statxbuf) =>
+        T.statx(dirfd, pathname, flags, mask, &statxbuf->Value);
+
     internal static nint pread(int fd, byte* buf, nuint count, long offset) => (nint)(long)T.pread(fd, buf, (size_t)(ulong)count, offset);
 
     internal static nint pwrite(int fd, byte* buf, nuint count, long offset) => (nint)(long)T.pwrite(fd, buf, (size_t)(ulong)count, offset);

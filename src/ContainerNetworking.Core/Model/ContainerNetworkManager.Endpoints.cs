@@ -470,7 +470,7 @@ public sealed partial class ContainerNetworkManager
             var hostVeth = ep.HostInterface;
             plan.Add("DeleteNamespace", $"ip netns del {nsName}{(hostVeth is null ? "" : $" (takes {hostVeth} with it)")}", () =>
             {
-                if (hostVeth is not null && ep.NamespaceId != 0 && NetNamespace.ProcessesIn(ep.NamespaceId).Count > 0)
+                if (hostVeth is not null && ep.NamespaceId != 0 && NetNamespace.HasProcesses(ep.NamespaceId))
                     DeleteLinkIfExists(Host, hostVeth);
                 if (!DeleteNamespaceIfSame(nsName, ep.NamespaceId)) { if (hostVeth is not null) DeleteLinkIfExists(Host, hostVeth); }
                 else if (hostVeth is not null) lock (_leftToKernel) _leftToKernel.Add(hostVeth);

@@ -143,15 +143,19 @@ internal sealed class NetworkFirewall(NetNamespace host)
     /// <summary>Removes the mapping (its whole range) that holds this host port.</summary>
     public void RemovePort(ContainerNetwork n, PublishedPort port, IPAddress target) => TryUnpublish(port.Protocol, port.HostPort, port.HostIp, expected: target);
 
-    /// <summary>Deletes the conntrack entries to or from an address (<c>conntrack -D -s IP</c>; <c>-D -d IP</c>), as Docker does when an endpoint goes.</summary>
+    /// <summary>Deletes the conntrack entries from or answered by an address (<c>conntrack -D -s IP</c>; <c>-D -r IP</c>), as Docker does when an endpoint goes.</summary>
     public void FlushConntrack(IPAddress address)
     {
         // Hygiene, not a step that may fail a Disconnect: only port-based entries (ICMP ones expire in 30 s anyway).
         var ct = new ConntrackClient(host.NetfilterConnection);
         try
         {
+            // The container's flows are those it started (original source) and those it answers (reply source: to it,
+            // directly or translated from a published port); a flow to its address that was translated elsewhere is not.
+            // In a busy table the kernel filters the dumps on exactly that, so the cost does not grow with other flows.
             ct.Delete(address.AddressFamily, c => c.Original.Protocol is 6 or 17 or 132 &&
-                (c.Original.Source.Equals(address) || c.Original.Destination.Equals(address) || c.Reply.Source.Equals(address)));
+                (c.Original.Source.Equals(address) || c.Reply.Source.Equals(address)),
+                [ConntrackFilter.OriginalSource(address), ConntrackFilter.ReplySource(address)]);
         }
         catch (Interop.LinuxException) { }
     }

@@ -313,25 +313,87 @@ public sealed class NetNamespace : IDisposable, global::ContainerNetworking.Netf
         Run(() => Process.Start(startInfo) ?? throw new InvalidOperationException($"'{startInfo.FileName}' did not start."));
 
     /// <summary>
-    /// The processes whose network namespace is the one with inode <paramref name="id"/> (read from /proc/PID/ns/net,
-    /// as <c>ip netns pids NAME</c> does). A namespace with such processes outlives <see cref="Delete"/>.
+    /// The processes whose network namespace is the one with inode <paramref name="id"/> (as <c>ip netns pids NAME</c>
+    /// finds them in /proc/PID/ns/net). A namespace with such processes outlives <see cref="Delete"/>.
     /// </summary>
     public static IReadOnlyList<int> ProcessesIn(ulong id)
     {
-        var wanted = $"net:[{id.ToString(CultureInfo.InvariantCulture)}]";
         var pids = new List<int>();
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
-        {
-            var name = System.IO.Path.GetFileName(dir.AsSpan());
-            if (!int.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out var pid)) continue;
-            try
-            {
-                if (new FileInfo(dir + "/ns/net").LinkTarget == wanted) pids.Add(pid);
-            }
-            catch (IOException) { /* the process ended meanwhile */ }
-            catch (UnauthorizedAccessException) { }
-        }
+        foreach (var pid in ProcessIds())
+            if (NamespaceOf(pid) == id) pids.Add(pid);
         return pids;
+    }
+
+    private static readonly object ScanLock = new();
+    private static Dictionary<int, ulong> _namespaceOf = [];
+    private static long _fullScanAt;
+
+    /// <summary>How long the namespaces of known processes are taken from the last scan (new processes are always looked at).</summary>
+    private static readonly TimeSpan RescanEvery = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// True when some process runs in the namespace with inode <paramref name="id"/>. Each process's namespace costs a
+    /// path walk in the kernel (some 7 µs), so it is remembered: a call looks only at the processes it has not seen
+    /// before (a pipeline of Disconnects reads each process once, not once per container), and everything again every
+    /// <see cref="RescanEvery"/> (a process that moves to another namespace itself, by setns, is seen then). A match is
+    /// always checked afresh.
+    /// </summary>
+    public static bool HasProcesses(ulong id)
+    {
+        lock (ScanLock)
+        {
+            var full = Stopwatch.GetElapsedTime(_fullScanAt) >= RescanEvery;
+            var seen = new Dictionary<int, ulong>(_namespaceOf.Count + 16);
+            var found = false;
+            foreach (var pid in ProcessIds())
+            {
+                if (full || !_namespaceOf.TryGetValue(pid, out var ns) || ns == id) ns = NamespaceOf(pid);
+                if (ns == 0) continue; // ended meanwhile
+                seen[pid] = ns;
+                found |= ns == id;
+            }
+            _namespaceOf = seen;
+            if (full) _fullScanAt = Stopwatch.GetTimestamp();
+            return found;
+        }
+    }
+
+    /// <summary>The process ids under /proc (thread group leaders).</summary>
+    private static IEnumerable<int> ProcessIds()
+    {
+        foreach (var entry in Directory.EnumerateFileSystemEntries("/proc"))
+        {
+            var name = System.IO.Path.GetFileName(entry.AsSpan());
+            if (name.Length is > 0 and <= 10 && char.IsAsciiDigit(name[0]) &&
+                int.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+                yield return pid;
+        }
+    }
+
+    /// <summary>The inode of the network namespace of process <paramref name="pid"/> (one statx of /proc/PID/ns/net), or 0.</summary>
+    private static unsafe ulong NamespaceOf(int pid)
+    {
+        var (major, minor) = NsfsDevice();
+        Span<byte> path = stackalloc byte[32];
+        "/proc/"u8.CopyTo(path);
+        pid.TryFormat(path[6..], out var n, default, CultureInfo.InvariantCulture);
+        "/ns/net\0"u8.CopyTo(path[(6 + n)..]);
+        LibC.statx_t st;
+        fixed (byte* p = path)
+            if (LibC.statx(LibC.AT_FDCWD, p, 0, LibC.STATX_INO, &st) != 0) return 0; // ended, or not ours to see
+        return st.stx_dev_major == major && st.stx_dev_minor == minor ? st.stx_ino : 0;
+    }
+
+    private static (uint, uint)? _nsfsDevice;
+
+    /// <summary>The device of the namespace file system (nsfs): an inode number names a namespace only on it.</summary>
+    private static unsafe (uint Major, uint Minor) NsfsDevice()
+    {
+        if (_nsfsDevice is { } d) return d;
+        LibC.statx_t st;
+        fixed (byte* p = "/proc/self/ns/net\0"u8)
+            Errno.ThrowIfError(LibC.statx(LibC.AT_FDCWD, p, 0, LibC.STATX_INO, &st), "statx /proc/self/ns/net");
+        return (_nsfsDevice = (st.stx_dev_major, st.stx_dev_minor)).Value;
     }
 
     // ---- plumbing ------------------------------------------------------------------------------------------

@@ -25,6 +25,44 @@ public readonly record struct ConntrackTuple(IPAddress Source, IPAddress Destina
     internal const byte Icmpv6Protocol = 58;
 }
 
+/// <summary>
+/// What a dump asks the kernel to match (CTA_FILTER, Linux 5.8+), so that only the entries of interest cross to user
+/// space whatever the size of the table: the given fields of the original (or, with <see cref="Reply"/>, the reply)
+/// tuple. <c>conntrack -L -s ADDRESS</c> (original source), <c>-d</c> (original destination), <c>-r</c> (reply source),
+/// <c>-p PROTO --sport/--dport</c>. Fields left null match anything; ports need <see cref="Protocol"/>.
+/// </summary>
+public sealed record ConntrackFilter
+{
+    /// <summary>Match the reply tuple instead of the original one.</summary>
+    public bool Reply { get; init; }
+    public IPAddress? Source { get; init; }
+    public IPAddress? Destination { get; init; }
+    public byte? Protocol { get; init; }
+    public ushort? SourcePort { get; init; }
+    public ushort? DestinationPort { get; init; }
+
+    /// <summary>Entries whose original source is <paramref name="a"/> (<c>conntrack -L -s A</c>).</summary>
+    public static ConntrackFilter OriginalSource(IPAddress a) => new() { Source = a };
+    /// <summary>Entries whose original destination is <paramref name="a"/> (<c>conntrack -L -d A</c>).</summary>
+    public static ConntrackFilter OriginalDestination(IPAddress a) => new() { Destination = a };
+    /// <summary>Entries whose reply comes from <paramref name="a"/> (<c>conntrack -L -r A</c>): e.g. flows translated to it.</summary>
+    public static ConntrackFilter ReplySource(IPAddress a) => new() { Reply = true, Source = a };
+
+    internal uint Flags =>
+        (Source is null ? 0 : Ctnl.CTA_FILTER_F_CTA_IP_SRC) | (Destination is null ? 0 : Ctnl.CTA_FILTER_F_CTA_IP_DST) |
+        (Protocol is null ? 0 : Ctnl.CTA_FILTER_F_CTA_PROTO_NUM) |
+        (SourcePort is null ? 0 : Ctnl.CTA_FILTER_F_CTA_PROTO_SRC_PORT) | (DestinationPort is null ? 0 : Ctnl.CTA_FILTER_F_CTA_PROTO_DST_PORT);
+
+    internal void Validate(AddressFamily family)
+    {
+        foreach (var a in new[] { Source, Destination })
+            if (a is not null && a.AddressFamily != family)
+                throw new ArgumentException($"The conntrack filter's address {a} is not of the dump's family ({family}).");
+        if ((SourcePort is not null || DestinationPort is not null) && Protocol is null)
+            throw new ArgumentException("A conntrack filter on ports needs the protocol too (the kernel matches ports only with it).");
+    }
+}
+
 /// <summary>A connection-tracking entry (<c>conntrack -L</c>): the original and the reply direction.</summary>
 public sealed record ConntrackEntry(ConntrackTuple Original, ConntrackTuple Reply, uint Id, uint Status);
 
@@ -35,11 +73,24 @@ public sealed record ConntrackEntry(ConntrackTuple Original, ConntrackTuple Repl
 public sealed class ConntrackClient(NetlinkConnection connection)
 {
     /// <summary><c>conntrack -L -f ipv4|ipv6</c>.</summary>
-    public List<ConntrackEntry> List(AddressFamily family)
+    public List<ConntrackEntry> List(AddressFamily family) => List(family, null);
+
+    /// <summary>
+    /// <c>conntrack -L -f ipv4|ipv6 [-s|-d|-r ADDRESS] [-p PROTO --sport/--dport PORT]</c>: with a
+    /// <paramref name="filter"/> the kernel sends only the entries that match it (CTA_FILTER), so the cost of the answer
+    /// does not grow with unrelated entries. (A kernel older than 5.8 ignores the filter and sends every entry.)
+    /// </summary>
+    public List<ConntrackEntry> List(AddressFamily family, ConntrackFilter? filter)
     {
-        var nfproto = family == AddressFamily.InterNetworkV6 ? Nft.NFPROTO_IPV6 : Nft.NFPROTO_IPV4;
+        var v6 = family == AddressFamily.InterNetworkV6;
+        var nfproto = v6 ? Nft.NFPROTO_IPV6 : Nft.NFPROTO_IPV4;
+        filter?.Validate(v6 ? AddressFamily.InterNetworkV6 : AddressFamily.InterNetwork);
         var list = new List<ConntrackEntry>();
-        foreach (var m in connection.Dump(Ctnl.Type(Ctnl.IPCTNL_MSG_CT_GET), w => w.Write(new nfgenmsg(nfproto)), "list conntrack entries"))
+        foreach (var m in connection.Dump(Ctnl.Type(Ctnl.IPCTNL_MSG_CT_GET), w =>
+        {
+            w.Write(new nfgenmsg(nfproto));
+            if (filter is not null && filter.Flags != 0) WriteFilter(w, filter, v6);
+        }, "list conntrack entries"))
         {
             var r = m.Attributes(4);
             ConntrackTuple? orig = null, reply = null;
@@ -74,13 +125,31 @@ public sealed class ConntrackClient(NetlinkConnection connection)
     /// <c>conntrack -D</c> for every entry <paramref name="match"/> accepts; returns how many were deleted. An entry that
     /// disappears meanwhile (ENOENT) is not an error.
     /// </summary>
-    public int Delete(AddressFamily family, Func<ConntrackEntry, bool> match)
+    public int Delete(AddressFamily family, Func<ConntrackEntry, bool> match) => Delete(family, match, []);
+
+    /// <summary>The table size above which <see cref="Delete(AddressFamily, Func{ConntrackEntry, bool}, IReadOnlyList{ConntrackFilter})"/> asks the kernel to filter with several dumps rather than read everything once.</summary>
+    public const int FilterAbove = 1000;
+
+    /// <summary>
+    /// <c>conntrack -D</c> for every entry that one of <paramref name="filters"/> selects and <paramref name="match"/>
+    /// accepts (it must accept only entries the filters select); returns how many were deleted.
+    /// <para>
+    /// Every dump walks the kernel's whole conntrack hash table, which all namespaces share (some milliseconds however
+    /// few entries this namespace has), and then sends this namespace's entries that pass the filter. So the entries are
+    /// counted first (one request): none, nothing to do; a table of this namespace with more than
+    /// <see cref="FilterAbove"/> entries is read through one dump per filter, which the kernel filters (CTA_FILTER), so
+    /// only the entries of interest cross to user space and the cost does not grow with the unrelated ones; a smaller
+    /// one in a single unfiltered dump (one walk instead of one per filter).
+    /// </para>
+    /// </summary>
+    public int Delete(AddressFamily family, Func<ConntrackEntry, bool> match, IReadOnlyList<ConntrackFilter> filters)
     {
-        // A dump walks the kernel's whole conntrack hash table (shared by every namespace: milliseconds even when this
-        // namespace has no entry); an empty table is known from one counter.
-        if (Count() == 0) return 0;
+        var count = Count();
+        if (count == 0) return 0;
         var n = 0;
-        foreach (var e in List(family))
+        IEnumerable<ConntrackEntry> candidates = filters.Count == 0 || (filters.Count > 1 && count <= FilterAbove) ? List(family)
+            : filters.SelectMany(f => List(family, f)).DistinctBy(e => (e.Id, e.Original));
+        foreach (var e in candidates.ToList())
         {
             if (!match(e)) continue;
             try
@@ -132,6 +201,30 @@ public sealed class ConntrackClient(NetlinkConnection connection)
             w.EndNested(p);
             w.EndNested(t);
         }, $"delete conntrack entry {original}");
+    }
+
+    private static void WriteFilter(NetlinkWriter w, ConntrackFilter f, bool v6)
+    {
+        var t = w.BeginNested(f.Reply ? Ctnl.CTA_TUPLE_REPLY : Ctnl.CTA_TUPLE_ORIG, true);
+        if (f.Source is not null || f.Destination is not null)
+        {
+            var ip = w.BeginNested(Ctnl.CTA_TUPLE_IP, true);
+            if (f.Source is { } s) w.AttrAddress(v6 ? Ctnl.CTA_IP_V6_SRC : Ctnl.CTA_IP_V4_SRC, s);
+            if (f.Destination is { } d) w.AttrAddress(v6 ? Ctnl.CTA_IP_V6_DST : Ctnl.CTA_IP_V4_DST, d);
+            w.EndNested(ip);
+        }
+        if (f.Protocol is { } proto)
+        {
+            var p = w.BeginNested(Ctnl.CTA_TUPLE_PROTO, true);
+            w.AttrU8(Ctnl.CTA_PROTO_NUM, proto);
+            if (f.SourcePort is { } sp) w.AttrBE16(Ctnl.CTA_PROTO_SRC_PORT, sp);
+            if (f.DestinationPort is { } dp) w.AttrBE16(Ctnl.CTA_PROTO_DST_PORT, dp);
+            w.EndNested(p);
+        }
+        w.EndNested(t);
+        var filter = w.BeginNested(Ctnl.CTA_FILTER, true);
+        w.AttrU32(f.Reply ? Ctnl.CTA_FILTER_REPLY_FLAGS : Ctnl.CTA_FILTER_ORIG_FLAGS, f.Flags);
+        w.EndNested(filter);
     }
 
     private static ConntrackTuple ReadTuple(AttributeReader r)

@@ -176,6 +176,8 @@ public sealed partial class ContainerFirewall
             e.Original.DestinationPort >= n.HostPort && e.Original.DestinationPort <= n.HostPortEnd &&
             (n.HostAddress is null || e.Original.Destination.Equals(n.HostAddress)) &&
             e.Reply.Source.Equals(n.ContainerAddress) &&
-            e.Reply.SourcePort >= n.ContainerPort && e.Reply.SourcePort <= n.ContainerPortEnd);
+            e.Reply.SourcePort >= n.ContainerPort && e.Reply.SourcePort <= n.ContainerPortEnd,
+            // the kernel sends only the flows answered by the container over this protocol
+            [new ConntrackFilter { Reply = true, Source = n.ContainerAddress, Protocol = (byte)n.Protocol }]);
     }
 }

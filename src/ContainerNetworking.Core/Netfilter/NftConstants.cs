@@ -296,6 +296,16 @@ public static class Ctnl
     public const ushort CTA_STATUS = 3;
     public const ushort CTA_ID = 12;
     public const ushort CTA_ZONE = 18;
+    /// <summary>Kernel-side filtering of a dump (Linux 5.8): which fields of CTA_TUPLE_ORIG / CTA_TUPLE_REPLY must match.</summary>
+    public const ushort CTA_FILTER = 25;
+    public const ushort CTA_FILTER_ORIG_FLAGS = 1;
+    public const ushort CTA_FILTER_REPLY_FLAGS = 2;
+    // The flags (native-endian u32), as the kernel's nf_internals.h and libnetfilter_conntrack define them.
+    public const uint CTA_FILTER_F_CTA_IP_SRC = 1 << 0;
+    public const uint CTA_FILTER_F_CTA_IP_DST = 1 << 1;
+    public const uint CTA_FILTER_F_CTA_PROTO_NUM = 1 << 3;
+    public const uint CTA_FILTER_F_CTA_PROTO_SRC_PORT = 1 << 4;
+    public const uint CTA_FILTER_F_CTA_PROTO_DST_PORT = 1 << 5;
 
     public const ushort CTA_TUPLE_IP = 1;
     public const ushort CTA_TUPLE_PROTO = 2;

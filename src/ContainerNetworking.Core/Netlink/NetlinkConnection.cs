@@ -46,6 +46,10 @@ public sealed class NetlinkConnection : IDisposable
     internal bool GrowReceiveBufferForBatches { get; set; } = true;
 
     private int _overruns;
+    private long _received;
+
+    /// <summary>How many netlink messages this connection has received (what a request cost in answers).</summary>
+    public long MessagesReceived => Interlocked.Read(ref _received);
 
     /// <summary>How many times answers to a batch were lost to a full receive queue (ENOBUFS) on this connection.</summary>
     public int Overruns => Volatile.Read(ref _overruns);
@@ -217,6 +221,7 @@ public sealed class NetlinkConnection : IDisposable
         var datagram = Socket.ReceiveDatagram(dontWait);
         if (datagram is null) return false;
         NetlinkMessage.Split(datagram, datagram.Length, into);
+        _received += into.Count;
         return true;
     }
 

@@ -48,6 +48,39 @@ public sealed class HairpinAndTeardownTests : IDisposable
         Assert.True(Cli.Ping(keep.Namespace!, "172.17.0.1"));
     }
 
+    [Fact]
+    public void Disconnect_FlushesExactlyTheContainersFlows_WithoutReadingTenThousandOthers()
+    {
+        _f.Manager.CreateNetwork(new NetworkSpec { Name = "bridge", BridgeName = "docker0", Subnet = Net("172.17.0.0/16") });
+        var c = _f.Run("bridge", "ct", "9001:80");
+        var other = _f.Run("bridge", "ctother");
+        string ip = c.IPv4Address!.ToString(), otherIp = other.IPv4Address!.ToString();
+        ContainerNetworking.Tests.Netfilter.ConntrackFilterTests.Load(_f.HostName, ContainerNetworking.Tests.Netfilter.ConntrackFilterTests.Unrelated(10_000).Concat(
+        [
+            $"-I -s {ip} -d 10.2.0.9 -p tcp --sport 5000 --dport 443 --state ESTABLISHED -t 600",            // from it
+            $"-I -s {ip} -d 10.2.0.9 -p udp --sport 5001 --dport 53 -t 600",
+            $"-I -s {otherIp} -d {ip} -p tcp --sport 6000 --dport 5432 --state ESTABLISHED -t 600",          // to it
+            $"-I -s 10.99.0.2 -d 10.99.0.1 -r {ip} -q 10.99.0.2 -p tcp --sport 40000 --dport 9001 --reply-port-src 80 --reply-port-dst 40000 --state ESTABLISHED -t 600", // its published port
+            $"-I -s {otherIp} -d 10.2.0.9 -p tcp --sport 7000 --dport 443 --state ESTABLISHED -t 600",       // the other container's
+        ]));
+        int Listed(params string[] filter) =>
+            Cli.InNs(_f.HostName, ["conntrack", "-L", .. filter]).Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length;
+        Assert.Equal(2, Listed("-s", ip));
+        Assert.Equal(2, Listed("-r", ip));
+
+        var before = _f.Host.NetfilterConnection.MessagesReceived;
+        _f.Manager.Disconnect(c.Container, "bridge");
+        var crossed = _f.Host.NetfilterConnection.MessagesReceived - before;
+
+        Assert.Equal(0, Listed("-s", ip));
+        Assert.Equal(0, Listed("-d", ip));
+        Assert.Equal(0, Listed("-r", ip));
+        Assert.Equal(1, Listed("-s", otherIp));
+        Assert.Equal(10_000, Listed("-d", "10.2.0.1"));
+        // Only the container's entries crossed to user space (the kernel filtered the dumps), not the 10,000 others.
+        Assert.True(crossed < 100, $"{crossed} netlink messages were read to flush 4 entries");
+    }
+
     // Links and the ruleset (the state directory differs by design: last_reserved_ip moved on).
     private static string Regex(string s) =>
         System.Text.RegularExpressions.Regex.Replace(s[..s.IndexOf("\n--state--\n", StringComparison.Ordinal)], @"counter packets \d+ bytes \d+", "counter");

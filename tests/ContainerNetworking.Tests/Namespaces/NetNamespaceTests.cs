@@ -99,6 +99,29 @@ public sealed class NetNamespaceTests : IDisposable
     }
 
     [Fact]
+    public void ProcessesIn_FindsWhatIpNetnsPidsFinds_AndHasProcessesSeesAProcessComeAndGo()
+    {
+        using var ns = _ns.Create("pids");
+        Assert.False(NetNamespace.HasProcesses(ns.Id));
+        Assert.Empty(NetNamespace.ProcessesIn(ns.Id));
+        using var p = ns.StartProcess(new System.Diagnostics.ProcessStartInfo("sleep", "30"));
+        try
+        {
+            Assert.True(NetNamespace.HasProcesses(ns.Id));
+            Assert.Equal([p.Id], NetNamespace.ProcessesIn(ns.Id));
+            Assert.Equal(p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), Cli.Run("ip", "netns", "pids", ns.Name!).Ok().Stdout.Trim());
+            // the process's own namespace has processes (this one), an inode of another file system is no namespace
+            Assert.Contains(Environment.ProcessId, NetNamespace.ProcessesIn(NetNamespace.CurrentId()));
+        }
+        finally
+        {
+            p.Kill();
+            p.WaitForExit();
+        }
+        Assert.False(NetNamespace.HasProcesses(ns.Id));
+    }
+
+    [Fact]
     public void Sockets_AreBoundToTheirNamespace_AndThePipelineThreadNeverMoves()
     {
         using var ns = _ns.Create("sock");

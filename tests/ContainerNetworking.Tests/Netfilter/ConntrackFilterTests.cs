@@ -1,0 +1,107 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using ContainerNetworking.Netfilter;
+using ContainerNetworking.Tests.Fixtures;
+
+namespace ContainerNetworking.Tests.Netfilter;
+
+/// <summary>Conntrack dumps filtered in the kernel (CTA_FILTER), against a table of 10,000 unrelated entries made with conntrack -R.</summary>
+public sealed class ConntrackFilterTests : IDisposable
+{
+    private readonly TestNamespaces _nss = new();
+    public void Dispose() => _nss.Dispose();
+
+    /// <summary>Loads conntrack entries into a namespace from conntrack(8) command lines (<c>conntrack -R FILE</c>).</summary>
+    public static void Load(string ns, IEnumerable<string> lines)
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"cn-ct-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        File.WriteAllLines(file, lines);
+        try { Cli.InNs(ns, "conntrack", "-R", file).Ok(); }
+        finally { File.Delete(file); }
+    }
+
+    /// <summary>Entries of 10.1.x.y:port → 10.2.0.1:80, none of which involves 10.50.0.0/16.</summary>
+    public static IEnumerable<string> Unrelated(int count) => Enumerable.Range(0, count).Select(i =>
+        $"-I -s 10.1.{i / 250}.{i % 250 + 1} -d 10.2.0.1 -p tcp --sport {1024 + i % 60000} --dport 80 --state ESTABLISHED -t 600");
+
+    [Fact]
+    public void FilteredDump_SendsOnlyTheMatchingEntries_OutOfTenThousand()
+    {
+        using var ns = _nss.Create("ctf");
+        var c = "10.50.0.2";
+        Load(ns.Name!, Unrelated(10_000).Concat(
+        [
+            $"-I -s {c} -d 10.2.0.9 -p tcp --sport 5000 --dport 443 --state ESTABLISHED -t 600",
+            $"-I -s {c} -d 10.2.0.9 -p udp --sport 5001 --dport 53 -t 600",
+            $"-I -s 10.50.0.3 -d {c} -p tcp --sport 6000 --dport 5432 --state ESTABLISHED -t 600",
+            $"-I -s 10.99.0.2 -d 10.99.0.1 -r {c} -q 10.99.0.2 -p tcp --sport 40000 --dport 8080 --reply-port-src 80 --reply-port-dst 40000 --state ESTABLISHED -t 600",
+        ]));
+        var ct = new ConntrackClient(ns.NetfilterConnection);
+        Assert.Equal(10_004u, ct.Count());
+        var addr = IPAddress.Parse(c);
+
+        long Received(Func<List<ConntrackEntry>> f, out List<ConntrackEntry> got)
+        {
+            var before = ns.NetfilterConnection.MessagesReceived;
+            got = f();
+            return ns.NetfilterConnection.MessagesReceived - before;
+        }
+        var n = Received(() => ct.List(AddressFamily.InterNetwork, ConntrackFilter.OriginalSource(addr)), out var from);
+        Assert.Equal(2, from.Count);
+        Assert.All(from, e => Assert.Equal(addr, e.Original.Source));
+        Assert.True(n < 10, $"{n} messages crossed for 2 entries");
+        Assert.Equal(2, Lines(Cli.InNs(ns.Name!, "conntrack", "-L", "-s", c).Stdout));
+
+        var to = ct.List(AddressFamily.InterNetwork, ConntrackFilter.OriginalDestination(addr));
+        Assert.Equal(IPAddress.Parse("10.50.0.3"), Assert.Single(to).Original.Source);
+        // answered by it: the flow to it, and the one translated to it (to the host's 8080)
+        var answered = ct.List(AddressFamily.InterNetwork, ConntrackFilter.ReplySource(addr));
+        Assert.Equal(2, answered.Count);
+        var translated = Assert.Single(answered, e => e.Original.Destination.Equals(IPAddress.Parse("10.99.0.1")));
+        Assert.Equal((ushort)8080, translated.Original.DestinationPort);
+        Assert.Equal((ushort)80, translated.Reply.SourcePort);
+        var udp = Assert.Single(ct.List(AddressFamily.InterNetwork, new ConntrackFilter { Source = addr, Protocol = 17 }));
+        Assert.Equal((ushort)53, udp.Original.DestinationPort);
+        Assert.Single(ct.List(AddressFamily.InterNetwork, new ConntrackFilter { Protocol = 6, DestinationPort = 5432 }));
+
+        // Delete through the filters: exactly the four entries of the address go, the 10,000 others stay.
+        var deleted = ct.Delete(AddressFamily.InterNetwork, _ => true,
+            [ConntrackFilter.OriginalSource(addr), ConntrackFilter.OriginalDestination(addr), ConntrackFilter.ReplySource(addr)]);
+        Assert.Equal(4, deleted);
+        Assert.Equal(10_000u, ct.Count());
+        Assert.Equal(0, Lines(Cli.InNs(ns.Name!, "conntrack", "-L", "-s", c).Stdout));
+        Assert.Equal(0, Lines(Cli.InNs(ns.Name!, "conntrack", "-L", "-r", c).Stdout));
+    }
+
+    [Fact]
+    public void Delete_InASmallTable_ReadsItOnce_AndDeletesTheSameEntries()
+    {
+        // Below FilterAbove entries one unfiltered dump (one walk of the kernel's hash table) replaces one per filter.
+        using var ns = _nss.Create("ctsmall");
+        var c = "10.50.0.2";
+        Load(ns.Name!, Unrelated(5).Concat(
+        [
+            $"-I -s {c} -d 10.2.0.9 -p tcp --sport 5000 --dport 443 --state ESTABLISHED -t 600",
+            $"-I -s 10.99.0.2 -d 10.99.0.1 -r {c} -q 10.99.0.2 -p tcp --sport 40000 --dport 8080 --reply-port-src 80 --reply-port-dst 40000 --state ESTABLISHED -t 600",
+        ]));
+        var ct = new ConntrackClient(ns.NetfilterConnection);
+        var addr = IPAddress.Parse(c);
+        var deleted = ct.Delete(AddressFamily.InterNetwork, e => e.Original.Source.Equals(addr) || e.Reply.Source.Equals(addr),
+            [ConntrackFilter.OriginalSource(addr), ConntrackFilter.ReplySource(addr)]);
+        Assert.Equal(2, deleted);
+        Assert.Equal(5u, ct.Count());
+        Assert.Equal(5, Lines(Cli.InNs(ns.Name!, "conntrack", "-L").Stdout));
+    }
+
+    [Fact]
+    public void Filter_OnPortsWithoutProtocol_IsRefusedBeforeAsking()
+    {
+        using var ns = _nss.Create("ctfbad");
+        var ct = new ConntrackClient(ns.NetfilterConnection);
+        Assert.Throws<ArgumentException>(() => ct.List(AddressFamily.InterNetwork, new ConntrackFilter { DestinationPort = 80 }));
+        Assert.Throws<ArgumentException>(() => ct.List(AddressFamily.InterNetwork, ConntrackFilter.OriginalSource(IPAddress.IPv6Loopback)));
+    }
+
+    private static int Lines(string s) => s.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length;
+}
