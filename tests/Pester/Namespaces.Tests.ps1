@@ -87,8 +87,32 @@ Describe 'Get-NetNamespace' -Tag 'Root' {
         (Get-NetNamespace -Name $ns.Name | Get-NetLink).Name | Should -Be 'lo'
     }
 
-    It 'fails clearly for -NetNamespace of a namespace that does not exist' {
-        { Get-NetLink -NetNamespace (New-TestName 'missing') -ErrorAction Stop } | Should -Throw '*does not exist*'
+    It 'a -NetNamespace that does not exist is NetNamespaceNotFound, as for Get-NetNamespace: ObjectNotFound, the name as target, the fix named; not a binding error' {
+        $missing = New-TestName 'missing'
+        $calls = @(
+            { Get-NetLink -NetNamespace $missing -ErrorAction Stop },
+            { New-NetBridge br9 -NetNamespace $missing -ErrorAction Stop },
+            { Get-ContainerNetwork -NetNamespace $missing -ErrorAction Stop },
+            { New-VethPair a9 -PeerName b9 -PeerNetNamespace $missing -NetNamespace $ns -ErrorAction Stop },
+            { Invoke-NetNamespace $missing true -ErrorAction Stop }
+        )
+        foreach ($call in $calls) {
+            $e = $call | Should -Throw -ErrorId 'NetNamespaceNotFound,*' -PassThru -Because "$call"
+            $e.CategoryInfo.Category | Should -Be 'ObjectNotFound'
+            $e.TargetObject | Should -Be $missing
+            $e.Exception.Message | Should -BeLike "Network namespace '$missing' does not exist*"
+            $e.Exception.Message | Should -Match 'New-NetNamespace'
+            $e.Exception.Message | Should -Match 'Get-NetNamespace'
+            $e.ToString() | Should -Not -Match 'argument transformation'
+        }
+        # Nothing was made: no veth a9 in the namespace that exists.
+        (Get-IpJson $ns.Name 'link', 'show').ifname | Should -Be 'lo'
+        # From the pipeline, one error per item, and the pipeline goes on.
+        $out = [pscustomobject]@{ NetNamespace = $missing }, [pscustomobject]@{ NetNamespace = $ns.Name } | Get-NetLink -ErrorVariable errs -ErrorAction SilentlyContinue
+        $out.Name | Should -Be 'lo'
+        $errs.Count | Should -Be 1
+        $errs[0].FullyQualifiedErrorId | Should -BeLike 'NetNamespaceNotFound,*'
+        $errs[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
     }
 }
 

@@ -56,8 +56,46 @@ public sealed class NetNamespace : IDisposable, global::ContainerNetworking.Netf
 
     public bool IsDisposed => _disposed;
 
+    /// <summary>
+    /// For a stand-in made by <see cref="Missing"/>: why there is no namespace. Null for a namespace that was opened.
+    /// </summary>
+    public NetNamespaceNotFoundException? MissingError { get; }
+
+    /// <summary>
+    /// A stand-in for a namespace that does not exist, for a caller that must hold a NetNamespace before it can report
+    /// the failure (a PowerShell parameter is bound before the cmdlet runs): it has the name and path but no handle, is
+    /// disposed from the start, and every use throws the <see cref="NetNamespaceNotFoundException"/> again.
+    /// </summary>
+    public static NetNamespace Missing(NetNamespaceNotFoundException error) => new(error);
+
+    private NetNamespace(NetNamespaceNotFoundException error)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        _handle = new SafeFileHandle(-1, ownsHandle: false);
+        _disposed = true;
+        MissingError = error;
+        var n = error.NamespaceName;
+        Name = n.StartsWith('/') ? null : n;
+        Path = n.StartsWith('/') ? n : System.IO.Path.Combine(RunDirectory, n);
+    }
+
+    /// <summary>ObjectDisposedException, or for a <see cref="Missing"/> stand-in its NetNamespaceNotFoundException.</summary>
+    private void ThrowIfUnusable()
+    {
+        if (!_disposed) return;
+        if (MissingError is { } m) throw new NetNamespaceNotFoundException(m.NamespaceName, m.Message);
+        throw new ObjectDisposedException(ToString());
+    }
+
     /// <summary>The namespace file handle (for setns, or IFLA_NET_NS_FD when moving a link here).</summary>
-    public SafeFileHandle Handle => _disposed ? throw new ObjectDisposedException(ToString()) : _handle;
+    public SafeFileHandle Handle
+    {
+        get
+        {
+            ThrowIfUnusable();
+            return _handle;
+        }
+    }
 
     /// <summary>The rtnetlink connection of this namespace, opened on first use and reused.</summary>
     public NetlinkConnection RouteConnection
@@ -66,7 +104,7 @@ public sealed class NetNamespace : IDisposable, global::ContainerNetworking.Netf
         {
             lock (_lock)
             {
-                ObjectDisposedException.ThrowIf(_disposed, this);
+                ThrowIfUnusable();
                 return _route ??= NewRouteConnection(OpenSocket(LibC.NETLINK_ROUTE));
             }
         }
@@ -79,7 +117,7 @@ public sealed class NetNamespace : IDisposable, global::ContainerNetworking.Netf
         {
             lock (_lock)
             {
-                ObjectDisposedException.ThrowIf(_disposed, this);
+                ThrowIfUnusable();
                 return _netfilter ??= new NetlinkConnection(OpenSocket(LibC.NETLINK_NETFILTER), global::ContainerNetworking.Netfilter.NetfilterNames.Describe);
             }
         }

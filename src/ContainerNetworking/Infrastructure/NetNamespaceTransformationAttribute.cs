@@ -7,7 +7,10 @@ namespace ContainerNetworking.Commands;
 /// Turns what the user gives to <c>-NetNamespace</c> into an open <see cref="NetNamespace"/> from the
 /// <see cref="NetNamespaceCache"/>: a name ("red"), a path ("/run/netns/red", "/proc/1234/ns/net"), or a NetNamespace
 /// object (passed through). Null stays null: the cmdlet then acts in the current namespace. A namespace that does not
-/// exist fails parameter binding with the library's message (what is missing and how to create it).
+/// exist becomes a <see cref="NetNamespace.Missing"/> stand-in rather than a binding error (which PowerShell would
+/// report as ParameterArgumentTransformationError, "Cannot process argument transformation …"): the cmdlet reports it
+/// as NetNamespaceNotFound, the same error as everywhere else (<see cref="NetworkingCmdlet"/>). Other bad input (an
+/// empty name, an object of another type) fails binding with the library's message.
 /// </summary>
 [AttributeUsage(AttributeTargets.Property | AttributeTargets.Field)]
 public sealed class NetNamespaceTransformationAttribute : ArgumentTransformationAttribute
@@ -25,6 +28,10 @@ public sealed class NetNamespaceTransformationAttribute : ArgumentTransformation
                 string s => NetNamespaceCache.Get(s),
                 _ => throw new ArgumentException($"-NetNamespace takes a namespace name (e.g. 'red'), a path (e.g. /proc/1234/ns/net) or a NetNamespace object from Get-NetNamespace, not a {value.GetType().Name}."),
             };
+        }
+        catch (NetNamespaceNotFoundException e)
+        {
+            return NetNamespace.Missing(e);
         }
         catch (Exception e) when (ErrorMapping.IsMapped(e))
         {

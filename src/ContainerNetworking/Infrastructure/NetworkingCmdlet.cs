@@ -27,6 +27,14 @@ public abstract class NetworkingCmdlet : PSCmdlet
 
     protected override void BeginProcessing()
     {
+        // A namespace parameter that names no namespace (NetNamespaceTransformation made it a stand-in): the cmdlet
+        // cannot act, and says so as NetNamespaceNotFound, as Get-NetNamespace does. Values bound later from the
+        // pipeline fail per item where the cmdlet uses them (the stand-in throws the same error).
+        foreach (var value in MyInvocation.BoundParameters.Values)
+        {
+            if (value is NetNamespace { MissingError: { } missing })
+                ThrowTerminatingError(ErrorMapping.ToErrorRecord(missing, missing.NamespaceName)!);
+        }
         if (ChangesState && !MyInvocation.BoundParameters.ContainsKey("WhatIf"))
         {
             var missing = Privileges.Missing(NeedsSysAdmin);

@@ -76,6 +76,24 @@ public sealed class NetNamespaceTests : IDisposable
     }
 
     [Fact]
+    public void Missing_StandsInForANamespaceThatDoesNotExist_AndEveryUseThrowsItsError()
+    {
+        var e = Assert.Throws<NetNamespaceNotFoundException>(() => NetNamespace.Open("cnt-does-not-exist"));
+        using var m = NetNamespace.Missing(e);
+        Assert.Equal("cnt-does-not-exist", m.Name);
+        Assert.Equal("/run/netns/cnt-does-not-exist", m.Path);
+        Assert.True(m.IsDisposed);
+        Assert.Same(e, m.MissingError);
+        Assert.Equal(e.Message, Assert.Throws<NetNamespaceNotFoundException>(() => m.Rtnl.GetLinks()).Message);
+        Assert.Equal(e.Message, Assert.Throws<NetNamespaceNotFoundException>(() => m.Nft).Message);
+        Assert.Equal("cnt-does-not-exist", Assert.Throws<NetNamespaceNotFoundException>(() => m.Handle).NamespaceName);
+        Assert.Throws<NetNamespaceNotFoundException>(() => m.ReadSysctl("net.ipv4.ip_forward"));
+        // A namespace that was opened has none.
+        using var current = NetNamespace.OpenCurrent();
+        Assert.Null(current.MissingError);
+    }
+
+    [Fact]
     public void Sysctl_IsPerNamespace_AndNeverTouchesTheRoot()
     {
         using var ns = _ns.Create("sysctl");

@@ -31,7 +31,15 @@ public abstract class ContainerNetworkCmdlet : NetworkingCmdlet
     protected NetNamespace HostNamespace => HostParameter ?? NetNamespaceCache.Current;
 
     /// <summary>The manager of the host namespace and state directory of this call (reused within the process).</summary>
-    protected ContainerNetworkManager Manager => ManagerFor(HostNamespace, StateDirectory);
+    protected ContainerNetworkManager Manager
+    {
+        get
+        {
+            // A host namespace from the pipeline that does not exist: there is no manager to give.
+            if (HostNamespace.MissingError is { } missing) ThrowTerminatingError(ErrorMapping.ToErrorRecord(missing, missing.NamespaceName)!);
+            return ManagerFor(HostNamespace, StateDirectory);
+        }
+    }
 
     /// <summary>The manager of <paramref name="host"/> and <paramref name="stateDirectory"/> (null: the default directory).</summary>
     internal static ContainerNetworkManager ManagerFor(NetNamespace host, string? stateDirectory)
