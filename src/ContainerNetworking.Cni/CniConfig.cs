@@ -205,6 +205,9 @@ public sealed class CniConfig
     /// <summary>True when a default route is asked for: isDefaultGateway, or a 0.0.0.0/0 route of the ipam block via the gateway.</summary>
     public bool WantsDefaultRoute => IsDefaultGateway || Routes.Any(r => r.Destination.PrefixLength == 0 && (r.Gateway is null || r.Gateway.Equals(Range4!.Gateway)));
 
+    /// <summary>The bridge takes the gateway address: isGateway, which isDefaultGateway implies (as the reference bridge plugin reads them).</summary>
+    public bool GatewayOnBridge => IsGateway || IsDefaultGateway;
+
     /// <summary>What the core's network is created from.</summary>
     public NetworkSpec ToNetworkSpec() => new()
     {
@@ -212,6 +215,7 @@ public sealed class CniConfig
         BridgeName = Bridge,
         Subnet = Range4!.Subnet,
         Gateway = Range4.Gateway,
+        ExternalGateway = !GatewayOnBridge,
         RangeStart = Range4.RangeStart,
         RangeEnd = Range4.RangeEnd,
         SubnetV6 = Range6?.Subnet,

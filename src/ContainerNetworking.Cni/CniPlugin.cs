@@ -106,6 +106,7 @@ public sealed class CniPlugin(IReadOnlyDictionary<string, string> env, TextWrite
             MacAddress = args.Mac ?? conf.Mac,
             Publish = conf.PortMappings.Select(p => p.ToPublishSpec()).ToList(),
             DefaultRoute = conf.WantsDefaultRoute,
+            Hairpin = conf.HairpinMode,
             Origin = Origin,
         };
         var ep = m.Connect(spec);
@@ -182,10 +183,13 @@ public sealed class CniPlugin(IReadOnlyDictionary<string, string> env, TextWrite
     {
         if (net.IsPredefined)
             throw CniConfig.Invalid($"network name '{conf.Name}' is one of the core's predefined networks (host, none); give the network another name");
-        if (net.BridgeName != conf.Bridge || !Equals(net.Subnet, conf.Range4!.Subnet))
-            throw CniConfig.Invalid($"network '{conf.Name}' already exists in the state with bridge {net.BridgeName} and subnet {net.Subnet}, but the configuration says bridge {conf.Bridge} and subnet {conf.Range4!.Subnet}; " +
+        if (net.BridgeName != conf.Bridge || !Equals(net.Subnet, conf.Range4!.Subnet) || net.ExternalGateway == conf.GatewayOnBridge)
+            throw CniConfig.Invalid($"network '{conf.Name}' already exists in the state with bridge {net.BridgeName}, subnet {net.Subnet} and isGateway {Lower(!net.ExternalGateway)}, " +
+                $"but the configuration says bridge {conf.Bridge}, subnet {conf.Range4!.Subnet} and isGateway {Lower(conf.GatewayOnBridge)}; " +
                 $"make them agree, or remove the network (Remove-ContainerNetwork {conf.Name} -Force) so the next ADD builds it from the configuration");
     }
+
+    private static string Lower(bool b) => b ? "true" : "false";
 
     // ---- DEL -----------------------------------------------------------------------------------------------
 

@@ -237,7 +237,7 @@ public sealed partial class ContainerNetworkManager
                 if (ip6 is not null) State.ReleaseLease(net.Name, ip6, id);
             });
             plan.Add("CreateVeth", $"ip link add {veth}{(net.Mtu > 0 ? " mtu " + net.Mtu : "")} master {net.BridgeName} up type veth peer name {ifName} address {mac} netns {nsName}; " +
-                $"bridge link set dev {veth} hairpin on",
+                $"bridge link set dev {veth} hairpin {(spec.Hairpin ? "on" : "off")}",
                 () =>
                 {
                     var index = CreateHostVeth(net, veth, ifName, cref.Value!, new VethOptions
@@ -250,7 +250,8 @@ public sealed partial class ContainerNetworkManager
                     });
                     // Hairpin: the container can reach its own published port through the host's address (the
                     // translated packet goes back out of the port it came in on), as Docker sets it without the userland proxy.
-                    Host.Rtnl.SetBridgePort(index, new BridgePortOptions { Hairpin = true });
+                    // Off (CNI's hairpinMode false): the port keeps the kernel's default, as the reference bridge plugin leaves it.
+                    if (spec.Hairpin) Host.Rtnl.SetBridgePort(index, new BridgePortOptions { Hairpin = true });
                 },
                 () => DeleteLinkIfExists(Host, veth));
             plan.Add("InterfacesUp", $"ip -n {nsName} link set lo up; ip -n {nsName} link set {ifName} up", () =>

@@ -112,7 +112,9 @@ public sealed partial class ContainerNetworkManager
             else
                 Add("Bridge", HopStatus.Ok, $"Bridge {net.BridgeName} is up.");
 
-            if (bridge is not null)
+            if (net.ExternalGateway)
+                Add("BridgeAddress", HopStatus.Skipped, $"Network '{net.Name}' keeps its gateway {net.Gateway} off the bridge (CNI isGateway false): the host has no address on it.");
+            else if (bridge is not null)
             {
                 var bAddrs = Host.Rtnl.GetAddresses(net.BridgeName, AddressFamily.InterNetwork);
                 var ok = bAddrs.Any(a => a.Address.Equals(net.Gateway) && a.PrefixLength == net.Subnet!.Value.PrefixLength);
@@ -124,6 +126,7 @@ public sealed partial class ContainerNetworkManager
             else Skip(hops, "BridgeAddress");
 
             if (net.Internal) Add("Forwarding", HopStatus.Skipped, "Internal network: nothing is forwarded off the bridge.");
+            else if (net.ExternalGateway) Add("Forwarding", HopStatus.Skipped, "The gateway is not on the bridge: the host routes nothing for this network.");
             else
             {
                 var fwd = IpForwarding.IsEnabled(Host, AddressFamily.InterNetwork);

@@ -148,8 +148,10 @@ public sealed partial class ContainerNetworkManager
             pool6 = AddressPool.Create(s6, spec.GatewayV6, spec.IpRangeV6);
         }
 
-        var forwardingOff = !spec.Internal && Host.ReadSysctl("net.ipv4.ip_forward") != "1";
-        var forwarding6Off = !spec.Internal && pool6 is not null && Host.ReadSysctl("net.ipv6.conf.all.forwarding") != "1";
+        // Without the gateway on the bridge the host routes nothing for the network (CNI bridge: forwarding only with isGateway).
+        var routes = !spec.Internal && !spec.ExternalGateway;
+        var forwardingOff = routes && Host.ReadSysctl("net.ipv4.ip_forward") != "1";
+        var forwarding6Off = routes && pool6 is not null && Host.ReadSysctl("net.ipv6.conf.all.forwarding") != "1";
         var net = new ContainerNetwork
         {
             Name = spec.Name,
@@ -158,6 +160,7 @@ public sealed partial class ContainerNetworkManager
             BridgeName = bridge,
             Subnet = pool4.Subnet,
             Gateway = pool4.Gateway,
+            ExternalGateway = spec.ExternalGateway,
             IpRange = spec.IpRange,
             RangeStart = spec.RangeStart,
             RangeEnd = spec.RangeEnd,
@@ -202,6 +205,7 @@ public sealed partial class ContainerNetworkManager
         plan.Add("CreateBridge", $"ip link add {bridge} type bridge{(net.Mtu > 0 ? " mtu " + net.Mtu : "")} address {net.BridgeMacAddress}; ip link set {bridge} up",
             () => Host.Rtnl.CreateBridge(bridge, new BridgeOptions { Mtu = net.Mtu > 0 ? net.Mtu : null, MacAddress = net.BridgeMacAddress, Up = true }),
             () => DeleteLinkIfExists(Host, bridge));
+        if (net.ExternalGateway) return;
         plan.Add("AddGatewayAddress", $"ip addr add {net.Gateway}/{net.Subnet!.Value.PrefixLength} dev {bridge}",
             () => Host.Rtnl.AddAddress(bridge, net.Gateway!, net.Subnet!.Value.PrefixLength));
         if (net.SubnetV6 is { } s6)

@@ -50,6 +50,8 @@ public sealed class ContainerNetwork
     public string? BridgeName { get; init; }
     public IPNetwork? Subnet { get; init; }
     public IPAddress? Gateway { get; init; }
+    /// <summary>The bridge holds no gateway address (CNI bridge's isGateway false; see <see cref="NetworkSpec.ExternalGateway"/>).</summary>
+    public bool ExternalGateway { get; init; }
     public IPNetwork? IpRange { get; init; }
     /// <summary>CNI host-local's rangeStart and rangeEnd: the bounds of dynamic allocation inside the range.</summary>
     public IPAddress? RangeStart { get; init; }

@@ -13,6 +13,12 @@ public sealed record NetworkSpec
     public IPNetwork? Subnet { get; init; }
     /// <summary>IPv4 gateway (the bridge's address); by default the subnet's first address.</summary>
     public IPAddress? Gateway { get; init; }
+    /// <summary>
+    /// The gateway is not the host's: the bridge takes no address and the host routes nothing for the network (no
+    /// forwarding turned on); the gateway address stays reserved for a router elsewhere on the segment. CNI bridge's
+    /// <c>isGateway: false</c>. By default the bridge holds the gateway, as Docker's does.
+    /// </summary>
+    public bool ExternalGateway { get; init; }
     /// <summary>The sub-prefix dynamic addresses come from (Docker's --ip-range).</summary>
     public IPNetwork? IpRange { get; init; }
     /// <summary>The first and last address handed out dynamically (CNI host-local's rangeStart, rangeEnd); by default the range's.</summary>
@@ -53,6 +59,8 @@ public sealed record EndpointSpec
     public string? MacAddress { get; init; }
     /// <summary>A default route via the network's gateway inside the container (CNI: isDefaultGateway, or host-local's 0.0.0.0/0 route).</summary>
     public bool DefaultRoute { get; init; } = true;
+    /// <summary>Hairpin mode on the bridge port (the container reaches its own published ports via the host); CNI's <c>hairpinMode</c>.</summary>
+    public bool Hairpin { get; init; } = true;
     /// <summary>Ports to publish, in Docker's notation: '8088:80', '127.0.0.1:8080:80/tcp', '8000-8010:80-90/udp', '80'.</summary>
     public IReadOnlyList<string> Publish { get; init; } = [];
     /// <summary>Who makes the endpoint, recorded as <see cref="ContainerEndpoint.Origin"/> (the CNI plugin: "cni").</summary>

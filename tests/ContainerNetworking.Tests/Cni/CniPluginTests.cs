@@ -139,6 +139,23 @@ public sealed class CniPluginTests : IDisposable
     }
 
     [Fact]
+    public void Add_RefusesAConfigThatDisagreesWithTheNetwork_OnIsGateway_AndChangesNothing()
+    {
+        var list = CniFixture.List("1.1.0", "agree", "cniagree0", "10.76.0.0/24");
+        var first = new RuntimeConf("a1", _f.Container());
+        _f.Runtime.Add(list, first);
+        var noGateway = CniFixture.List("1.1.0", "agree", "cniagree0", "10.76.0.0/24", p => p["isGateway"] = false);
+        var other = new RuntimeConf("a2", _f.Container());
+        var run = _f.Runtime.Exec("containernetworking", "ADD", CniRuntime.BuildOne(noGateway, noGateway["plugins"]![0]!.AsObject(), null, other), other);
+        Assert.Equal(7, run.ErrorCode);
+        Assert.Contains("isGateway", (string)run.Json["details"]!);
+        Assert.Null(Addr(other.NetNs!));
+        Assert.Single(_f.Manager.GetEndpoints("agree"));
+        Assert.Contains(Cli.IpJson(_f.HostName, "addr", "show", "dev", "cniagree0")[0].GetProperty("addr_info").EnumerateArray(), a => a.GetProperty("local").GetString() == "10.76.0.1");
+        _f.Runtime.Del(list, first).Ok();
+    }
+
+    [Fact]
     public void Del_AfterTheNamespaceIsGone_AndWithoutPrevResult_FreesLeaseAndRule_FromStoredState()
     {
         var list = CniFixture.List("1.1.0", "gone", "cnigone0", "10.79.0.0/24");
