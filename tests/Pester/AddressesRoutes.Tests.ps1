@@ -110,6 +110,35 @@ Describe 'Routes' -Tag 'Root' {
         $ipr.metric | Should -Be 50
     }
 
+    It 'kernel errors keep errno and the kernel''s text, and add advice naming the fix, with the right category' {
+        New-NetRoute -NetNamespace $ns 0.0.0.0/0 -NextHop 192.168.15.254 | Out-Null
+        # An existing default: EEXIST, and the advice names -Replace.
+        $e = { New-NetRoute -NetNamespace $ns 0.0.0.0/0 -NextHop 192.168.15.253 -ErrorAction Stop } | Should -Throw -ErrorId 'Kernel.EEXIST,*' -PassThru
+        $e.CategoryInfo.Category | Should -Be 'ResourceExists'
+        $e.Exception.Message | Should -BeLike 'RTM_NEWROUTE: File exists (EEXIST)*0.0.0.0/0 via 192.168.15.253*'
+        $e.ToString().StartsWith($e.Exception.Message) | Should -BeTrue -Because 'the kernel''s text comes first, whole'
+        $e.ToString() | Should -Match 'New-NetRoute -Replace'
+        $e.ErrorDetails.RecommendedAction | Should -Match 'New-NetRoute -Replace'
+        # An unreachable gateway: ENETUNREACH with the kernel's extended ACK, a ConnectionError naming the gateway and the fix.
+        $e = { New-NetRoute -NetNamespace $ns 10.99.0.0/16 -NextHop 10.1.1.1 -ErrorAction Stop } | Should -Throw -ErrorId 'Kernel.ENETUNREACH,*' -PassThru
+        $e.CategoryInfo.Category | Should -Be 'ConnectionError'
+        $e.Exception.Message | Should -Match 'ENETUNREACH'
+        $e.Exception.Message | Should -Match 'Nexthop has invalid gateway'
+        $e.ToString() | Should -Match 'The gateway 10\.1\.1\.1 is not on a network'
+        $e.ToString() | Should -Match 'New-NetIPAddress'
+        Get-IpJson $ns.Name 'route', 'show', '10.99.0.0/16' | Should -BeNullOrEmpty
+        # The same table serves the other kinds of operation: an address, a link.
+        $e = { New-NetIPAddress -NetNamespace $ns br0 192.168.15.1/24 -ErrorAction Stop } | Should -Throw -ErrorId 'Kernel.EEXIST,*' -PassThru
+        $e.CategoryInfo.Category | Should -Be 'ResourceExists'
+        $e.ToString() | Should -Match 'Address already assigned'
+        $e.ToString() | Should -Match 'Remove-NetIPAddress'
+        $e = { New-NetBridge -NetNamespace $ns br0 -ErrorAction Stop } | Should -Throw -ErrorId 'Kernel.EEXIST,*' -PassThru
+        $e.ToString() | Should -Match 'Remove-NetLink'
+        $e = { Remove-NetIPAddress -NetNamespace $ns 192.168.15.9/24 -InterfaceAlias br0 -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'Kernel.EADDRNOTAVAIL,*' -PassThru
+        $e.CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $e.ToString() | Should -Match 'Get-NetIPAddress'
+    }
+
     It 'rejects bad prefixes and next hops, adding nothing' {
         { New-NetRoute -NetNamespace $ns 10.20.0.5/16 -NextHop 192.168.15.7 -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidDestinationPrefix,*'
         { New-NetRoute -NetNamespace $ns 10.20.0.0/16 -NextHop fd00::1 -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidNextHop,*'

@@ -61,8 +61,12 @@ public sealed partial class RouteClient
     {
         var oif = ValidateRoute(route, delete: false);
         var flags = (ushort)(Nl.NLM_F_CREATE | (replace ? Nl.NLM_F_REPLACE : Nl.NLM_F_EXCL));
-        _conn.Execute(RTM_NEWROUTE, flags, w => WriteRoute(w, route, oif, delete: false), $"{(replace ? "replace" : "add")} route {route.Destination}");
+        _conn.Execute(RTM_NEWROUTE, flags, w => WriteRoute(w, route, oif, delete: false), $"{(replace ? "replace" : "add")} route {Describe(route)}");
     }
+
+    /// <summary>A route as ip writes it, for error messages: "10.0.0.0/8 via 192.168.15.254 dev br0 metric 100".</summary>
+    private static string Describe(RouteSpec r) =>
+        $"{r.Destination}{(r.Gateway is null ? "" : " via " + r.Gateway)}{(r.Interface is null ? "" : " dev " + r.Interface)}{(r.Metric is null ? "" : " metric " + r.Metric)}";
 
     /// <summary>
     /// Removes a route: the first that matches what is given, as the kernel does, so a destination alone removes the
@@ -71,7 +75,7 @@ public sealed partial class RouteClient
     public void RemoveRoute(RouteSpec route)
     {
         var oif = ValidateRoute(route, delete: true);
-        try { _conn.Execute(RTM_DELROUTE, 0, w => WriteRoute(w, route, oif, delete: true), $"remove route {route.Destination}"); }
+        try { _conn.Execute(RTM_DELROUTE, 0, w => WriteRoute(w, route, oif, delete: true), $"remove route {Describe(route)}"); }
         catch (NetlinkException e) when (e.ErrorNumber == Interop.LibC.ESRCH) // no such route
         {
             throw new ContainerNetworkingException("RouteNotFound", ErrorKind.NotFound,

@@ -9,7 +9,8 @@ namespace ContainerNetworking.Commands;
 /// <list type="bullet">
 /// <item><see cref="ContainerNetworkingException"/> → its ErrorId, its <see cref="ErrorKind"/> as the category;</item>
 /// <item><see cref="LinuxException"/> / <see cref="NetlinkException"/> → "Kernel.EEXIST"-style ErrorId, the category of the
-/// errno, the message keeping errno, request and the kernel's extended-ACK text;</item>
+/// errno, the message keeping errno, request and the kernel's extended-ACK text, followed by the advice of
+/// <see cref="KernelErrorAdvice"/> for that errno and kind of operation (also the RecommendedAction);</item>
 /// <item><see cref="ArgumentException"/> (input validated by the core) → "InvalidArgument";</item>
 /// <item><see cref="NetlinkDecodeException"/> → "Netlink.DecodeError" (a reply the library could not read).</item>
 /// </list>
@@ -26,9 +27,12 @@ public static class ErrorMapping
                 return new ErrorRecord(c, c.ErrorId, CategoryOf(c.Kind), target);
             case LinuxException l:
                 {
-                    var r = new ErrorRecord(l, ContainerNetworkingException.ErrorIdOf(l), CategoryOf(ContainerNetworkingException.KindOf(l.ErrorNumber)), target);
-                    if (l.ErrorNumber == 1 /* EPERM */)
-                        r.ErrorDetails = new ErrorDetails(l.Message) { RecommendedAction = "Run PowerShell as root (sudo pwsh), or give it CAP_NET_ADMIN and CAP_SYS_ADMIN." };
+                    // The kernel's text (errno, extended ACK, the request) stays the exception's message; the advice for
+                    // that errno and kind of operation follows it in what PowerShell shows, and is the RecommendedAction.
+                    var (category, advice) = KernelErrorAdvice.Explain(l);
+                    var r = new ErrorRecord(l, ContainerNetworkingException.ErrorIdOf(l), category, target);
+                    if (advice is not null)
+                        r.ErrorDetails = new ErrorDetails(l.Message.TrimEnd('.') + ". " + advice) { RecommendedAction = advice };
                     return r;
                 }
             case ArgumentException a:
