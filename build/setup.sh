@@ -12,14 +12,38 @@ fi
 # containernetworking-plugins (/usr/lib/cni) and iptables: the CNI plugin's tests run the reference plugins side by
 # side. Installing them starts nothing (no systemd here, and Debian's policy-rc.d; where systemd runs, only the
 # cni-dhcp socket unit is enabled) and nothing touches the network until a runtime execs a plugin.
-pkgs=(iproute2 nftables iputils-ping conntrack ncat socat procps graphviz etcd-server containernetworking-plugins iptables "$@")
+# podman, runc, busybox-static and curl: the Podman runbook (S005) runs Podman 4.3 on its CNI backend with runc (crun
+# is not installed) on an image imported from busybox-static's /bin/busybox, and fetches its page with curl. Nothing is
+# started while installing (a policy-rc.d that refuses every start, where none exists), and Podman's units
+# (podman.socket, podman.service, podman-restart.service, podman-auto-update.timer), which its postinst enables, are
+# disabled below; Podman touches no network until someone runs it, and the runbook runs it with a configuration of
+# its own inside a throwaway namespace. The package drops /etc/cni/net.d/87-podman-bridge.conflist (cni-podman0,
+# 10.88.0.0/16), which only a Podman run without such a configuration would use, on the namespace it runs in.
+pkgs=(iproute2 nftables iputils-ping conntrack ncat socat procps graphviz etcd-server containernetworking-plugins iptables
+      podman runc busybox-static curl "$@")
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
+  policy=/usr/sbin/policy-rc.d
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\n# build/setup.sh: start no service while packages are installed\nexit 101\n' >"$policy"
+    chmod +x "$policy"
+    trap 'rm -f "$policy"' EXIT
+  fi
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  if [ -n "$(trap -p EXIT)" ]; then rm -f "$policy"; trap - EXIT; fi
+fi
+# Podman's service, socket, restart service and auto-update timer: disabled (and stopped where systemd runs), so
+# nothing of Podman starts at boot either.
+if dpkg -s podman >/dev/null 2>&1; then
+  units=(podman.socket podman.service podman-restart.service podman-auto-update.timer podman-auto-update.service)
+  if command -v systemctl >/dev/null 2>&1; then
+    if [ -d /run/systemd/system ]; then systemctl disable --now "${units[@]}" >/dev/null 2>&1 || true
+    else systemctl --no-reload disable "${units[@]}" >/dev/null 2>&1 || true; fi   # offline: removes the links
+  fi
 fi
 # The etcd-server package enables a system etcd on 127.0.0.1:2379; the tests need none (they start their own on free
 # ports), so it is stopped and disabled where an init system runs it.

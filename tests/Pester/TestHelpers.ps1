@@ -75,3 +75,19 @@ function Invoke-InRunspace([scriptblock] $Script, [hashtable] $Arguments = @{}) 
     }
     finally { $ps.Dispose() }
 }
+
+function Get-RootNamespaceState {
+    # What a mistake would change in the namespace the tests run from (the machine's own), as text to compare before
+    # and after: links (name, kind, master, up), addresses (lifetimes aside), the routes of every table, and the
+    # nf_tables ruleset (counters aside).
+    $links = (& ip -j -d link show) -join "`n" | ConvertFrom-Json | ForEach-Object {
+        "link $($_.ifname) kind=$($_.linkinfo.info_kind) master=$($_.master) up=$($_.flags -contains 'UP')"
+    }
+    $addresses = (& ip -j addr show) -join "`n" | ConvertFrom-Json | ForEach-Object {
+        $l = $_
+        $l.addr_info | ForEach-Object { "addr $($l.ifname) $($_.local)/$($_.prefixlen)" }
+    }
+    $routes = @(& ip route show table all) + @(& ip -6 route show table all) | ForEach-Object { 'route ' + ($_ -replace 'expires \S+ ', '') }
+    $nft = & nft list ruleset | ForEach-Object { 'nft ' + ($_ -replace 'counter packets \d+ bytes \d+', 'counter') }
+    @($links) + @($addresses) + @($routes) + @($nft) -join "`n"
+}
