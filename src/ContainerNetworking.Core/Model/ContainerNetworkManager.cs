@@ -1,12 +1,5 @@
-using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.RegularExpressions;
 using ContainerNetworking.Namespaces;
-using ContainerNetworking.Route;
-using ContainerNetworking.Values;
 
 namespace ContainerNetworking.Model;
 
@@ -15,290 +8,100 @@ namespace ContainerNetworking.Model;
 /// (Docker's bridge driver, CNI bridge + host-local + portmap, netavark), endpoints in the bridge, host, none and
 /// container modes, all persisted under <see cref="StateStore.Root"/> so that another process sees and extends
 /// what this one built. Every change runs as an <see cref="OperationPlan"/> under the state lock: all or nothing.
+/// <para>
+/// A thin facade: each method is one service's over one <see cref="NetworkContext"/> (<see cref="NetworkService"/>,
+/// <see cref="EndpointService"/>, <see cref="PortPublishing"/>, <see cref="NetworkPairs"/>, <see cref="RepairService"/>,
+/// <see cref="DiagnosisService"/>), which <see cref="Context"/> gives to a caller that needs one concern alone.
+/// </para>
 /// </summary>
-public sealed partial class ContainerNetworkManager
+public sealed class ContainerNetworkManager
 {
     /// <summary>The predefined networks (Docker's): host and none.</summary>
-    public const string HostNetwork = "host";
-    public const string NoneNetwork = "none";
-
-    private static readonly Regex NetworkName = new("^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", RegexOptions.CultureInvariant);
-    private readonly object _sync = new();
-    private NetworkFirewall? _firewall;
-    // Bridge name → ifindex, as last used successfully (see CreateHostVeth: a refused index is looked up again).
-    private readonly Dictionary<string, int> _bridgeIndex = new(StringComparer.Ordinal);
+    public const string HostNetwork = NetworkService.HostNetwork;
+    public const string NoneNetwork = NetworkService.NoneNetwork;
 
     /// <param name="host">The namespace that plays the host: bridges, veth host ends and rules live here.</param>
     /// <param name="stateRoot">The state directory; by default <see cref="StateStore.DefaultRoot"/> for <paramref name="host"/>.</param>
-    public ContainerNetworkManager(NetNamespace host, string? stateRoot = null)
-    {
-        Host = host;
-        State = new StateStore(stateRoot ?? StateStore.DefaultRoot(host.Name, host.Id));
-    }
+    public ContainerNetworkManager(NetNamespace host, string? stateRoot = null) => Context = new NetworkContext(host, stateRoot);
 
-    public NetNamespace Host { get; }
-    public StateStore State { get; }
+    /// <summary>The context the services share.</summary>
+    public NetworkContext Context { get; }
 
-    internal NetworkFirewall Firewall => _firewall ??= new NetworkFirewall(Host);
+    public NetNamespace Host => Context.Host;
+    public StateStore State => Context.State;
 
-    // ---- networks ------------------------------------------------------------------------------------------
+    // ---- networks (NetworkService) ---------------------------------------------------------------------------
 
-    /// <summary>Every network: the predefined host and none, and the bridge networks in the state directory.</summary>
-    public IReadOnlyList<ContainerNetwork> GetNetworks()
-    {
-        var list = State.ListNetworks().Where(n => !n.IsPredefined).ToList();
-        list.Insert(0, Predefined(NoneNetwork));
-        list.Insert(0, Predefined(HostNetwork));
-        return list;
-    }
+    /// <inheritdoc cref="NetworkService.GetNetworks"/>
+    public IReadOnlyList<ContainerNetwork> GetNetworks() => Context.Networks.GetNetworks();
 
-    /// <summary>A network by name; "NetworkNotFound" when there is none.</summary>
-    public ContainerNetwork GetNetwork(string name) => FindNetwork(name) ?? throw NetworkNotFound(name);
+    /// <inheritdoc cref="NetworkService.GetNetwork"/>
+    public ContainerNetwork GetNetwork(string name) => Context.Networks.GetNetwork(name);
 
-    public ContainerNetwork? FindNetwork(string name)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(name);
-        if (name is HostNetwork or NoneNetwork) return Predefined(name);
-        return NetworkName.IsMatch(name) ? State.ReadNetwork(name) : null;
-    }
+    /// <inheritdoc cref="NetworkService.FindNetwork"/>
+    public ContainerNetwork? FindNetwork(string name) => Context.Networks.FindNetwork(name);
 
-    private static ContainerNetwork Predefined(string name) => new()
-    {
-        Name = name,
-        Id = Hex(SHA256.HashData(Encoding.UTF8.GetBytes("predefined:" + name))),
-        Driver = name == HostNetwork ? NetworkDriver.Host : NetworkDriver.None,
-        Masquerade = false,
-    };
+    /// <inheritdoc cref="NetworkService.PlanCreateNetwork"/>
+    public OperationPlan PlanCreateNetwork(NetworkSpec spec) => Context.Networks.PlanCreateNetwork(spec);
 
-    private ContainerNetworkingException NetworkNotFound(string name) => new("NetworkNotFound", ErrorKind.NotFound,
-        $"Network '{name}' does not exist in {State.Root}. List networks with Get-ContainerNetwork; create one with New-ContainerNetwork -Name {name}.");
+    /// <inheritdoc cref="NetworkService.CreateNetwork"/>
+    public ContainerNetwork CreateNetwork(NetworkSpec spec) => Context.Networks.CreateNetwork(spec);
 
-    /// <summary>The plan <see cref="CreateNetwork"/> would run (validated, nothing changed): what -WhatIf shows.</summary>
-    public OperationPlan PlanCreateNetwork(NetworkSpec spec)
-    {
-        lock (_sync)
-        using (State.LockForReading())
-            return BuildCreateNetwork(spec, out _);
-    }
+    /// <inheritdoc cref="NetworkService.PlanRemoveNetwork"/>
+    public OperationPlan PlanRemoveNetwork(string name, bool force = false) => Context.Networks.PlanRemoveNetwork(name, force);
 
-    /// <summary>
-    /// Creates a bridge network: the bridge with the gateway address(es), up; forwarding on in the host namespace;
-    /// masquerade and forward-filter rules; the record. All or nothing. Like <c>docker network create</c>, i.e.
-    /// <c>ip link add br-… type bridge; ip addr add GW/LEN dev br-…; ip link set br-… up;
-    /// sysctl net.ipv4.ip_forward=1; nft add rule … masquerade</c>.
-    /// Errors: "NetworkExists", "SubnetOverlap", "GatewayOutsideSubnet", "IpRangeOutsideSubnet", "InvalidSubnet",
-    /// "BridgeExists", "InvalidName", "SubnetPoolExhausted".
-    /// </summary>
-    public ContainerNetwork CreateNetwork(NetworkSpec spec)
-    {
-        lock (_sync)
-        using (State.Lock())
-        {
-            var plan = BuildCreateNetwork(spec, out var network);
-            plan.Execute();
-            return network;
-        }
-    }
+    /// <inheritdoc cref="NetworkService.RemoveNetwork"/>
+    public void RemoveNetwork(string name, bool force = false) => Context.Networks.RemoveNetwork(name, force);
 
-    private OperationPlan BuildCreateNetwork(NetworkSpec spec, out ContainerNetwork network)
-    {
-        ArgumentNullException.ThrowIfNull(spec);
-        if (string.IsNullOrEmpty(spec.Name) || !NetworkName.IsMatch(spec.Name))
-            throw new ContainerNetworkingException("InvalidName", ErrorKind.InvalidArgument,
-                $"'{spec.Name}' is not a valid network name. Use 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit.");
-        if (spec.Name is HostNetwork or NoneNetwork || State.ReadNetwork(spec.Name) is not null)
-            throw new ContainerNetworkingException("NetworkExists", ErrorKind.AlreadyExists,
-                $"Network '{spec.Name}' already exists. Choose another name, or remove it first with Remove-ContainerNetwork -Name {spec.Name}.");
-        if (spec.Mtu != 0) RtnlValidation.ValidateMtu(spec.Mtu); // 0: the kernel's default
+    // ---- endpoints (EndpointService) -------------------------------------------------------------------------
 
-        var id = Hex(RandomNumberGenerator.GetBytes(32));
-        var others = State.ListNetworks().Where(n => !n.IsPredefined).ToList();
-        var bridge = spec.BridgeName ?? "br-" + id[..12];
-        CheckLinkName(bridge, "bridge name");
-        if (others.FirstOrDefault(n => n.BridgeName == bridge) is { } sameBridge)
-            throw new ContainerNetworkingException("BridgeExists", ErrorKind.AlreadyExists,
-                $"Bridge '{bridge}' already belongs to network '{sameBridge.Name}'. Give the new network another -BridgeName.");
-        if (Host.Rtnl.FindLink(bridge) is { } existing)
-            throw new ContainerNetworkingException("BridgeExists", ErrorKind.AlreadyExists,
-                $"A link named '{bridge}' ({existing.Kind ?? "device"}) already exists in the host namespace. Give another -BridgeName, or remove the link first (Remove-… / ip link del {bridge}).");
+    /// <inheritdoc cref="EndpointService.GetEndpoints"/>
+    public IReadOnlyList<ContainerEndpoint> GetEndpoints(string? network = null) => Context.Endpoints.GetEndpoints(network);
 
-        // IPv4 subnet: the given one must overlap no other network; a chosen one also no route or address of the host.
-        IPNetwork subnet;
-        if (spec.Subnet is { } s)
-        {
-            CheckFamily(s, AddressFamily.InterNetwork, "Subnet");
-            CheckOverlap(s, others);
-            subnet = s;
-        }
-        else
-        {
-            var inUse = others.SelectMany(n => new[] { n.Subnet }).OfType<IPNetwork>().ToList();
-            inUse.AddRange(Host.Rtnl.GetRoutes(AddressFamily.InterNetwork).Where(r => r.Destination.PrefixLength > 0).Select(r => r.Destination));
-            inUse.AddRange(Host.Rtnl.GetAddresses(family: AddressFamily.InterNetwork).Select(a => IPPrefix.Network(a.Address, a.PrefixLength)));
-            subnet = DefaultAddressPools.PickFree(inUse);
-        }
-        var pool4 = AddressPool.Create(subnet, spec.Gateway, spec.IpRange, spec.RangeStart, spec.RangeEnd);
+    /// <inheritdoc cref="EndpointService.GetEndpoint"/>
+    public ContainerEndpoint GetEndpoint(string idOrContainer, string? network = null) => Context.Endpoints.GetEndpoint(idOrContainer, network);
 
-        AddressPool? pool6 = null;
-        if (spec.SubnetV6 is not null || spec.EnableIPv6 || spec.GatewayV6 is not null || spec.IpRangeV6 is not null)
-        {
-            var s6 = spec.SubnetV6 ?? DefaultAddressPools.RandomUniqueLocal();
-            CheckFamily(s6, AddressFamily.InterNetworkV6, "SubnetV6");
-            CheckOverlap(s6, others);
-            pool6 = AddressPool.Create(s6, spec.GatewayV6, spec.IpRangeV6);
-        }
+    /// <inheritdoc cref="EndpointService.PlanConnect"/>
+    public OperationPlan PlanConnect(EndpointSpec spec) => Context.Endpoints.PlanConnect(spec);
 
-        // Without the gateway on the bridge the host routes nothing for the network (CNI bridge: forwarding only with isGateway).
-        var routes = !spec.Internal && !spec.ExternalGateway;
-        var forwardingOff = routes && Host.ReadSysctl("net.ipv4.ip_forward") != "1";
-        var forwarding6Off = routes && pool6 is not null && Host.ReadSysctl("net.ipv6.conf.all.forwarding") != "1";
-        var net = new ContainerNetwork
-        {
-            Name = spec.Name,
-            Id = id,
-            Driver = NetworkDriver.Bridge,
-            BridgeName = bridge,
-            Subnet = pool4.Subnet,
-            Gateway = pool4.Gateway,
-            ExternalGateway = spec.ExternalGateway,
-            IpRange = spec.IpRange,
-            RangeStart = spec.RangeStart,
-            RangeEnd = spec.RangeEnd,
-            SubnetV6 = pool6?.Subnet,
-            GatewayV6 = pool6?.Gateway,
-            IpRangeV6 = spec.IpRangeV6,
-            Mtu = spec.Mtu,
-            Internal = spec.Internal,
-            Masquerade = spec.Masquerade && !spec.Internal,
-            Icc = spec.Icc,
-            BridgeMacAddress = MacAddress.Random(),
-            ForwardingWasOff = forwardingOff,
-            Created = DateTimeOffset.UtcNow,
-            State = RecordState.Creating,
-            OwnerPid = Environment.ProcessId,
-        };
-        network = net;
+    /// <inheritdoc cref="EndpointService.Connect"/>
+    public ContainerEndpoint Connect(EndpointSpec spec) => Context.Endpoints.Connect(spec);
 
-        var plan = new OperationPlan($"Create network {net.Name} ({net.Subnet}{(net.SubnetV6 is null ? "" : ", " + net.SubnetV6)}) on bridge {bridge}");
-        plan.Add("WriteNetworkIntent", $"write {State.Root}/networks/{net.Name}/network.json (state Creating)",
-            () => State.WriteNetwork(net), () => State.DeleteNetwork(net.Name));
-        AddBridgeSteps(plan, net);
-        if (forwardingOff)
-            plan.Add("EnableForwarding", "sysctl -w net.ipv4.ip_forward=1",
-                () => Host.WriteSysctl("net.ipv4.ip_forward", "1"), () => Host.WriteSysctl("net.ipv4.ip_forward", "0"));
-        if (forwarding6Off)
-            plan.Add("EnableForwardingV6", "sysctl -w net.ipv6.conf.all.forwarding=1",
-                () => Host.WriteSysctl("net.ipv6.conf.all.forwarding", "1"), () => Host.WriteSysctl("net.ipv6.conf.all.forwarding", "0"));
-        plan.Add("InstallNetworkRules", Firewall.DescribeNetwork(net),
-            () => Firewall.AddNetwork(net), () => Firewall.RemoveNetwork(net));
-        plan.Add("CommitNetwork", $"mark network {net.Name} Ready", () =>
-        {
-            net.State = RecordState.Ready;
-            State.WriteNetwork(net);
-        });
-        return plan;
-    }
+    /// <inheritdoc cref="EndpointService.PlanDisconnect"/>
+    public OperationPlan PlanDisconnect(string idOrContainer, string? network = null, bool force = false) =>
+        Context.Endpoints.PlanDisconnect(idOrContainer, network, force);
 
-    private void AddBridgeSteps(OperationPlan plan, ContainerNetwork net)
-    {
-        var bridge = net.BridgeName!;
-        plan.Add("CreateBridge", $"ip link add {bridge} type bridge{(net.Mtu > 0 ? " mtu " + net.Mtu : "")} address {net.BridgeMacAddress}; ip link set {bridge} up",
-            () => Host.Rtnl.CreateBridge(bridge, new BridgeOptions { Mtu = net.Mtu > 0 ? net.Mtu : null, MacAddress = net.BridgeMacAddress, Up = true }),
-            () => DeleteLinkIfExists(Host, bridge));
-        if (net.ExternalGateway) return;
-        plan.Add("AddGatewayAddress", $"ip addr add {net.Gateway}/{net.Subnet!.Value.PrefixLength} dev {bridge}",
-            () => Host.Rtnl.AddAddress(bridge, net.Gateway!, net.Subnet!.Value.PrefixLength));
-        if (net.SubnetV6 is { } s6)
-            plan.Add("AddGatewayAddressV6", $"ip addr add {net.GatewayV6}/{s6.PrefixLength} dev {bridge}",
-                () => Host.Rtnl.AddAddress(bridge, net.GatewayV6!, s6.PrefixLength));
-    }
+    /// <inheritdoc cref="EndpointService.Disconnect"/>
+    public void Disconnect(string idOrContainer, string? network = null, bool force = false) => Context.Endpoints.Disconnect(idOrContainer, network, force);
 
-    /// <summary>The plan <see cref="RemoveNetwork"/> would run.</summary>
-    public OperationPlan PlanRemoveNetwork(string name, bool force = false)
-    {
-        lock (_sync)
-        using (State.LockForReading())
-            return BuildRemoveNetwork(name, force);
-    }
+    /// <inheritdoc cref="EndpointService.WaitForTeardown"/>
+    public void WaitForTeardown(TimeSpan? timeout = null) => Context.Endpoints.WaitForTeardown(timeout);
 
-    /// <summary>
-    /// Removes a bridge network: its rules, the bridge, the record. While endpoints exist it refuses
-    /// ("NetworkHasEndpoints") unless <paramref name="force"/>, which disconnects them first.
-    /// Like <c>docker network rm</c>: <c>nft delete …; ip link del br-…</c>.
-    /// </summary>
-    public void RemoveNetwork(string name, bool force = false)
-    {
-        lock (_sync)
-        using (State.Lock())
-            BuildRemoveNetwork(name, force).Execute();
-    }
+    /// <inheritdoc cref="EndpointService.TeardownWait"/>
+    public static TimeSpan TeardownWait => EndpointService.TeardownWait;
 
-    private OperationPlan BuildRemoveNetwork(string name, bool force)
-    {
-        var net = GetNetwork(name);
-        if (net.IsPredefined)
-            throw new ContainerNetworkingException("PredefinedNetwork", ErrorKind.InvalidOperation,
-                $"Network '{name}' is predefined and cannot be removed. Disconnect its endpoints with Disconnect-ContainerNetwork instead.");
-        var endpoints = State.ListEndpoints(name);
-        if (endpoints.Count > 0 && !force)
-            throw new ContainerNetworkingException("NetworkHasEndpoints", ErrorKind.InvalidOperation,
-                $"Network '{name}' still has {endpoints.Count} endpoint(s) ({string.Join(", ", endpoints.Take(5).Select(e => e.Container))}{(endpoints.Count > 5 ? ", …" : "")}). Disconnect them first, or use -Force to disconnect them and remove the network.");
-        var plan = new OperationPlan($"Remove network {name} (bridge {net.BridgeName})");
-        // Container-mode endpoints first: they lean on the others' namespaces.
-        foreach (var e in endpoints.OrderBy(e => e.Mode == EndpointMode.Container ? 0 : 1))
-            AddDisconnectSteps(plan, e);
-        plan.Add("RemoveNetworkRules", "nft delete " + Firewall.DescribeNetwork(net), () => Firewall.RemoveNetwork(net));
-        // The endpoints' veths go with their namespaces, asynchronously (see Disconnect): the network is only gone when
-        // they are, so this waits for them, and for those of earlier Disconnects (once for all of them: the kernel cleans
-        // namespaces up in batches).
-        var dying = endpoints.Where(e => e.Mode == EndpointMode.Bridge && e.CreatedNamespace && e.HostInterface is not null)
-            .Select(e => e.HostInterface!).ToList();
-        plan.Add("DeleteBridge", $"ip link del {net.BridgeName}", () =>
-        {
-            DeleteLinkIfExists(Host, net.BridgeName!);
-            foreach (var left in WaitForVethsToGo(dying, TeardownWait)) DeleteLinkIfExists(Host, left);
-            WaitForTeardown(); // and those of containers disconnected before
-        });
-        plan.Add("DeleteNetworkRecord", $"rm -r {State.Root}/networks/{name}", () => State.DeleteNetwork(name));
-        if (net.AllowedNetworks.Count > 0)
-            plan.Add("ForgetAllowedNetworks", $"remove {name} from allowedNetworks of {string.Join(", ", net.AllowedNetworks)}", () => ForgetAllowances(name));
-        return plan;
-    }
+    /// <inheritdoc cref="EndpointService.DockerMac"/>
+    public static string DockerMac(IPAddress ipv4) => EndpointService.DockerMac(ipv4);
 
-    private static void CheckOverlap(IPNetwork subnet, IEnumerable<ContainerNetwork> others)
-    {
-        foreach (var n in others)
-            foreach (var s in new[] { n.Subnet, n.SubnetV6 })
-                if (s is { } o && AddressMath.Overlaps(o, subnet))
-                    throw new ContainerNetworkingException("SubnetOverlap", ErrorKind.AlreadyExists,
-                        $"Subnet {subnet} overlaps subnet {o} of network '{n.Name}'. Choose a subnet that overlaps no other network, or omit -Subnet to get a free one.");
-    }
+    // ---- allowed pairs (NetworkPairs) ------------------------------------------------------------------------
 
-    private static void CheckFamily(IPNetwork n, AddressFamily f, string what)
-    {
-        if (n.BaseAddress.AddressFamily != f)
-            throw new ContainerNetworkingException("InvalidSubnet", ErrorKind.InvalidArgument,
-                $"{what} {n} is not an {(f == AddressFamily.InterNetwork ? "IPv4" : "IPv6")} prefix. Give IPv4 in -Subnet and IPv6 in -SubnetV6.");
-    }
+    /// <inheritdoc cref="NetworkPairs.PlanAllowBetweenNetworks"/>
+    public OperationPlan PlanAllowBetweenNetworks(string network, string otherNetwork) => Context.Pairs.PlanAllowBetweenNetworks(network, otherNetwork);
 
-    internal static void CheckLinkName(string name, string what) => InterfaceName.Validate(name, what, "InvalidName");
+    /// <inheritdoc cref="NetworkPairs.PlanDisallowBetweenNetworks"/>
+    public OperationPlan PlanDisallowBetweenNetworks(string network, string otherNetwork) => Context.Pairs.PlanDisallowBetweenNetworks(network, otherNetwork);
 
-    internal static void DeleteLinkIfExists(NetNamespace ns, string name)
-    {
-        try { ns.Rtnl.DeleteLink(name); }
-        catch (ContainerNetworkingException e) when (e.ErrorId == "LinkNotFound") { }
-    }
+    /// <inheritdoc cref="NetworkPairs.AllowBetweenNetworks"/>
+    public void AllowBetweenNetworks(string network, string otherNetwork) => Context.Pairs.AllowBetweenNetworks(network, otherNetwork);
 
-    internal static string Hex(ReadOnlySpan<byte> bytes) => Convert.ToHexString(bytes).ToLowerInvariant();
+    /// <inheritdoc cref="NetworkPairs.DisallowBetweenNetworks"/>
+    public void DisallowBetweenNetworks(string network, string otherNetwork) => Context.Pairs.DisallowBetweenNetworks(network, otherNetwork);
 
+    // ---- repair and diagnosis ----------------------------------------------------------------------------------
 
-    /// <summary>Docker's container MAC: 02:42 followed by the IPv4 address (02:42:ac:11:00:02 for 172.17.0.2).</summary>
-    public static string DockerMac(IPAddress ipv4)
-    {
-        if (ipv4.AddressFamily != AddressFamily.InterNetwork) throw new ArgumentException("An IPv4 address is needed.", nameof(ipv4));
-        Span<byte> b = stackalloc byte[6];
-        b[0] = 0x02; b[1] = 0x42;
-        ipv4.TryWriteBytes(b[2..], out _);
-        return MacAddress.Format(b);
-    }
+    /// <inheritdoc cref="RepairService.Repair"/>
+    public IReadOnlyList<RepairFinding> Repair(bool whatIf = false) => Context.Repair.Repair(whatIf);
+
+    /// <inheritdoc cref="DiagnosisService.Test"/>
+    public IReadOnlyList<DiagnosticHop> Test(string idOrContainer, string? network = null) => Context.Diagnosis.Test(idOrContainer, network);
 }

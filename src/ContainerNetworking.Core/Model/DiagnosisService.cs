@@ -4,8 +4,13 @@ using ContainerNetworking.Route;
 
 namespace ContainerNetworking.Model;
 
-public sealed partial class ContainerNetworkManager
+/// <summary>Diagnosis: an endpoint's path walked hop by hop (Test-ContainerNetwork), each broken hop named with its fix.</summary>
+public sealed class DiagnosisService : ModelService
 {
+    internal DiagnosisService(NetworkContext context) : base(context)
+    {
+    }
+
     /// <summary>
     /// Walks the path the walkthroughs walk by hand when a ping fails, hop by hop, and reports each: the
     /// container's namespace, its loopback, its interface (up, addressed), its default route via the gateway
@@ -16,8 +21,8 @@ public sealed partial class ContainerNetworkManager
     /// </summary>
     public IReadOnlyList<DiagnosticHop> Test(string idOrContainer, string? network = null)
     {
-        var e = GetEndpoint(idOrContainer, network);
-        var net = GetNetwork(e.Network);
+        var e = Context.Endpoints.GetEndpoint(idOrContainer, network);
+        var net = Context.Networks.GetNetwork(e.Network);
         var hops = new List<DiagnosticHop>();
         void Add(string hop, HopStatus s, string detail, string? fix = null) => hops.Add(new DiagnosticHop(hops.Count + 1, hop, s, detail, fix));
         // Every suggested command names the namespace it acts on: the container's (c), the host's (h).
@@ -134,21 +139,21 @@ public sealed partial class ContainerNetworkManager
                     fwd ? null : FixCommand.WithExec("Enable-IpForwarding", h, "sysctl -w net.ipv4.ip_forward=1"));
             }
 
-            var rules = Firewall.HasNetwork(net);
+            var rules = Rules.HasNetwork(net);
             Add("NetworkRules", rules ? HopStatus.Ok : HopStatus.Broken,
                 rules ? $"The masquerade and forward rules of {net.BridgeName} are in place." : $"The nf_tables rules of network '{net.Name}' are missing (flushed?): {(net.Masquerade ? "no masquerade, so replies from outside never come back" : "no forward filter")}.",
                 rules ? null : $"{repair}  # re-creates them");
 
             if (e.Ports.Count > 0)
             {
-                var present = Firewall.ListPorts(net);
+                var present = Ports.ListPorts(net);
                 var missing = e.Ports.Where(p => !present.Any(x => x.Target.Equals(e.IPv4Address) && x.Port.Protocol == p.Protocol && x.Port.HostPort == p.HostPort && x.Port.ContainerPort == p.ContainerPort)).ToList();
                 Add("PublishedPorts", missing.Count == 0 ? HopStatus.Ok : HopStatus.Broken,
                     missing.Count == 0 ? $"{string.Join(", ", e.Ports)} map to {e.IPv4Address}." : $"{string.Join(", ", missing)} are not in the DNAT map: connections to those host ports go nowhere.",
                     missing.Count == 0 ? null : $"{repair}  # re-creates them");
             }
 
-            var drops = Firewall.ForeignDropPolicies();
+            var drops = Rules.ForeignDropPolicies();
             Add("ForeignDropPolicy", drops.Count == 0 ? HopStatus.Ok : HopStatus.Warning,
                 drops.Count == 0 ? "No other forward chain drops by policy." : $"{string.Join("; ", drops)} drop(s) forwarded packets by policy (like Docker's FORWARD DROP): the container's traffic may be dropped there.",
                 drops.Count == 0 ? null : $"Accept the bridge's traffic in that chain, e.g. {FixCommand.Exec(h, "nft insert rule … iifname " + net.BridgeName + " accept")} and {FixCommand.Exec(h, "nft insert rule … oifname " + net.BridgeName + " ct state established,related accept")}.");

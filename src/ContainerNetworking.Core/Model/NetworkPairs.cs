@@ -1,11 +1,16 @@
 namespace ContainerNetworking.Model;
 
-public sealed partial class ContainerNetworkManager
+/// <summary>Pairs of bridge networks allowed to talk to each other despite the isolation between networks (Set-ContainerNetwork -AllowNetwork).</summary>
+public sealed class NetworkPairs : ModelService
 {
+    internal NetworkPairs(NetworkContext context) : base(context)
+    {
+    }
+
     /// <summary>The plan <see cref="AllowBetweenNetworks"/> would run (validated, nothing changed): what -WhatIf shows.</summary>
     public OperationPlan PlanAllowBetweenNetworks(string network, string otherNetwork)
     {
-        lock (_sync)
+        lock (Sync)
         using (State.LockForReading())
             return BuildAllow(network, otherNetwork, allow: true);
     }
@@ -13,7 +18,7 @@ public sealed partial class ContainerNetworkManager
     /// <summary>The plan <see cref="DisallowBetweenNetworks"/> would run.</summary>
     public OperationPlan PlanDisallowBetweenNetworks(string network, string otherNetwork)
     {
-        lock (_sync)
+        lock (Sync)
         using (State.LockForReading())
             return BuildAllow(network, otherNetwork, allow: false);
     }
@@ -28,7 +33,7 @@ public sealed partial class ContainerNetworkManager
     /// </summary>
     public void AllowBetweenNetworks(string network, string otherNetwork)
     {
-        lock (_sync)
+        lock (Sync)
         using (State.Lock())
             BuildAllow(network, otherNetwork, allow: true).Execute();
     }
@@ -39,15 +44,15 @@ public sealed partial class ContainerNetworkManager
     /// </summary>
     public void DisallowBetweenNetworks(string network, string otherNetwork)
     {
-        lock (_sync)
+        lock (Sync)
         using (State.Lock())
             BuildAllow(network, otherNetwork, allow: false).Execute();
     }
 
     private OperationPlan BuildAllow(string network, string otherNetwork, bool allow)
     {
-        var a = GetNetwork(network);
-        var b = GetNetwork(otherNetwork);
+        var a = Context.Networks.GetNetwork(network);
+        var b = Context.Networks.GetNetwork(otherNetwork);
         foreach (var n in new[] { a, b })
             if (n.IsPredefined)
                 throw new ContainerNetworkingException("PredefinedNetwork", ErrorKind.InvalidOperation,
@@ -84,20 +89,20 @@ public sealed partial class ContainerNetworkManager
         if (allow)
         {
             plan.Add("WriteAllowedNetworks", records, WriteRecords, RestoreRecords);
-            plan.Add("InstallAllowRules", "nft insert rule " + NetworkFirewall.DescribeAllowance(a, b),
-                () => Firewall.AllowNetworks(a, b), () => Firewall.DisallowNetworks(a, b));
+            plan.Add("InstallAllowRules", "nft insert rule " + NetworkRules.DescribeAllowance(a, b),
+                () => Rules.AllowNetworks(a, b), () => Rules.DisallowNetworks(a, b));
         }
         else
         {
-            plan.Add("RemoveAllowRules", "nft delete rule " + NetworkFirewall.DescribeAllowance(a, b),
-                () => Firewall.DisallowNetworks(a, b), () => Firewall.AllowNetworks(a, b));
+            plan.Add("RemoveAllowRules", "nft delete rule " + NetworkRules.DescribeAllowance(a, b),
+                () => Rules.DisallowNetworks(a, b), () => Rules.AllowNetworks(a, b));
             plan.Add("WriteAllowedNetworks", records, WriteRecords, RestoreRecords);
         }
         return plan;
     }
 
     /// <summary>Drops <paramref name="removed"/> from the other networks' allowances (when it is removed).</summary>
-    private void ForgetAllowances(string removed)
+    internal void ForgetAllowances(string removed)
     {
         foreach (var n in State.ListNetworks())
             if (n.Name != removed && n.AllowedNetworks.RemoveAll(x => x == removed) > 0) State.WriteNetwork(n);

@@ -6,14 +6,17 @@ using ContainerNetworking.Netfilter;
 namespace ContainerNetworking.Model;
 
 /// <summary>
-/// The model's view of the host's nf_tables rules (<see cref="ContainerFirewall"/>, table inet containernetworking):
-/// turns a network record into its bridge-network rules and an endpoint's published ports into map elements.
+/// The model's networks as rules of the host's firewall (<see cref="ContainerFirewall"/>, table inet
+/// containernetworking): a network record's bridge-network rules, allowed pairs, and conntrack clean-up of an
+/// endpoint's address (its published ports are <see cref="PortPublishing"/>'s).
 /// Owners written into the rules' comments: "network:NAME" and "endpoint:ID12".
 /// </summary>
-internal sealed class NetworkFirewall(NetNamespace host)
+internal sealed class NetworkRules(NetNamespace host)
 {
     private ContainerFirewall? _fw;
-    private ContainerFirewall Fw => _fw ??= new ContainerFirewall(host);
+
+    /// <summary>The host's firewall, one instance for the rules and the ports (it caches the table's presence).</summary>
+    internal ContainerFirewall Fw => _fw ??= new ContainerFirewall(host);
 
     public static string NetworkOwner(ContainerNetwork n) => "network:" + n.Name;
     public static string EndpointOwner(ContainerEndpoint e) => "endpoint:" + e.Id[..12];
@@ -21,10 +24,7 @@ internal sealed class NetworkFirewall(NetNamespace host)
     public string DescribeNetwork(ContainerNetwork n) =>
         $"table inet {ContainerFirewall.TableName}: rules of bridge {n.BridgeName} ({(n.Masquerade ? $"masquerade {string.Join(", ", Subnets(n))} oifname != {n.BridgeName}; " : "")}forward filter, icc {(n.Icc ? "on" : "off")}{(n.Internal ? ", internal" : "")})";
 
-    public string DescribePorts(ContainerNetwork n, ContainerEndpoint e) =>
-        $"elements of the port maps of table inet {ContainerFirewall.TableName}: " + string.Join(", ", e.Ports.Select(p => $"{p} -> {e.IPv4Address}:{p.ContainerPort}"));
-
-    private static List<IPNetwork> Subnets(ContainerNetwork n) => new[] { n.Subnet, n.SubnetV6 }.OfType<IPNetwork>().ToList();
+    internal static List<IPNetwork> Subnets(ContainerNetwork n) => new[] { n.Subnet, n.SubnetV6 }.OfType<IPNetwork>().ToList();
 
     private static BridgeNetworkRules Rules(ContainerNetwork n) => new(n.BridgeName!, Subnets(n))
     {
@@ -78,70 +78,6 @@ internal sealed class NetworkFirewall(NetNamespace host)
         var (x, y) = string.CompareOrdinal(a.BridgeName, b.BridgeName) <= 0 ? (a.BridgeName, b.BridgeName) : (b.BridgeName, a.BridgeName);
         return Fw.GetAllowedNetworkPairs().Any(p => p.BridgeA == x && p.BridgeB == y && p.Rules.Count == 2);
     }
-
-    /// <summary>Publishes an endpoint's ports in one batch (one mapping per run of consecutive ports): all or none.</summary>
-    public void AddPorts(ContainerNetwork n, ContainerEndpoint e)
-    {
-        var specs = Runs(e.Ports).Select(run => new PortMappingSpec(run[0].Protocol, run[0].HostPort, e.IPv4Address!, run[0].ContainerPort)
-        {
-            HostPortEnd = run.Count > 1 ? run[^1].HostPort : null,
-            ContainerPortEnd = run.Count > 1 ? run[^1].ContainerPort : null,
-            HostAddress = run[0].HostIp,
-            Owner = EndpointOwner(e),
-        }).ToList();
-        Fw.Publish(specs, Subnets(n));
-    }
-
-    /// <summary>
-    /// Unpublishes an endpoint's ports; ports already gone are fine. Their conntrack entries are left to the caller's
-    /// <see cref="FlushConntrack"/> of the endpoint's address (one conntrack read instead of one per mapping).
-    /// </summary>
-    public void RemovePorts(ContainerNetwork n, ContainerEndpoint e)
-    {
-        // Only elements that still point at this endpoint: a port that someone else holds now is not ours to remove.
-        foreach (var run in Runs(e.Ports)) TryUnpublish(run[0].Protocol, run[0].HostPort, run[0].HostIp, flushConntrack: false, e.IPv4Address);
-    }
-
-    private void TryUnpublish(PortProtocol p, int hostPort, IPAddress? hostIp, bool flushConntrack = true, IPAddress? expected = null)
-    {
-        try { Fw.Unpublish(p, hostPort, hostIp, hostIp?.AddressFamily ?? AddressFamily.InterNetwork, flushConntrack, expected); }
-        catch (ContainerNetworkingException x) when (x.ErrorId == "PortNotPublished") { }
-    }
-
-    /// <summary>Consecutive ports (same protocol and host address, host and container port both +1) grouped into runs.</summary>
-    private static List<List<PublishedPort>> Runs(IEnumerable<PublishedPort> ports)
-    {
-        var runs = new List<List<PublishedPort>>();
-        foreach (var p in ports)
-        {
-            var last = runs.Count > 0 ? runs[^1][^1] : null;
-            if (last is not null && last.Protocol == p.Protocol && Equals(last.HostIp, p.HostIp)
-                && p.HostPort == last.HostPort + 1 && p.ContainerPort == last.ContainerPort + 1)
-                runs[^1].Add(p);
-            else runs.Add([p]);
-        }
-        return runs;
-    }
-
-    /// <summary>The published ports whose target lies in the network's subnets, one entry per port.</summary>
-    public IReadOnlyList<(PublishedPort Port, IPAddress Target)> ListPorts(ContainerNetwork n)
-    {
-        var subnets = Subnets(n);
-        var list = new List<(PublishedPort, IPAddress)>();
-        foreach (var m in Fw.GetPublishedPorts())
-        {
-            if (!subnets.Any(s => s.Contains(m.ContainerAddress))) continue;
-            for (var i = 0; i <= m.HostPortEnd - m.HostPort; i++)
-            {
-                var cport = m.ContainerPortEnd == m.ContainerPort ? m.ContainerPort : m.ContainerPort + i;
-                list.Add((new PublishedPort(m.HostAddress, (ushort)(m.HostPort + i), (ushort)cport, m.Protocol), m.ContainerAddress));
-            }
-        }
-        return list;
-    }
-
-    /// <summary>Removes the mapping (its whole range) that holds this host port.</summary>
-    public void RemovePort(ContainerNetwork n, PublishedPort port, IPAddress target) => TryUnpublish(port.Protocol, port.HostPort, port.HostIp, expected: target);
 
     /// <summary>Deletes the conntrack entries from or answered by an address (<c>conntrack -D -s IP</c>; <c>-D -r IP</c>), as Docker does when an endpoint goes.</summary>
     public void FlushConntrack(IPAddress address)

@@ -7,11 +7,19 @@ using ContainerNetworking.Values;
 
 namespace ContainerNetworking.Model;
 
-public sealed partial class ContainerNetworkManager
+/// <summary>
+/// Endpoints: containers connected to networks in the bridge, host, none and container modes, with their addresses
+/// leased from the network's pool (IPAM, host-local style) and their ports published through <see cref="PortPublishing"/>.
+/// </summary>
+public sealed class EndpointService : ModelService
 {
+    internal EndpointService(NetworkContext context) : base(context)
+    {
+    }
+
     /// <summary>Every endpoint, or those of one network.</summary>
     public IReadOnlyList<ContainerEndpoint> GetEndpoints(string? network = null) =>
-        network is null ? State.ListAllEndpoints() : State.ListEndpoints(GetNetwork(network).Name);
+        network is null ? State.ListAllEndpoints() : State.ListEndpoints(Context.Networks.GetNetwork(network).Name);
 
     /// <summary>
     /// An endpoint by id, unique id prefix or container name (within <paramref name="network"/> when given).
@@ -37,7 +45,7 @@ public sealed partial class ContainerNetworkManager
     /// <summary>The plan <see cref="Connect"/> would run (validated; nothing changed, no address leased): -WhatIf.</summary>
     public OperationPlan PlanConnect(EndpointSpec spec)
     {
-        lock (_sync)
+        lock (Sync)
         using (State.LockForReading())
         {
             NsRef? ns = null;
@@ -58,7 +66,7 @@ public sealed partial class ContainerNetworkManager
     /// </summary>
     public ContainerEndpoint Connect(EndpointSpec spec)
     {
-        lock (_sync)
+        lock (Sync)
         using (State.Lock())
         {
             NsRef? ns = null;
@@ -81,7 +89,7 @@ public sealed partial class ContainerNetworkManager
         if (string.IsNullOrEmpty(spec.Network))
             throw new ContainerNetworkingException("NetworkNotFound", ErrorKind.InvalidArgument,
                 "No network given. Name a bridge network, 'host' or 'none', or give ShareWith for container mode.");
-        var net = GetNetwork(spec.Network);
+        var net = Context.Networks.GetNetwork(spec.Network);
         if (net.State != RecordState.Ready)
             throw new ContainerNetworkingException("NetworkIncomplete", ErrorKind.InvalidOperation,
                 $"Network '{net.Name}' was left half-built by a process that stopped (state {net.State}). Run Repair-ContainerNetwork, then create it again.");
@@ -150,7 +158,7 @@ public sealed partial class ContainerNetworkManager
 
         // Bridge mode.
         var ifName = spec.InterfaceName;
-        if (ifName is not null) CheckLinkName(ifName, "interface name");
+        if (ifName is not null) NetworkService.CheckLinkName(ifName, "interface name");
         if (opened is not null)
         {
             var links = opened.Rtnl.GetLinks().Select(l => l.Name).ToHashSet(StringComparer.Ordinal);
@@ -189,13 +197,7 @@ public sealed partial class ContainerNetworkManager
         var mac = spec.MacAddress is null ? DockerMac(ip4) : MacAddress.Normalize(spec.MacAddress);
 
         // Host ports in use: the records' (held in memory under the lock), indexed by protocol and port.
-        var ports = new List<PublishedPort>();
-        if (specs.Count > 0)
-        {
-            var taken = State.ListAllEndpoints().SelectMany(e => e.Ports).ToLookup(p => (p.Protocol, p.HostPort));
-            foreach (var ps in specs)
-                ports.AddRange(ps.Resolve(m => ports.Any(t => t.ConflictsWith(m)) || taken[(m.Protocol, m.HostPort)].Any(t => t.ConflictsWith(m))));
-        }
+        var ports = Ports.Resolve(specs);
 
         var veth = "veth" + id[..7];
         var record = new ContainerEndpoint
@@ -271,8 +273,8 @@ public sealed partial class ContainerNetworkManager
                 plan.Add("AddDefaultRouteV6", $"ip -n {nsName} -6 route add default via {gw6} dev {ifName}",
                     () => cref.Value!.Rtnl.AddDefaultRoute(gw6, ifName));
             if (ports.Count > 0)
-                plan.Add("PublishPorts", Firewall.DescribePorts(net, record),
-                    () => Firewall.AddPorts(net, record), () => Firewall.RemovePorts(net, record));
+                plan.Add("PublishPorts", Ports.DescribePorts(net, record),
+                    () => Ports.AddPorts(net, record), () => Ports.RemovePorts(net, record));
         });
         return plan;
     }
@@ -315,7 +317,7 @@ public sealed partial class ContainerNetworkManager
         if (target.State != RecordState.Ready)
             throw new ContainerNetworkingException("EndpointIncomplete", ErrorKind.InvalidOperation,
                 $"Endpoint {target.Id[..12]} is not complete (state {target.State}). Run Repair-ContainerNetwork and connect it again.");
-        var net = GetNetwork(target.Network);
+        var net = Context.Networks.GetNetwork(target.Network);
         var container = spec.Container ?? throw new ContainerNetworkingException("InvalidName", ErrorKind.InvalidArgument,
             "A container that joins another one's namespace needs its own container name (Container).");
         var endpoints = State.ListEndpoints(net.Name);
@@ -423,7 +425,7 @@ public sealed partial class ContainerNetworkManager
     /// <summary>The plan <see cref="Disconnect"/> would run.</summary>
     public OperationPlan PlanDisconnect(string idOrContainer, string? network = null, bool force = false)
     {
-        lock (_sync)
+        lock (Sync)
         using (State.LockForReading())
             return BuildDisconnect(idOrContainer, network, force);
     }
@@ -437,7 +439,7 @@ public sealed partial class ContainerNetworkManager
     /// </summary>
     public void Disconnect(string idOrContainer, string? network = null, bool force = false)
     {
-        lock (_sync)
+        lock (Sync)
         using (State.Lock())
             BuildDisconnect(idOrContainer, network, force).Execute();
     }
@@ -455,11 +457,11 @@ public sealed partial class ContainerNetworkManager
         return plan;
     }
 
-    private void AddDisconnectSteps(OperationPlan plan, ContainerEndpoint ep)
+    internal void AddDisconnectSteps(OperationPlan plan, ContainerEndpoint ep)
     {
-        var net = FindNetwork(ep.Network);
+        var net = Context.Networks.FindNetwork(ep.Network);
         if (ep.Ports.Count > 0 && net is not null && net.Driver == NetworkDriver.Bridge)
-            plan.Add("UnpublishPorts", "nft delete " + Firewall.DescribePorts(net, ep), () => Firewall.RemovePorts(net, ep));
+            plan.Add("UnpublishPorts", "nft delete " + Ports.DescribePorts(net, ep), () => Ports.RemovePorts(net, ep));
         if (ep.CreatedNamespace && ep.Namespace is { } nsName && !nsName.StartsWith('/'))
         {
             // Deleting the namespace takes the veth with it, both ends, in the kernel's batched namespace cleanup
@@ -484,13 +486,16 @@ public sealed partial class ContainerNetworkManager
             {
                 State.ReleaseLease(ep.Network, ip4, ep.Id);
                 if (ep.IPv6Address is { } ip6) State.ReleaseLease(ep.Network, ip6, ep.Id);
-                Firewall.FlushConntrack(ip4);
+                Rules.FlushConntrack(ip4);
             });
         plan.Add("DeleteEndpointRecord", $"rm {State.Root}/networks/{ep.Network}/endpoints/{ep.Id}.json", () => State.DeleteEndpoint(ep.Network, ep.Id));
     }
 
     /// <summary>Host ends of veths that Disconnect left to the kernel's namespace cleanup (see <see cref="WaitForTeardown"/>).</summary>
     private readonly List<string> _leftToKernel = [];
+
+    // Bridge name → ifindex, as last used successfully (see CreateHostVeth: a refused index is looked up again).
+    private readonly Dictionary<string, int> _bridgeIndex = new(StringComparer.Ordinal);
 
     /// <summary>
     /// Disconnect leaves the host end of a container's veth to the kernel's namespace cleanup, which removes it moments
@@ -518,7 +523,7 @@ public sealed partial class ContainerNetworkManager
     public static readonly TimeSpan TeardownWait = TimeSpan.FromSeconds(1);
 
     /// <summary>Deletes /run/netns/NAME if it is still the namespace of that inode (0: any); true when it did.</summary>
-    private static bool DeleteNamespaceIfSame(string name, ulong id)
+    internal static bool DeleteNamespaceIfSame(string name, ulong id)
     {
         if (!NetNamespace.Exists(name)) return false;
         if (id != 0)
@@ -536,5 +541,15 @@ public sealed partial class ContainerNetworkManager
             return true;
         }
         catch (NetNamespaceNotFoundException) { return false; }
+    }
+
+    /// <summary>Docker's container MAC: 02:42 followed by the IPv4 address (02:42:ac:11:00:02 for 172.17.0.2).</summary>
+    public static string DockerMac(IPAddress ipv4)
+    {
+        if (ipv4.AddressFamily != AddressFamily.InterNetwork) throw new ArgumentException("An IPv4 address is needed.", nameof(ipv4));
+        Span<byte> b = stackalloc byte[6];
+        b[0] = 0x02; b[1] = 0x42;
+        ipv4.TryWriteBytes(b[2..], out _);
+        return MacAddress.Format(b);
     }
 }

@@ -4,8 +4,13 @@ using ContainerNetworking.Namespaces;
 
 namespace ContainerNetworking.Model;
 
-public sealed partial class ContainerNetworkManager
+/// <summary>Repair: what a crashed or killed process left behind, found and removed or re-created (Repair-ContainerNetwork).</summary>
+public sealed class RepairService : ModelService
 {
+    internal RepairService(NetworkContext context) : base(context)
+    {
+    }
+
     private static readonly Regex OurVeth = new("^veth[0-9a-f]{7}$", RegexOptions.CultureInvariant);
 
     /// <summary>
@@ -18,7 +23,7 @@ public sealed partial class ContainerNetworkManager
     /// </summary>
     public IReadOnlyList<RepairFinding> Repair(bool whatIf = false)
     {
-        lock (_sync)
+        lock (Sync)
         using (State.Lock())
         {
             var findings = new List<RepairFinding>();
@@ -51,7 +56,7 @@ public sealed partial class ContainerNetworkManager
                             foreach (var e in State.ListEndpoints(net.Name)) RemoveEndpointRemains(e, net);
                             if (net.BridgeName is not null)
                             {
-                                Firewall.RemoveNetwork(net);
+                                Rules.RemoveNetwork(net);
                                 DeleteLinkIfExists(Host, net.BridgeName);
                             }
                             State.DeleteNetwork(net.Name);
@@ -81,13 +86,13 @@ public sealed partial class ContainerNetworkManager
                     () =>
                     {
                         var p = new OperationPlan("Re-create bridge " + net.BridgeName);
-                        AddBridgeSteps(p, net);
+                        Context.Networks.AddBridgeSteps(p, net);
                         p.Execute();
                     }, recreate: true);
-            if (!Firewall.HasNetwork(net))
+            if (!Rules.HasNetwork(net))
                 found("MissingNetworkRules", net.Name, net.BridgeName!,
                     $"The nf_tables rules of network '{net.Name}' (masquerade, forward filter) are missing or incomplete (flushed?); they are re-created.",
-                    () => Firewall.AddNetwork(net), recreate: true);
+                    () => Rules.AddNetwork(net), recreate: true);
         }
 
         // Endpoints: half-built ones, and ones whose namespace or veth is gone.
@@ -164,24 +169,24 @@ public sealed partial class ContainerNetworkManager
         // (Ports of endpoints removed above went with them; with what-if they are reported with their endpoint.)
         var owned = alive.Where(e => e.Mode == EndpointMode.Bridge).ToList();
         var recorded = endpoints.Where(e => e.Mode == EndpointMode.Bridge).ToList();
-        foreach (var (port, target) in Firewall.ListPorts(net))
+        foreach (var (port, target) in Ports.ListPorts(net))
         {
             if (recorded.Any(e => target.Equals(e.IPv4Address) && e.Ports.Any(p => p.Protocol == port.Protocol && p.HostPort == port.HostPort && p.ContainerPort == port.ContainerPort)))
                 continue;
             var (pp, tt) = (port, target);
             found("OrphanPortMapping", net.Name, $"{port} -> {target}",
                 $"Host port {port.HostPort}/{port.Protocol.ToString().ToLowerInvariant()} is forwarded to {target}:{port.ContainerPort}, which no endpoint owns: connections to it go nowhere. The mapping is removed.",
-                () => Firewall.RemovePort(net, pp, tt));
+                () => Ports.RemovePort(net, pp, tt));
         }
         foreach (var e in owned)
         {
-            var present = Firewall.ListPorts(net);
+            var present = Ports.ListPorts(net);
             var missing = e.Ports.Where(p => !present.Any(x => x.Target.Equals(e.IPv4Address) && x.Port.Protocol == p.Protocol && x.Port.HostPort == p.HostPort)).ToList();
             if (missing.Count == 0) continue;
             var ep = e;
             found("MissingPortMapping", net.Name, e.Id,
                 $"Endpoint {e.Id[..12]} ({e.Container}) publishes {string.Join(", ", missing)} but the mapping is not in the kernel (flushed?); it is re-created.",
-                () => Firewall.AddPorts(net, ep), recreate: true);
+                () => Ports.AddPorts(net, ep), recreate: true);
         }
     }
 
@@ -198,51 +203,23 @@ public sealed partial class ContainerNetworkManager
             {
                 if (!nets.TryGetValue(otherName, out var other)) continue;
                 if (string.CompareOrdinal(net.Name, otherName) > 0 && other.AllowedNetworks.Contains(net.Name)) continue; // seen from the other side
-                if (Firewall.HasAllowance(net, other)) continue;
+                if (Rules.HasAllowance(net, other)) continue;
                 found("MissingNetworkAllowance", net.Name, $"{net.BridgeName} <-> {other.BridgeName}",
-                    $"Networks '{net.Name}' and '{other.Name}' are allowed to talk, but the rules that let them ({NetworkFirewall.DescribeAllowance(net, other)}) are missing (flushed?); they are re-created.",
-                    () => Firewall.AllowNetworks(net, other), recreate: true);
+                    $"Networks '{net.Name}' and '{other.Name}' are allowed to talk, but the rules that let them ({NetworkRules.DescribeAllowance(net, other)}) are missing (flushed?); they are re-created.",
+                    () => Rules.AllowNetworks(net, other), recreate: true);
             }
-        }
-    }
-
-    /// <summary>The links of <paramref name="names"/> still there after waiting up to <paramref name="timeout"/> for them to go.</summary>
-    private List<string> WaitForVethsToGo(List<string> names, TimeSpan timeout)
-    {
-        var sw = System.Diagnostics.Stopwatch.StartNew();
-        var left = names;
-        while (true)
-        {
-            left = left.Where(n => Host.Rtnl.FindLink(n) is not null).ToList();
-            if (left.Count == 0 || sw.Elapsed >= timeout) return left;
-            Thread.Sleep(20);
-        }
-    }
-
-    private static bool NamespaceStillThere(ContainerEndpoint e)
-    {
-        if (string.IsNullOrEmpty(e.Namespace)) return false;
-        try
-        {
-            if (!e.Namespace.StartsWith('/') && !NetNamespace.Exists(e.Namespace)) return false;
-            using var ns = NetNamespace.Open(e.Namespace);
-            return e.NamespaceId == 0 || ns.Id == e.NamespaceId;
-        }
-        catch (Exception x) when (x is ContainerNetworkingException or IOException or ArgumentException)
-        {
-            return false;
         }
     }
 
     /// <summary>Removes whatever exists of an endpoint: ports, veth, the namespace it created, leases, record. Idempotent.</summary>
     private void RemoveEndpointRemains(ContainerEndpoint e, ContainerNetwork net)
     {
-        if (net.Driver == NetworkDriver.Bridge && e.Ports.Count > 0 && e.Mode == EndpointMode.Bridge) Firewall.RemovePorts(net, e);
+        if (net.Driver == NetworkDriver.Bridge && e.Ports.Count > 0 && e.Mode == EndpointMode.Bridge) Ports.RemovePorts(net, e);
         if (e.HostInterface is { } veth) DeleteLinkIfExists(Host, veth);
-        if (e.CreatedNamespace && e.Namespace is { } n && !n.StartsWith('/')) DeleteNamespaceIfSame(n, e.NamespaceId);
+        if (e.CreatedNamespace && e.Namespace is { } n && !n.StartsWith('/')) EndpointService.DeleteNamespaceIfSame(n, e.NamespaceId);
         foreach (var (address, owner) in State.Leases(e.Network))
             if (owner == e.Id) State.ReleaseLease(e.Network, address, e.Id);
-        if (e.IPv4Address is { } ip && e.Mode == EndpointMode.Bridge) Firewall.FlushConntrack(ip);
+        if (e.IPv4Address is { } ip && e.Mode == EndpointMode.Bridge) Rules.FlushConntrack(ip);
         State.DeleteEndpoint(e.Network, e.Id);
     }
 }

@@ -1,0 +1,103 @@
+using System.Net;
+using System.Net.Sockets;
+using ContainerNetworking.Netfilter;
+
+namespace ContainerNetworking.Model;
+
+/// <summary>
+/// Port publishing of endpoints (<c>docker run -p</c>): Docker's notation resolved against the host ports the records
+/// hold, and the mappings written to (and read back from) the host's port maps, owned "endpoint:ID12".
+/// </summary>
+public sealed class PortPublishing : ModelService
+{
+    internal PortPublishing(NetworkContext context) : base(context)
+    {
+    }
+
+    private ContainerFirewall Fw => Context.Rules.Fw;
+
+    private static List<IPNetwork> Subnets(ContainerNetwork n) => NetworkRules.Subnets(n);
+
+    private static string EndpointOwner(ContainerEndpoint e) => NetworkRules.EndpointOwner(e);
+
+    /// <summary>
+    /// The host ports for <paramref name="specs"/> (Docker's <c>-p</c> strings, parsed), chosen against the ports every
+    /// endpoint record holds (kept in memory under the lock). "PortAlreadyAllocated" when one is taken.
+    /// </summary>
+    internal List<PublishedPort> Resolve(IReadOnlyList<PortSpec> specs)
+    {
+        var ports = new List<PublishedPort>();
+        if (specs.Count == 0) return ports;
+        var taken = State.ListAllEndpoints().SelectMany(e => e.Ports).ToLookup(p => (p.Protocol, p.HostPort));
+        foreach (var ps in specs)
+            ports.AddRange(ps.Resolve(m => ports.Any(t => t.ConflictsWith(m)) || taken[(m.Protocol, m.HostPort)].Any(t => t.ConflictsWith(m))));
+        return ports;
+    }
+
+    internal string DescribePorts(ContainerNetwork n, ContainerEndpoint e) =>
+        $"elements of the port maps of table inet {ContainerFirewall.TableName}: " + string.Join(", ", e.Ports.Select(p => $"{p} -> {e.IPv4Address}:{p.ContainerPort}"));
+
+    /// <summary>Publishes an endpoint's ports in one batch (one mapping per run of consecutive ports): all or none.</summary>
+    internal void AddPorts(ContainerNetwork n, ContainerEndpoint e)
+    {
+        var specs = Runs(e.Ports).Select(run => new PortMappingSpec(run[0].Protocol, run[0].HostPort, e.IPv4Address!, run[0].ContainerPort)
+        {
+            HostPortEnd = run.Count > 1 ? run[^1].HostPort : null,
+            ContainerPortEnd = run.Count > 1 ? run[^1].ContainerPort : null,
+            HostAddress = run[0].HostIp,
+            Owner = EndpointOwner(e),
+        }).ToList();
+        Fw.Publish(specs, Subnets(n));
+    }
+
+    /// <summary>
+    /// Unpublishes an endpoint's ports; ports already gone are fine. Their conntrack entries are left to the caller's
+    /// <see cref="NetworkRules.FlushConntrack"/> of the endpoint's address (one conntrack read instead of one per mapping).
+    /// </summary>
+    internal void RemovePorts(ContainerNetwork n, ContainerEndpoint e)
+    {
+        // Only elements that still point at this endpoint: a port that someone else holds now is not ours to remove.
+        foreach (var run in Runs(e.Ports)) TryUnpublish(run[0].Protocol, run[0].HostPort, run[0].HostIp, flushConntrack: false, e.IPv4Address);
+    }
+
+    private void TryUnpublish(PortProtocol p, int hostPort, IPAddress? hostIp, bool flushConntrack = true, IPAddress? expected = null)
+    {
+        try { Fw.Unpublish(p, hostPort, hostIp, hostIp?.AddressFamily ?? AddressFamily.InterNetwork, flushConntrack, expected); }
+        catch (ContainerNetworkingException x) when (x.ErrorId == "PortNotPublished") { }
+    }
+
+    /// <summary>Consecutive ports (same protocol and host address, host and container port both +1) grouped into runs.</summary>
+    private static List<List<PublishedPort>> Runs(IEnumerable<PublishedPort> ports)
+    {
+        var runs = new List<List<PublishedPort>>();
+        foreach (var p in ports)
+        {
+            var last = runs.Count > 0 ? runs[^1][^1] : null;
+            if (last is not null && last.Protocol == p.Protocol && Equals(last.HostIp, p.HostIp)
+                && p.HostPort == last.HostPort + 1 && p.ContainerPort == last.ContainerPort + 1)
+                runs[^1].Add(p);
+            else runs.Add([p]);
+        }
+        return runs;
+    }
+
+    /// <summary>The published ports whose target lies in the network's subnets, one entry per port.</summary>
+    internal IReadOnlyList<(PublishedPort Port, IPAddress Target)> ListPorts(ContainerNetwork n)
+    {
+        var subnets = Subnets(n);
+        var list = new List<(PublishedPort, IPAddress)>();
+        foreach (var m in Fw.GetPublishedPorts())
+        {
+            if (!subnets.Any(s => s.Contains(m.ContainerAddress))) continue;
+            for (var i = 0; i <= m.HostPortEnd - m.HostPort; i++)
+            {
+                var cport = m.ContainerPortEnd == m.ContainerPort ? m.ContainerPort : m.ContainerPort + i;
+                list.Add((new PublishedPort(m.HostAddress, (ushort)(m.HostPort + i), (ushort)cport, m.Protocol), m.ContainerAddress));
+            }
+        }
+        return list;
+    }
+
+    /// <summary>Removes the mapping (its whole range) that holds this host port.</summary>
+    internal void RemovePort(ContainerNetwork n, PublishedPort port, IPAddress target) => TryUnpublish(port.Protocol, port.HostPort, port.HostIp, expected: target);
+}
