@@ -295,6 +295,35 @@ Describe 'Connect-, Disconnect-ContainerNetwork and Get-ContainerEndpoint' -Tag 
         (Get-ContainerEndpoint @p).Container | Should -Not -Contain 'sidecar'
     }
 
+    It 'one container on two networks: eth1 on the second, one default route (-GatewayPriority), either network leaves and the other works' {
+        New-ContainerNetwork second -Subnet 172.28.0.0/24 @p | Out-Null
+        $peer = New-ContainerName 'peer'
+        $multi = New-ContainerName 'multi'
+        Connect-ContainerNetwork second -Container $peer -CreateNamespace @p | Out-Null
+        $first = Connect-ContainerNetwork bridge -Container $multi -CreateNamespace @p
+        $second = Connect-ContainerNetwork second -Container $multi -GatewayPriority 5 @p
+        $second.InterfaceName | Should -Be 'eth1'
+        ((Get-IpJson $multi 'addr', 'show', 'eth1').addr_info | Where-Object family -eq 'inet').local | Should -Be $second.IPv4Address.ToString()
+        $default = @(Get-IpJson $multi '-4', 'route', 'show', 'default')
+        $default.Count | Should -Be 1
+        $default[0].gateway | Should -Be '172.28.0.1'
+        @(Get-ContainerEndpoint $multi @p).Network | Sort-Object | Should -Be @('bridge', 'second')
+        Test-Ping $multi 172.17.0.3 | Should -BeTrue
+        Test-Ping $multi 172.28.0.2 | Should -BeTrue
+
+        Disconnect-ContainerNetwork second $multi @p
+        (Get-IpJson $multi '-4', 'route', 'show', 'default').gateway | Should -Be '172.17.0.1'
+        Test-Ping $multi 172.17.0.3 | Should -BeTrue
+        Connect-ContainerNetwork second -Container $multi @p | Out-Null
+        Disconnect-ContainerNetwork bridge $multi @p
+        Test-Path "/run/netns/$multi" | Should -BeTrue
+        (Get-IpJson $multi '-4', 'route', 'show', 'default').gateway | Should -Be '172.28.0.1'
+        Test-Ping $multi 172.28.0.2 | Should -BeTrue
+        Disconnect-ContainerNetwork second $multi, $peer @p
+        Test-Path "/run/netns/$multi" | Should -BeFalse
+        Remove-ContainerNetwork second @p
+    }
+
     It 'none mode gives only lo, up; host mode records the container only' {
         $n = New-ContainerName 'none'
         $e = Connect-ContainerNetwork none -Container $n -CreateNamespace @p

@@ -199,6 +199,15 @@ public sealed class EndpointService : ModelService
         // Host ports in use: the records' (held in memory under the lock), indexed by protocol and port.
         var ports = Ports.Resolve(specs);
 
+        // The container on other networks already (docker network connect): one default route per family, the one of
+        // the highest gateway priority (ties: the network connected first).
+        var mates = NamespaceMates(nsId, net.Name);
+        var wantsRoute = !net.Internal && spec.DefaultRoute;
+        var holder4 = mates.FirstOrDefault(e => e.Gateway is not null);
+        var holder6 = mates.FirstOrDefault(e => e.GatewayV6 is not null);
+        var take4 = wantsRoute && (holder4 is null || spec.GatewayPriority > holder4.GatewayPriority);
+        var take6 = wantsRoute && net.GatewayV6 is not null && (holder6 is null || spec.GatewayPriority > holder6.GatewayPriority);
+
         var veth = "veth" + id[..7];
         var record = new ContainerEndpoint
         {
@@ -216,8 +225,10 @@ public sealed class EndpointService : ModelService
             PrefixLength = net.Subnet!.Value.PrefixLength,
             IPv6Address = ip6,
             PrefixLengthV6 = net.SubnetV6?.PrefixLength ?? 0,
-            Gateway = net.Internal || !spec.DefaultRoute ? null : net.Gateway,
-            GatewayV6 = net.Internal || !spec.DefaultRoute ? null : net.GatewayV6,
+            Gateway = take4 ? net.Gateway : null,
+            GatewayV6 = take6 ? net.GatewayV6 : null,
+            GatewayPriority = spec.GatewayPriority,
+            NoDefaultRoute = !spec.DefaultRoute,
             Ports = ports,
             Origin = spec.Origin,
             Created = DateTimeOffset.UtcNow,
@@ -266,18 +277,55 @@ public sealed class EndpointService : ModelService
             if (ip6 is not null)
                 plan.Add("AddAddressV6", $"ip -n {nsName} addr add {ip6}/{record.PrefixLengthV6} dev {ifName}",
                     () => cref.Value!.Rtnl.AddAddress(ifName, ip6, record.PrefixLengthV6));
-            if (record.Gateway is { } gw)
-                plan.Add("AddDefaultRoute", $"ip -n {nsName} route add default via {gw} dev {ifName}",
-                    () => cref.Value!.Rtnl.AddDefaultRoute(gw, ifName));
-            if (record.GatewayV6 is { } gw6)
-                plan.Add("AddDefaultRouteV6", $"ip -n {nsName} -6 route add default via {gw6} dev {ifName}",
-                    () => cref.Value!.Rtnl.AddDefaultRoute(gw6, ifName));
+            AddDefaultRouteStep(plan, record, record.Gateway, holder4, e => e.Gateway, (e, g) => e.Gateway = g, () => cref.Value!);
+            AddDefaultRouteStep(plan, record, record.GatewayV6, holder6, e => e.GatewayV6, (e, g) => e.GatewayV6 = g, () => cref.Value!);
             if (ports.Count > 0)
                 plan.Add("PublishPorts", Ports.DescribePorts(net, record),
                     () => Ports.AddPorts(net, record), () => Ports.RemovePorts(net, record));
         });
         return plan;
     }
+
+    /// <summary>
+    /// The container's default route of one family via <paramref name="gateway"/> (null: none from this endpoint). When
+    /// another network of the container holds it (<paramref name="holder"/>), the route is replaced and the holder's
+    /// record no longer claims it; rolled back, the holder's route comes back.
+    /// </summary>
+    private void AddDefaultRouteStep(OperationPlan plan, ContainerEndpoint record, IPAddress? gateway, ContainerEndpoint? holder,
+        Func<ContainerEndpoint, IPAddress?> get, Action<ContainerEndpoint, IPAddress?> set, Func<NetNamespace> ns)
+    {
+        if (gateway is null) return;
+        var v6 = gateway.AddressFamily == AddressFamily.InterNetworkV6 ? " -6" : "";
+        var ifName = record.InterfaceName!;
+        if (holder is null)
+        {
+            plan.Add("AddDefaultRoute" + (v6.Length > 0 ? "V6" : ""), $"ip -n {record.Namespace}{v6} route add default via {gateway} dev {ifName}",
+                () => ns().Rtnl.AddDefaultRoute(gateway, ifName));
+            return;
+        }
+        var old = get(holder)!;
+        plan.Add("MoveDefaultRoute" + (v6.Length > 0 ? "V6" : ""),
+            $"ip -n {record.Namespace}{v6} route replace default via {gateway} dev {ifName} (from {old} of network {holder.Network}: higher gateway priority)", () =>
+            {
+                ns().Rtnl.AddRoute(DefaultRoute(gateway, ifName), replace: true);
+                set(holder, null);
+                State.WriteEndpoint(holder);
+            }, () =>
+            {
+                ns().Rtnl.AddRoute(DefaultRoute(old, holder.InterfaceName!), replace: true);
+                set(holder, old);
+                State.WriteEndpoint(holder);
+            });
+    }
+
+    private static RouteSpec DefaultRoute(IPAddress gateway, string ifName) =>
+        new(new IPNetwork(gateway.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0), gateway, ifName);
+
+    /// <summary>The container's bridge endpoints on networks other than <paramref name="network"/>: those in the namespace of inode <paramref name="nsId"/>.</summary>
+    private List<ContainerEndpoint> NamespaceMates(ulong nsId, string network, string? exceptId = null) =>
+        nsId == 0 ? [] : State.ListAllEndpoints()
+            .Where(e => e.NamespaceId == nsId && e.Network != network && e.Id != exceptId && e.Mode == EndpointMode.Bridge)
+            .OrderBy(e => e.Created).ToList();
 
     /// <summary>
     /// Creates the veth with its host end on the network's bridge, in one request, and returns the host end's index.
@@ -462,7 +510,26 @@ public sealed class EndpointService : ModelService
         var net = Context.Networks.FindNetwork(ep.Network);
         if (ep.Ports.Count > 0 && net is not null && net.Driver == NetworkDriver.Bridge)
             plan.Add("UnpublishPorts", "nft delete " + Ports.DescribePorts(net, ep), () => Ports.RemovePorts(net, ep));
-        if (ep.CreatedNamespace && ep.Namespace is { } nsName && !nsName.StartsWith('/'))
+        // The container stays on other networks: its namespace stays too (handed over to one of them if it is ours),
+        // and the default route moves to another network's gateway if it went through this one.
+        var mates = ep.Mode == EndpointMode.Bridge ? NamespaceMates(ep.NamespaceId, ep.Network, ep.Id) : [];
+        if (mates.Count > 0)
+        {
+            if (ep.HostInterface is { } v)
+                plan.Add("DeleteVeth", $"ip link del {v} (the container stays on {string.Join(", ", mates.Select(m => m.Network))})", () => DeleteLinkIfExists(Host, v));
+            if (ep.CreatedNamespace)
+            {
+                var heir = mates[0];
+                plan.Add("HandOverNamespace", $"endpoint {heir.Id[..12]} on {heir.Network} owns namespace {ep.Namespace} now", () =>
+                {
+                    heir.CreatedNamespace = true;
+                    State.WriteEndpoint(heir);
+                });
+            }
+            AddRouteHandOver(plan, ep, mates, v6: false);
+            AddRouteHandOver(plan, ep, mates, v6: true);
+        }
+        else if (ep.CreatedNamespace && ep.Namespace is { } nsName && !nsName.StartsWith('/'))
         {
             // Deleting the namespace takes the veth with it, both ends, in the kernel's batched namespace cleanup
             // (cleanup_net): an explicit veth delete costs a synchronous RCU grace period of its own (tens of ms).
@@ -489,6 +556,29 @@ public sealed class EndpointService : ModelService
                 Rules.FlushConntrack(ip4);
             });
         plan.Add("DeleteEndpointRecord", $"rm {State.Root}/networks/{ep.Network}/endpoints/{ep.Id}.json", () => State.DeleteEndpoint(ep.Network, ep.Id));
+    }
+
+    /// <summary>
+    /// When <paramref name="ep"/> held the container's default route of a family, it goes via the gateway of the
+    /// container's network of the highest priority left (ties: the one connected first), as Docker moves it.
+    /// </summary>
+    private void AddRouteHandOver(OperationPlan plan, ContainerEndpoint ep, List<ContainerEndpoint> mates, bool v6)
+    {
+        if ((v6 ? ep.GatewayV6 : ep.Gateway) is null) return;
+        foreach (var m in mates.OrderByDescending(m => m.GatewayPriority))
+        {
+            if (m.NoDefaultRoute || Context.Networks.FindNetwork(m.Network) is not { } mnet || mnet.Internal) continue;
+            if ((v6 ? mnet.GatewayV6 : mnet.Gateway) is not { } gw) continue;
+            plan.Add("MoveDefaultRoute" + (v6 ? "V6" : ""), $"ip -n {m.Namespace}{(v6 ? " -6" : "")} route replace default via {gw} dev {m.InterfaceName} (network {m.Network})", () =>
+            {
+                if (!NamespaceStillThere(m)) return;
+                using var ns = NetNamespace.Open(m.Namespace!);
+                ns.Rtnl.AddRoute(DefaultRoute(gw, m.InterfaceName!), replace: true);
+                if (v6) m.GatewayV6 = gw; else m.Gateway = gw;
+                State.WriteEndpoint(m);
+            });
+            return;
+        }
     }
 
     /// <summary>Host ends of veths that Disconnect left to the kernel's namespace cleanup (see <see cref="WaitForTeardown"/>).</summary>

@@ -103,8 +103,11 @@ public sealed class ContainerEndpoint
     public string? Namespace { get; init; }
     /// <summary>The namespace's inode, to tell whether the namespace of that name is still the same one.</summary>
     public ulong NamespaceId { get; set; }
-    /// <summary>True when Connect created the namespace: Disconnect deletes it.</summary>
-    public bool CreatedNamespace { get; init; }
+    /// <summary>
+    /// True when Connect created the namespace: Disconnect deletes it. With the container on several networks, the
+    /// endpoint that leaves first hands this over to one that stays, and the namespace goes with the last.
+    /// </summary>
+    public bool CreatedNamespace { get; set; }
     /// <summary>The interface inside the namespace (eth0).</summary>
     public string? InterfaceName { get; init; }
     /// <summary>The host-side veth, a port of the bridge.</summary>
@@ -114,8 +117,16 @@ public sealed class ContainerEndpoint
     public IPAddress? IPv6Address { get; init; }
     public int PrefixLength { get; init; }
     public int PrefixLengthV6 { get; init; }
-    public IPAddress? Gateway { get; init; }
-    public IPAddress? GatewayV6 { get; init; }
+    /// <summary>
+    /// The gateway of the container's default route when this endpoint holds it (null when another network of the
+    /// container does, or none is wanted): a container on several networks has one default route per family.
+    /// </summary>
+    public IPAddress? Gateway { get; set; }
+    public IPAddress? GatewayV6 { get; set; }
+    /// <summary>Docker's gw-priority: of a container's networks, the one of the highest priority holds the default route (ties: the first connected).</summary>
+    public int GatewayPriority { get; init; }
+    /// <summary>Connected without a default route (CNI's isDefaultGateway false): never takes one over from another network.</summary>
+    public bool NoDefaultRoute { get; init; }
     public List<PublishedPort> Ports { get; init; } = [];
     /// <summary>Container mode: the id of the endpoint whose namespace this one shares.</summary>
     public string? SharedWith { get; init; }

@@ -59,6 +59,11 @@ public sealed record EndpointSpec
     public string? MacAddress { get; init; }
     /// <summary>A default route via the network's gateway inside the container (CNI: isDefaultGateway, or host-local's 0.0.0.0/0 route).</summary>
     public bool DefaultRoute { get; init; } = true;
+    /// <summary>
+    /// Docker's gw-priority: when the container is on several networks, the default route goes via the gateway of the
+    /// network of the highest priority (ties: the network connected first). 0 by default.
+    /// </summary>
+    public int GatewayPriority { get; init; }
     /// <summary>Hairpin mode on the bridge port (the container reaches its own published ports via the host); CNI's <c>hairpinMode</c>.</summary>
     public bool Hairpin { get; init; } = true;
     /// <summary>Ports to publish, in Docker's notation: '8088:80', '127.0.0.1:8080:80/tcp', '8000-8010:80-90/udp', '80'.</summary>

@@ -68,6 +68,13 @@ public sealed class ConnectContainerNetworkCommand : ContainerNetworkCmdlet
     [ValidateNotNullOrEmpty]
     public string[] Publish { get; set; } = [];
 
+    /// <summary>
+    /// Docker's gw-priority: for a container on several networks, the default route goes via the gateway of the network
+    /// of the highest priority (ties: the network connected first). Default 0: the first network keeps it.
+    /// </summary>
+    [Parameter(ParameterSetName = NetworkSet)]
+    public int GatewayPriority { get; set; }
+
     /// <summary>Container mode: the endpoint (container name, id or id prefix) whose namespace the containers join, as a pod's containers share one.</summary>
     [Parameter(Mandatory = true, ParameterSetName = ShareWithSet)]
     [ValidateNotNullOrEmpty]
@@ -138,6 +145,7 @@ public sealed class ConnectContainerNetworkCommand : ContainerNetworkCmdlet
             IPv6Address = IPv6Address is null ? null : AddressMath.ParseAddress(IPv6Address, "IPv6 address (-IPv6Address)"),
             MacAddress = MacAddress,
             Publish = Publish,
+            GatewayPriority = GatewayPriority,
         };
     }
 }
