@@ -179,56 +179,30 @@ public sealed class NetworkTopology
     }
 
     /// <summary>A Mermaid flowchart: a subgraph per namespace, veth pairs as links, bridge ports attached to their bridge.</summary>
-    public string ToMermaid()
-    {
-        var sb = new StringBuilder("flowchart LR\n");
-        var ids = NodeIds();
-        foreach (var ns in Namespaces)
-        {
-            sb.Append("  subgraph ").Append(Safe(ns.Name)).Append("[\"").Append(Escape(ns.Name)).Append("\"]\n");
-            foreach (var l in ns.Links.Where(l => l.Name != "lo"))
-            {
-                var shape = l.Kind == "bridge" ? ("[[", "]]") : ("(", ")");
-                sb.Append("    ").Append(ids[l.Id]).Append(shape.Item1).Append('"').Append(Escape(MermaidLabel(l))).Append('"').Append(shape.Item2).Append('\n');
-            }
-            foreach (var p in ns.Ports)
-                sb.Append("    ").Append(Safe(ns.Name)).Append("_p").Append(p.HostPort.ToString(CultureInfo.InvariantCulture)).Append(p.Protocol)
-                  .Append(">\"").Append(Escape("publish " + p)).Append("\"]\n");
-            sb.Append("  end\n");
-        }
-        foreach (var ns in Namespaces)
-            foreach (var l in ns.Links.Where(l => l.Master is not null))
-                if (ids.TryGetValue(ns.Name + "/" + l.Master, out var master) && ids.TryGetValue(l.Id, out var port))
-                    sb.Append("  ").Append(port).Append(" --- ").Append(master).Append('\n');
-        foreach (var (a, b) in VethPairs)
-            sb.Append("  ").Append(ids[a.Id]).Append(" <== veth ==> ").Append(ids[b.Id]).Append('\n');
-        return sb.ToString();
-    }
+    public string ToMermaid() => Render(GraphSyntax.Mermaid);
 
     /// <summary>Graphviz DOT: a cluster per namespace, veth pairs as bold edges, bridge ports as dashed edges.</summary>
-    public string ToDot()
+    public string ToDot() => Render(GraphSyntax.Dot);
+
+    /// <summary>The one walk both graph formats share: namespaces with their links and ports, then bridge-port and veth edges.</summary>
+    private string Render(GraphSyntax g)
     {
-        var sb = new StringBuilder("graph topology {\n  rankdir=LR;\n  node [shape=box, fontname=\"monospace\"];\n");
+        var sb = new StringBuilder(g.Header);
         var ids = NodeIds();
-        var c = 0;
-        foreach (var ns in Namespaces)
+        for (var i = 0; i < Namespaces.Count; i++)
         {
-            sb.Append("  subgraph cluster_").Append(c++.ToString(CultureInfo.InvariantCulture)).Append(" {\n    label=\"").Append(Escape(ns.Name)).Append("\";\n");
-            foreach (var l in ns.Links.Where(l => l.Name != "lo"))
-                sb.Append("    ").Append(ids[l.Id]).Append(" [label=\"").Append(Escape(MermaidLabel(l)).Replace("<br/>", "\\n", StringComparison.Ordinal))
-                  .Append('"').Append(l.Kind == "bridge" ? ", shape=box3d" : "").Append("];\n");
-            foreach (var p in ns.Ports)
-                sb.Append("    \"").Append(Escape(ns.Name + " " + p)).Append("\" [shape=note];\n");
-            sb.Append("  }\n");
+            var ns = Namespaces[i];
+            g.BeginNamespace(sb, ns.Name, i);
+            foreach (var l in ns.Links.Where(l => l.Name != "lo")) g.Node(sb, ids[l.Id], NodeLabel(l), l.Kind == "bridge");
+            foreach (var p in ns.Ports) g.Port(sb, ns.Name, p);
+            sb.Append(g.EndNamespace);
         }
         foreach (var ns in Namespaces)
             foreach (var l in ns.Links.Where(l => l.Master is not null))
                 if (ids.TryGetValue(ns.Name + "/" + l.Master, out var master) && ids.TryGetValue(l.Id, out var port))
-                    sb.Append("  ").Append(port).Append(" -- ").Append(master).Append(" [style=dashed];\n");
-        foreach (var (a, b) in VethPairs)
-            sb.Append("  ").Append(ids[a.Id]).Append(" -- ").Append(ids[b.Id]).Append(" [style=bold, label=\"veth\"];\n");
-        sb.Append("}\n");
-        return sb.ToString();
+                    g.BridgePortEdge(sb, port, master);
+        foreach (var (a, b) in VethPairs) g.VethEdge(sb, ids[a.Id], ids[b.Id]);
+        return sb.Append(g.Footer).ToString();
     }
 
     private Dictionary<string, string> NodeIds()
@@ -240,24 +214,12 @@ public sealed class NetworkTopology
         return ids;
     }
 
-    private static string MermaidLabel(TopologyLink l)
-    {
-        var s = l.Name + " (" + (l.Kind ?? "device") + (l.IsUp ? "" : ", down") + ")";
-        foreach (var a in l.Addresses.Where(IsShown)) s += "<br/>" + a;
-        return s;
-    }
+    /// <summary>A node's label, line by line: the link's name and kind (and "down"), then its addresses.</summary>
+    private static IReadOnlyList<string> NodeLabel(TopologyLink l) =>
+        [l.Name + " (" + (l.Kind ?? "device") + (l.IsUp ? "" : ", down") + ")", .. l.Addresses.Where(IsShown)];
 
     /// <summary>Link-local IPv6 addresses (fe80::/10) are on every link and only clutter the picture.</summary>
     private static bool IsShown(string cidr) => !cidr.StartsWith("fe80:", StringComparison.OrdinalIgnoreCase);
-
-    private static string Safe(string s)
-    {
-        var b = new StringBuilder("ns_");
-        foreach (var ch in s) b.Append(char.IsAsciiLetterOrDigit(ch) ? ch : '_');
-        return b.ToString();
-    }
-
-    private static string Escape(string s) => s.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "'", StringComparison.Ordinal);
 
     public override string ToString() => ToText();
 }
