@@ -14,18 +14,8 @@ public sealed partial class RouteClient
     /// </summary>
     public IReadOnlyList<AddressInfo> GetAddresses(string? interfaceName = null, AddressFamily? family = null)
     {
-        var fam = family is { } f ? RtnlValidation.Family(f) : AF_UNSPEC;
-        var (names, index) = LinkNamesAndIndex(interfaceName);
-        var msgs = _conn.Dump(RTM_GETADDR, w => WriteDumpAddresses(w, fam, index), "list addresses");
-        var result = new List<AddressInfo>(msgs.Count);
-        foreach (var m in msgs)
-        {
-            if (DecodeAddress(m, NamespaceName) is not { } a) continue;
-            if (index != 0 && a.InterfaceIndex != index) continue;
-            if (fam != AF_UNSPEC && RtnlValidation.Family(a.Family) != fam) continue;
-            result.Add(names.TryGetValue(a.InterfaceIndex, out var n) ? a with { InterfaceName = n } : a);
-        }
-        return result;
+        return DumpPerInterface(RTM_GETADDR, "list addresses", interfaceName, family, WriteDumpAddresses,
+            m => DecodeAddress(m, NamespaceName), a => (a.InterfaceIndex, a.Family), (a, n) => a with { InterfaceName = n });
     }
 
     /// <summary>

@@ -218,13 +218,7 @@ public sealed partial class RouteClient
     internal static void WriteCreateVeth(NetlinkWriter w, string name, string peerName, int? peerNsFd, VethOptions o,
         byte[]? mac, byte[]? peerMac, int? masterIndex)
     {
-        w.Write(new ifinfomsg { ifi_family = AF_UNSPEC, ifi_flags = o.Up ? IFF_UP : 0, ifi_change = o.Up ? IFF_UP : 0 });
-        w.AttrString(IFLA_IFNAME, name);
-        if (o.Mtu is { } mtu) w.AttrU32(IFLA_MTU, (uint)mtu);
-        if (mac is not null) w.Attr(IFLA_ADDRESS, mac);
-        if (masterIndex is { } mi) w.AttrU32(IFLA_MASTER, (uint)mi);
-        var info = w.BeginNested(IFLA_LINKINFO);
-        w.AttrString(IFLA_INFO_KIND, "veth");
+        var info = WriteNewLinkHead(w, name, "veth", o.Up, o.Mtu, mac, masterIndex);
         var data = w.BeginNested(IFLA_INFO_DATA);
         var peer = w.BeginNested(VETH_INFO_PEER);
         w.Write(new ifinfomsg { ifi_family = AF_UNSPEC }); // no IFF_UP here: the kernel refuses it (ENOTCONN), see CreateVeth
@@ -253,12 +247,7 @@ public sealed partial class RouteClient
 
     internal static void WriteCreateBridge(NetlinkWriter w, string name, BridgeOptions o, byte[]? mac)
     {
-        w.Write(new ifinfomsg { ifi_family = AF_UNSPEC, ifi_flags = o.Up ? IFF_UP : 0, ifi_change = o.Up ? IFF_UP : 0 });
-        w.AttrString(IFLA_IFNAME, name);
-        if (o.Mtu is { } mtu) w.AttrU32(IFLA_MTU, (uint)mtu);
-        if (mac is not null) w.Attr(IFLA_ADDRESS, mac);
-        var info = w.BeginNested(IFLA_LINKINFO);
-        w.AttrString(IFLA_INFO_KIND, "bridge");
+        var info = WriteNewLinkHead(w, name, "bridge", o.Up, o.Mtu, mac);
         if (o.Stp is not null || o.VlanFiltering is not null)
         {
             var data = w.BeginNested(IFLA_INFO_DATA);
@@ -279,11 +268,24 @@ public sealed partial class RouteClient
 
     internal static void WriteCreateDummy(NetlinkWriter w, string name)
     {
-        w.Write(new ifinfomsg { ifi_family = AF_UNSPEC });
+        w.EndNested(WriteNewLinkHead(w, name, "dummy", up: false, mtu: null, mac: null));
+    }
+
+    /// <summary>
+    /// The head every RTM_NEWLINK that creates a link starts with: the ifinfomsg (up or not), IFLA_IFNAME, IFLA_MTU,
+    /// IFLA_ADDRESS and IFLA_MASTER when given, then IFLA_LINKINFO opened with its IFLA_INFO_KIND. Returns that nest:
+    /// the caller adds the kind's IFLA_INFO_DATA and closes it.
+    /// </summary>
+    internal static int WriteNewLinkHead(NetlinkWriter w, string name, string kind, bool up, int? mtu, byte[]? mac, int? masterIndex = null)
+    {
+        w.Write(new ifinfomsg { ifi_family = AF_UNSPEC, ifi_flags = up ? IFF_UP : 0, ifi_change = up ? IFF_UP : 0 });
         w.AttrString(IFLA_IFNAME, name);
+        if (mtu is { } m) w.AttrU32(IFLA_MTU, (uint)m);
+        if (mac is not null) w.Attr(IFLA_ADDRESS, mac);
+        if (masterIndex is { } mi) w.AttrU32(IFLA_MASTER, (uint)mi);
         var info = w.BeginNested(IFLA_LINKINFO);
-        w.AttrString(IFLA_INFO_KIND, "dummy");
-        w.EndNested(info);
+        w.AttrString(IFLA_INFO_KIND, kind);
+        return info;
     }
 
     // ---- changing ---------------------------------------------------------------------------------------------

@@ -14,18 +14,8 @@ public sealed partial class RouteClient
     /// </summary>
     public IReadOnlyList<NeighborInfo> GetNeighbors(AddressFamily? family = null, string? interfaceName = null)
     {
-        var fam = family is { } f ? RtnlValidation.Family(f) : AF_UNSPEC;
-        var (names, index) = LinkNamesAndIndex(interfaceName);
-        var msgs = _conn.Dump(RTM_GETNEIGH, w => WriteDumpNeighbors(w, fam, index), "list neighbours");
-        var result = new List<NeighborInfo>(msgs.Count);
-        foreach (var m in msgs)
-        {
-            if (DecodeNeighbor(m, NamespaceName) is not { } n) continue;
-            if (index != 0 && n.InterfaceIndex != index) continue;
-            if (fam != AF_UNSPEC && RtnlValidation.Family(n.Address.AddressFamily) != fam) continue;
-            result.Add(names.TryGetValue(n.InterfaceIndex, out var nm) ? n with { InterfaceName = nm } : n);
-        }
-        return result;
+        return DumpPerInterface(RTM_GETNEIGH, "list neighbours", interfaceName, family, WriteDumpNeighbors,
+            m => DecodeNeighbor(m, NamespaceName), n => (n.InterfaceIndex, n.Address.AddressFamily), (n, name) => n with { InterfaceName = name });
     }
 
     internal static void WriteDumpNeighbors(NetlinkWriter w, byte family, int index)

@@ -41,12 +41,7 @@ public sealed partial class RouteClient
 
     internal static void WriteCreateVxlan(NetlinkWriter w, string name, VxlanOptions o, byte[]? mac, int? underlayIndex)
     {
-        w.Write(new ifinfomsg { ifi_family = AF_UNSPEC, ifi_flags = o.Up ? IFF_UP : 0, ifi_change = o.Up ? IFF_UP : 0 });
-        w.AttrString(IFLA_IFNAME, name);
-        if (o.Mtu is { } mtu) w.AttrU32(IFLA_MTU, (uint)mtu);
-        if (mac is not null) w.Attr(IFLA_ADDRESS, mac);
-        var info = w.BeginNested(IFLA_LINKINFO);
-        w.AttrString(IFLA_INFO_KIND, "vxlan");
+        var info = WriteNewLinkHead(w, name, "vxlan", o.Up, o.Mtu, mac);
         var data = w.BeginNested(IFLA_INFO_DATA);
         w.AttrU32(IFLA_VXLAN_ID, (uint)o.Vni);
         if (o.Local is { } local)

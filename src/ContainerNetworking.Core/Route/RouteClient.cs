@@ -59,4 +59,28 @@ public sealed partial class RouteClient
         try { return work((int)handle.DangerousGetHandle()); }
         finally { if (added) handle.DangerousRelease(); }
     }
+
+    /// <summary>
+    /// A dump of one family (or both) and one interface (or all), as <c>ip [-4|-6] addr|neigh show [dev NAME]</c>: the
+    /// records decoded, those of another interface or family left out (the filter is a hint the kernel may ignore),
+    /// each named by its interface.
+    /// </summary>
+    private List<T> DumpPerInterface<T>(ushort type, string what, string? interfaceName, System.Net.Sockets.AddressFamily? family,
+        Action<NetlinkWriter, byte, int> write, Func<NetlinkMessage, T?> decode, Func<T, (int Index, System.Net.Sockets.AddressFamily Family)> key,
+        Func<T, string, T> named) where T : class
+    {
+        var fam = family is { } f ? RtnlValidation.Family(f) : AF_UNSPEC;
+        var (names, index) = LinkNamesAndIndex(interfaceName);
+        var msgs = _conn.Dump(type, w => write(w, fam, index), what);
+        var result = new List<T>(msgs.Count);
+        foreach (var m in msgs)
+        {
+            if (decode(m) is not { } r) continue;
+            var (i, af) = key(r);
+            if (index != 0 && i != index) continue;
+            if (fam != AF_UNSPEC && RtnlValidation.Family(af) != fam) continue;
+            result.Add(names.TryGetValue(i, out var n) ? named(r, n) : r);
+        }
+        return result;
+    }
 }
