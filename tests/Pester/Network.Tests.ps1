@@ -505,6 +505,68 @@ Describe 'Test- and Repair-ContainerNetwork' -Tag 'Root' {
     }
 }
 
+Describe 'The state lock: a time-out that names the holder, and Ctrl+C' -Tag 'Root' {
+    BeforeEach {
+        $hostNs = New-TestNamespace 'host' -LoopbackUp
+        $sd = New-StateDirectory
+        $p = @{ NetNamespace = $hostNs; StateDirectory = $sd }
+        # Another process holds the lock, as a stuck command of another shell would: a shell that opens the lock file,
+        # locks it with flock(1) (which ends at once: the lock stays with the shell's descriptor) and becomes sleep.
+        $lockFile = Join-Path $sd '.lock'
+        $holder = Start-Process -FilePath sh -ArgumentList '-c', "`"exec 9>$lockFile; flock -x 9; exec sleep 120`"" -PassThru
+        $deadline = [DateTime]::UtcNow.AddSeconds(10)
+        while ($true) {
+            & flock -n $lockFile true
+            if ($LASTEXITCODE -ne 0) { break }
+            if ([DateTime]::UtcNow -gt $deadline) { throw 'the holder did not take the lock' }
+            Start-Sleep -Milliseconds 50
+        }
+    }
+    AfterEach {
+        Stop-Process -Id $holder.Id -Force -ErrorAction Ignore
+        Remove-Item Env:CONTAINERNETWORKING_LOCK_TIMEOUT -ErrorAction Ignore
+        Remove-TestNamespaces
+        Remove-Item -Recurse -Force $sd -ErrorAction Ignore
+    }
+
+    It 'fails with StateLocked after $env:CONTAINERNETWORKING_LOCK_TIMEOUT seconds, naming the pid and command that hold it, and changes nothing' {
+        $env:CONTAINERNETWORKING_LOCK_TIMEOUT = '2'
+        $sw = [Diagnostics.Stopwatch]::StartNew()
+        $n = New-ContainerNetwork bridge -Subnet 172.17.0.0/16 -BridgeName docker0 @p -ErrorVariable err -ErrorAction SilentlyContinue
+        $sw.Elapsed.TotalSeconds | Should -BeGreaterOrEqual 1.9
+        $sw.Elapsed.TotalSeconds | Should -BeLessThan 10
+        $n | Should -BeNullOrEmpty
+        $err.Count | Should -Be 1
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'StateLocked,*'
+        $err[0].CategoryInfo.Category | Should -Be 'ResourceBusy'
+        $err[0].Exception.Message | Should -BeLike "*held by pid $($holder.Id) (sleep 120)*"
+        $err[0].Exception.Message | Should -BeLike "*kill $($holder.Id)*"
+        @(Get-IpJson $hostNs.Name 'link', 'show', 'type', 'bridge') | Should -BeNullOrEmpty
+        # Once the holder is gone the same command goes through at once.
+        Stop-Process -Id $holder.Id -Force
+        $holder.WaitForExit()
+        (New-ContainerNetwork bridge -Subnet 172.17.0.0/16 -BridgeName docker0 @p).Name | Should -Be 'bridge'
+    }
+
+    It 'a pipeline waiting for the lock stops at once when it is stopped (Ctrl+C; PowerShell.Stop())' {
+        # No time-out set: the default (60 s) would keep it waiting.
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript("Import-Module '$script:ModuleManifest'").AddStatement().
+                AddCommand('New-ContainerNetwork').AddParameters(@{ Name = 'bridge'; Subnet = '172.17.0.0/16'; BridgeName = 'docker0' } + $p)
+            $async = $ps.BeginInvoke()
+            Start-Sleep -Seconds 2   # well inside the wait for the lock
+            $ps.InvocationStateInfo.State | Should -Be 'Running'
+            $sw = [Diagnostics.Stopwatch]::StartNew()
+            $ps.Stop()
+            $sw.Elapsed.TotalSeconds | Should -BeLessThan 2
+            $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+        }
+        finally { $ps.Dispose() }
+        @(Get-IpJson $hostNs.Name 'link', 'show', 'type', 'bridge') | Should -BeNullOrEmpty
+    }
+}
+
 Describe 'Network name completion' -Tag 'Root' {
     BeforeAll {
         $hostNs = New-TestNamespace 'host' -LoopbackUp

@@ -1,7 +1,8 @@
 namespace ContainerNetworking.Interop;
 
 /// <summary>
-/// A 64-bit little-endian counter at the start of a file (-1 when the file holds none yet), read and written through a descriptor of our own with
+/// A 64-bit little-endian counter at the start of a file (-1 when the file holds none yet; 0 when it holds only what
+/// <see cref="FileLock"/> writes after it, the holder's pid), read and written through a descriptor of our own with
 /// pread/pwrite: .NET's FileStream takes an advisory flock of its own on open, which a <see cref="FileLock"/> held on
 /// the same file would refuse. Never replaced by rename: the lock is held on this very file.
 /// </summary>

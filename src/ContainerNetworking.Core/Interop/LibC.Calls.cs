@@ -72,6 +72,8 @@ internal static unsafe partial class LibC
     internal static int statx(int dirfd, byte* pathname, int flags, uint mask, statx_t* statxbuf) =>
         T.statx(dirfd, pathname, flags, mask, &statxbuf->Value);
 
+    internal static int fsync(int fd) => T.fsync(fd);
+
     internal static nint pread(int fd, byte* buf, nuint count, long offset) => (nint)(long)T.pread(fd, buf, (size_t)(ulong)count, offset);
 
     internal static nint pwrite(int fd, byte* buf, nuint count, long offset) => (nint)(long)T.pwrite(fd, buf, (size_t)(ulong)count, offset);

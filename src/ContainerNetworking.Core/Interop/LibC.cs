@@ -45,6 +45,9 @@ internal static unsafe partial class LibC
     // <fcntl.h>
     internal static int O_RDONLY => T.O_RDONLY;
     internal static int O_RDWR => T.O_RDWR;
+    internal static int O_WRONLY => T.O_WRONLY;
+    internal static int O_TRUNC => T.O_TRUNC;
+    internal static int O_DIRECTORY => T.O_DIRECTORY;
     internal static int O_CREAT => T.O_CREAT;
     internal static int O_EXCL => T.O_EXCL;
     internal static int O_CLOEXEC => T.O_CLOEXEC;
@@ -56,6 +59,7 @@ internal static unsafe partial class LibC
 
     // <sys/file.h>: by hand, Tmds.LibC 0.5 has no flock (see LibC.flock.cs).
     internal const int LOCK_EX = 2;
+    internal const int LOCK_NB = 4;
 
     // <linux/nsfs.h>: by hand, Tmds.LibC 0.5 has no nsfs ioctls. NS_GET_NSTYPE = _IO(0xb7, 0x3).
     internal const int NS_GET_NSTYPE = 0xb703;
@@ -66,7 +70,7 @@ internal static unsafe partial class LibC
     internal const int ENOENT = 2;
     internal const int ESRCH = 3;
     internal const int EINTR = 4;
-    internal const int EAGAIN = 11;
+    internal const int EAGAIN = 11; // = EWOULDBLOCK
     internal const int EBUSY = 16;
     internal const int EEXIST = 17;
     internal const int ENODEV = 19;

@@ -16,8 +16,11 @@ namespace ContainerNetworking.Model;
 /// ROOT/networks/NAME/last_reserved_ip.4|.6   where the next dynamic allocation starts looking
 /// ROOT/networks/NAME/endpoints/ID.json       the endpoint records
 /// </code>
-/// Every write is atomic (a temporary file, then rename), so a reader without the lock never sees half a file
-/// and a process killed mid-write leaves either the old or the new content.
+/// Every write is atomic and durable: a temporary file (NAME.tmp-PID-TID) written and fsync'ed, renamed over the
+/// file, and the directory fsync'ed (once per directory when the lock is let go), so a reader without the lock never sees half a file, and a process killed
+/// mid-write or a power cut leaves either the old or the new content (never an empty or short file). A temporary file
+/// that a killed writer left behind is swept by the next holder of the lock (the killed holder's pid is still in the lock
+/// file, see <see cref="FileLock"/>) and by <see cref="SweepTemporaryFiles"/> (Repair), once its pid is gone.
 /// <para>
 /// While a thread holds the lock, endpoint records are served from memory: the lock file holds a change counter
 /// that every holder increments before its first change (so a holder killed mid-operation has bumped it too), and a
@@ -34,6 +37,26 @@ public sealed class StateStore
 {
     /// <summary>The environment variable that overrides the base directory (default /var/lib/containernetworking).</summary>
     public const string StateDirVariable = "CONTAINERNETWORKING_STATE_DIR";
+
+    /// <summary>The environment variable that sets how long an operation waits for the state lock, in seconds (default 60).</summary>
+    public const string LockTimeoutVariable = "CONTAINERNETWORKING_LOCK_TIMEOUT";
+
+    /// <summary>How long an operation waits for the state lock when <see cref="LockTimeoutVariable"/> does not say.</summary>
+    public static readonly TimeSpan DefaultLockTimeout = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// How long <see cref="Lock()"/> waits for another process to let go of the lock before it fails with StateLocked:
+    /// set here, else $CONTAINERNETWORKING_LOCK_TIMEOUT (seconds), else <see cref="DefaultLockTimeout"/>.
+    /// </summary>
+    public TimeSpan? LockTimeout { get; set; }
+
+    private TimeSpan EffectiveLockTimeout()
+    {
+        if (LockTimeout is { } t) return t;
+        var v = Environment.GetEnvironmentVariable(LockTimeoutVariable);
+        return double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds >= 0
+            ? TimeSpan.FromSeconds(seconds) : DefaultLockTimeout;
+    }
     public const string DefaultBase = "/var/lib/containernetworking";
 
     public StateStore(string root)
@@ -74,19 +97,38 @@ public sealed class StateStore
         public void Dispose() { }
     }
 
-    /// <summary>Takes the store's exclusive lock (blocking) until disposed. Across processes and threads.</summary>
-    public IDisposable Lock()
+    /// <summary>
+    /// Takes the store's exclusive lock until disposed, across processes and threads. Waits at most
+    /// <see cref="LockTimeout"/> for another holder (then "StateLocked", naming the process that holds it) and ends at
+    /// once when the operation is cancelled (<see cref="CancellationScope"/>: OperationCanceledException).
+    /// </summary>
+    public IDisposable Lock() => Lock(CancellationScope.Current);
+
+    /// <inheritdoc cref="Lock()"/>
+    public IDisposable Lock(CancellationToken cancel)
     {
-        Directory.CreateDirectory(Root);
+        EnsureDirectory(Root);
         var path = Path.Combine(Root, ".lock");
-        var fileLock = FileLock.Acquire(path);
+        var timeout = EffectiveLockTimeout();
+        FileLock fileLock;
+        try { fileLock = FileLock.Acquire(path, timeout, cancel); }
+        catch (FileLockTimeoutException e)
+        {
+            var holder = e.HolderPid is { } pid ? $"held by pid {pid}{(e.HolderCommand is { } cmd ? " (" + cmd + ")" : "")}" : "held by another process";
+            throw new ContainerNetworkingException("StateLocked", ErrorKind.ResourceBusy,
+                $"The container network state in {Root} is locked, {holder}; waited {timeout.TotalSeconds:0.#} s. " +
+                $"Wait until that command finishes and try again, or stop it{(e.HolderPid is { } p ? $" (kill {p})" : "")} if it hangs; " +
+                $"${LockTimeoutVariable}=SECONDS waits longer.", e);
+        }
+        if (fileLock.AbandonedBy is var killed and > 0 && killed != Environment.ProcessId)
+            SweepTemporaryFiles(killed);
         try
         {
             // A new lock file (the directory was just created, or removed by the last holder and created again) starts
             // its counter at a random value, so that a count this process saw on an earlier file is not taken for "no
             // change since".
             var counter = CounterFile.Read(path);
-            if (counter < 0) CounterFile.Write(path, counter = Random.Shared.NextInt64(1, long.MaxValue >> 1));
+            if (counter <= 0) CounterFile.Write(path, counter = Random.Shared.NextInt64(1, long.MaxValue >> 1));
             lock (_cacheSync)
             {
                 if (counter != _seenCounter)
@@ -131,13 +173,40 @@ public sealed class StateStore
     private void Release()
     {
         bool changed;
+        List<string> unsynced;
         lock (_cacheSync)
         {
             changed = _dirty;
             _holder = 0;
             _dirty = false;
+            unsynced = [.. _unsyncedDirectories];
+            _unsyncedDirectories.Clear();
+        }
+        // The renames and deletions of this hold reach the disk before the lock goes (and the operation reports success):
+        // one fsync per directory, however many files changed in it.
+        foreach (var dir in unsynced)
+        {
+            try { SyncDirectory(dir); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { /* removed meanwhile; or a failing disk, which the next write reports */ }
         }
         if (changed) RemoveIfEmpty();
+    }
+
+    /// <summary>Directories whose entries this hold changed (renames, deletions), fsync'ed once each when the lock is let go.</summary>
+    private readonly HashSet<string> _unsyncedDirectories = new(StringComparer.Ordinal);
+
+    /// <summary>A file of <paramref name="dir"/> was renamed into place or deleted: its directory is fsync'ed now, or when the holder lets go.</summary>
+    private void DirectoryChanged(string dir)
+    {
+        lock (_cacheSync)
+        {
+            if (Holding)
+            {
+                _unsyncedDirectories.Add(dir);
+                return;
+            }
+        }
+        SyncDirectory(dir);
     }
 
     /// <summary>
@@ -219,8 +288,8 @@ public sealed class StateStore
     public void WriteNetwork(ContainerNetwork network)
     {
         Changing();
-        Directory.CreateDirectory(LeasesDir(network.Name));
-        Directory.CreateDirectory(EndpointsDir(network.Name));
+        EnsureDirectory(LeasesDir(network.Name));
+        EnsureDirectory(EndpointsDir(network.Name));
         Write(Path.Combine(NetworkDir(network.Name), "network.json"), network, StateJson.Default.ContainerNetwork);
     }
 
@@ -233,6 +302,8 @@ public sealed class StateStore
         var trash = Path.Combine(Root, ".deleted-" + name + "-" + Guid.NewGuid().ToString("N"));
         Changing();
         Directory.Move(d, trash);
+        DirectoryChanged(NetworksDir);
+        DirectoryChanged(Root);
         lock (_cacheSync) _endpointCache.Remove(name);
         Directory.Delete(trash, recursive: true);
     }
@@ -269,7 +340,7 @@ public sealed class StateStore
     public void WriteEndpoint(ContainerEndpoint endpoint)
     {
         Changing();
-        Directory.CreateDirectory(EndpointsDir(endpoint.Network));
+        EnsureDirectory(EndpointsDir(endpoint.Network));
         Write(Path.Combine(EndpointsDir(endpoint.Network), endpoint.Id + ".json"), endpoint, StateJson.Default.ContainerEndpoint);
         lock (_cacheSync)
             if (Holding && _endpointCache.TryGetValue(endpoint.Network, out var c)) c[endpoint.Id] = endpoint;
@@ -307,9 +378,11 @@ public sealed class StateStore
     public void WriteLease(string network, IPAddress address, string endpointId)
     {
         Changing();
-        Directory.CreateDirectory(LeasesDir(network));
+        EnsureDirectory(LeasesDir(network));
         WriteText(Path.Combine(LeasesDir(network), address.ToString()), endpointId);
-        WriteText(Path.Combine(NetworkDir(network), LastReservedName(address.AddressFamily)), address.ToString());
+        // A hint (where the next allocation starts looking): written in place, without rename or fsync; read back as
+        // nothing when it is torn or lost, which only makes the search start at the beginning.
+        File.WriteAllText(Path.Combine(NetworkDir(network), LastReservedName(address.AddressFamily)), address.ToString());
     }
 
     /// <summary>Removes the lease of <paramref name="address"/> if <paramref name="endpointId"/> (or anyone, when null) holds it.</summary>
@@ -348,20 +421,113 @@ public sealed class StateStore
         }
     }
 
-    private static void Write<T>(string path, T value, JsonTypeInfo<T> type) => WriteBytes(path, JsonSerializer.SerializeToUtf8Bytes(value, type));
+    private void Write<T>(string path, T value, JsonTypeInfo<T> type) => WriteBytes(path, JsonSerializer.SerializeToUtf8Bytes(value, type));
 
-    private static void WriteText(string path, string text) => WriteBytes(path, System.Text.Encoding.UTF8.GetBytes(text));
+    private void WriteText(string path, string text) => WriteBytes(path, System.Text.Encoding.UTF8.GetBytes(text));
 
-    private static void WriteBytes(string path, byte[] bytes)
+    /// <summary>
+    /// Replaces <paramref name="path"/> atomically and durably: a temporary file written and fsync'ed (so the name never
+    /// points at an empty or short file, whatever happens to the machine), renamed over it, its directory fsync'ed.
+    /// </summary>
+    private void WriteBytes(string path, byte[] bytes)
     {
-        var tmp = path + ".tmp-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "-" + Environment.CurrentManagedThreadId.ToString(CultureInfo.InvariantCulture);
-        File.WriteAllBytes(tmp, bytes);
+        var tmp = path + TemporaryMarker + Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "-" + Environment.CurrentManagedThreadId.ToString(CultureInfo.InvariantCulture);
+        WriteDurably(tmp, bytes);
         File.Move(tmp, path, overwrite: true);
+        DirectoryChanged(Path.GetDirectoryName(path)!);
     }
 
-    private static void DeleteFile(string path)
+    private const string TemporaryMarker = ".tmp-";
+
+    /// <summary>Writes <paramref name="path"/> (created or truncated, mode 0644) and fsyncs it: its content is on disk before it is renamed into place.</summary>
+    private static unsafe void WriteDurably(string path, byte[] bytes)
     {
-        try { File.Delete(path); }
+        var fd = Errno.ThrowIfError(LibC.open(path, LibC.O_WRONLY | LibC.O_CREAT | LibC.O_TRUNC | LibC.O_CLOEXEC, 0x1A4), $"open {path}");
+        try
+        {
+            fixed (byte* p = bytes)
+            {
+                for (var done = 0; done < bytes.Length;)
+                {
+                    var n = LibC.pwrite(fd, p + done, (nuint)(bytes.Length - done), done);
+                    if (n < 0)
+                    {
+                        var e = Errno.Last;
+                        if (e == LibC.EINTR) continue;
+                        throw new LinuxException(e, $"write {path}");
+                    }
+                    done += (int)n;
+                }
+            }
+            Errno.ThrowIfError(LibC.fsync(fd), $"fsync {path}");
+        }
+        finally { LibC.close(fd); }
+    }
+
+    /// <summary>fsyncs a directory, so that the renames, creations and deletions in it survive a power cut.</summary>
+    private static void SyncDirectory(string dir)
+    {
+        var fd = LibC.open(dir, LibC.O_RDONLY | LibC.O_DIRECTORY | LibC.O_CLOEXEC, 0);
+        if (fd < 0) throw new LinuxException(Errno.Last, $"open {dir}");
+        try { Errno.ThrowIfError(LibC.fsync(fd), $"fsync {dir}"); }
+        finally { LibC.close(fd); }
+    }
+
+    /// <summary>
+    /// Removes the temporary files (NAME.tmp-PID-TID) that writers killed mid-write left under the state directory:
+    /// those of <paramref name="pid"/> only, or (null) of every process that no longer runs. A file of a live process is
+    /// never touched (it may be writing it). Returns the files removed.
+    /// </summary>
+    public IReadOnlyList<string> SweepTemporaryFiles(int? pid = null)
+    {
+        var removed = new List<string>();
+        if (!Directory.Exists(Root)) return removed;
+        IEnumerable<string> files;
+        try { files = Directory.EnumerateFiles(Root, "*" + TemporaryMarker + "*", SearchOption.AllDirectories).ToList(); }
+        catch (IOException) { return removed; }
+        foreach (var f in files)
+        {
+            if (TemporaryOwner(Path.GetFileName(f)) is not { } owner) continue;
+            if (pid is { } only && owner != only) continue;
+            if (owner == Environment.ProcessId || Directory.Exists("/proc/" + owner.ToString(CultureInfo.InvariantCulture))) continue;
+            try
+            {
+                File.Delete(f);
+                removed.Add(f);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        }
+        return removed;
+    }
+
+    /// <summary>The writer's pid of a temporary file name (NAME.tmp-PID-TID), or null for another name.</summary>
+    private static int? TemporaryOwner(string name)
+    {
+        var i = name.LastIndexOf(TemporaryMarker, StringComparison.Ordinal);
+        if (i < 0) return null;
+        var rest = name.AsSpan(i + TemporaryMarker.Length);
+        var dash = rest.IndexOf('-');
+        if (dash <= 0 || !int.TryParse(rest[..dash], NumberStyles.None, CultureInfo.InvariantCulture, out var pid)) return null;
+        return int.TryParse(rest[(dash + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out _) ? pid : null;
+    }
+
+    /// <summary>Creates a directory (and its parents) if missing, and fsyncs each new one's parent so the creation survives a power cut.</summary>
+    private void EnsureDirectory(string dir)
+    {
+        if (Directory.Exists(dir)) return;
+        if (Path.GetDirectoryName(dir) is { Length: > 0 } parent) EnsureDirectory(parent);
+        Directory.CreateDirectory(dir);
+        if (Path.GetDirectoryName(dir) is { Length: > 0 } p) DirectoryChanged(p);
+    }
+
+    private void DeleteFile(string path)
+    {
+        try
+        {
+            if (!File.Exists(path)) return;
+            File.Delete(path);
+            DirectoryChanged(Path.GetDirectoryName(path)!);
+        }
         catch (DirectoryNotFoundException) { }
     }
 }

@@ -13,12 +13,32 @@ namespace ContainerNetworking.Commands;
 /// <item><see cref="Try(object?, Action)"/>: runs one pipeline item's work; a library or kernel failure becomes one
 /// non-terminating error through <see cref="ErrorMapping"/> with the item as TargetObject, and the pipeline goes on;</item>
 /// <item>ShouldProcess targets that name the namespace (<see cref="In"/>), and wildcard name filters that report
-/// literal names that match nothing.</item>
+/// literal names that match nothing;</item>
+/// <item>Ctrl+C: StopProcessing cancels a token that <see cref="Try(object?, Action)"/> makes the core's
+/// <see cref="CancellationScope"/> for each item's work, so a wait in the core (the state lock) ends at once and the
+/// pipeline stops.</item>
 /// </list>
 /// A cmdlet is a few lines: bind parameters, call the core inside <c>Try</c>, write the core's object.
 /// </summary>
-public abstract class NetworkingCmdlet : PSCmdlet
+public abstract class NetworkingCmdlet : PSCmdlet, IDisposable
 {
+    private readonly CancellationTokenSource _stopping = new();
+
+    /// <summary>Cancelled when the pipeline is stopped (Ctrl+C, PowerShell.Stop()).</summary>
+    protected CancellationToken StopToken => _stopping.Token;
+
+    /// <summary>Ctrl+C: cancels whatever the core is waiting for on this cmdlet's behalf.</summary>
+    protected override void StopProcessing()
+    {
+        try { _stopping.Cancel(); }
+        catch (ObjectDisposedException) { }
+    }
+
+    public void Dispose()
+    {
+        _stopping.Dispose();
+        GC.SuppressFinalize(this);
+    }
     /// <summary>True when the cmdlet creates, enters or deletes namespaces (needs CAP_SYS_ADMIN too).</summary>
     protected virtual bool NeedsSysAdmin => false;
 
@@ -52,8 +72,12 @@ public abstract class NetworkingCmdlet : PSCmdlet
     {
         try
         {
-            action();
+            using (CancellationScope.Enter(StopToken)) action();
             return true;
+        }
+        catch (OperationCanceledException) when (StopToken.IsCancellationRequested)
+        {
+            throw new PipelineStoppedException();
         }
         catch (Exception e) when (ErrorMapping.IsMapped(e))
         {
@@ -67,8 +91,12 @@ public abstract class NetworkingCmdlet : PSCmdlet
     {
         try
         {
-            result = func();
+            using (CancellationScope.Enter(StopToken)) result = func();
             return true;
+        }
+        catch (OperationCanceledException) when (StopToken.IsCancellationRequested)
+        {
+            throw new PipelineStoppedException();
         }
         catch (Exception e) when (ErrorMapping.IsMapped(e))
         {

@@ -1,0 +1,167 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using ContainerNetworking.Model;
+using ContainerNetworking.Tests.Fixtures;
+using static ContainerNetworking.Tests.Model.ModelFixture;
+
+namespace ContainerNetworking.Tests.Model;
+
+/// <summary>
+/// The state lock waits with a time-out and can be cancelled, names the process that holds it, and tells the next
+/// holder when the previous one was killed holding it (its temporary files are swept); state files are written
+/// durably (fsync'ed before the rename, the directory after).
+/// </summary>
+public sealed class StateLockAndDurabilityTests : IDisposable
+{
+    private readonly ModelFixture _f = new();
+    public void Dispose() => _f.Dispose();
+
+    private string LockPath => Path.Combine(_f.StateDir, ".lock");
+
+    /// <summary>Holds the state lock from another process: flock(1), which writes no pid into the file.</summary>
+    private Process HoldWithFlock()
+    {
+        Directory.CreateDirectory(_f.StateDir);
+        var p = Process.Start(new ProcessStartInfo("flock", ["-x", LockPath, "sleep", "60"]) { UseShellExecute = false })!;
+        // wait until it holds the lock
+        var sw = Stopwatch.StartNew();
+        while (!File.ReadAllText("/proc/locks").Contains(" " + p.Id.ToString(CultureInfo.InvariantCulture) + " ", StringComparison.Ordinal))
+        {
+            if (sw.Elapsed > TimeSpan.FromSeconds(10)) throw new TimeoutException("flock did not take the lock");
+            Thread.Sleep(20);
+        }
+        return p;
+    }
+
+    private static void Stop(Process p)
+    {
+        try { p.Kill(true); } catch (InvalidOperationException) { }
+        p.WaitForExit();
+        p.Dispose();
+    }
+
+    [Fact]
+    public void LockedByAnotherProcess_FailsAfterTheTimeout_NamingTheHolder()
+    {
+        var holder = HoldWithFlock();
+        try
+        {
+            _f.Manager.State.LockTimeout = TimeSpan.FromSeconds(1);
+            var sw = Stopwatch.StartNew();
+            var e = Assert.Throws<ContainerNetworkingException>(() => _f.Manager.CreateNetwork(new NetworkSpec { Name = "n", BridgeName = "br-n", Subnet = Net("172.20.0.0/16") }));
+            Assert.InRange(sw.Elapsed.TotalSeconds, 0.9, 10);
+            Assert.Equal("StateLocked", e.ErrorId);
+            Assert.Equal(ErrorKind.ResourceBusy, e.Kind);
+            Assert.Contains($"held by pid {holder.Id} (flock -x {LockPath} sleep 60)", e.Message);
+            Assert.Contains($"kill {holder.Id}", e.Message);
+            Assert.Contains(StateStore.LockTimeoutVariable, e.Message);
+            Assert.Null(_f.Manager.FindNetwork("n"));
+        }
+        finally { Stop(holder); }
+        // once it is gone, the lock is ours at once
+        _f.Manager.CreateNetwork(new NetworkSpec { Name = "n", BridgeName = "br-n", Subnet = Net("172.20.0.0/16") });
+    }
+
+    [Fact]
+    public void AWaitForTheLock_EndsAtOnce_WhenTheOperationIsCancelled()
+    {
+        var holder = HoldWithFlock();
+        try
+        {
+            _f.Manager.State.LockTimeout = TimeSpan.FromMinutes(5);
+            using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+            var sw = Stopwatch.StartNew();
+            Assert.ThrowsAny<OperationCanceledException>(() =>
+            {
+                using (CancellationScope.Enter(cts.Token)) _f.Manager.CreateNetwork(new NetworkSpec { Name = "n", BridgeName = "br-n", Subnet = Net("172.20.0.0/16") });
+            });
+            Assert.InRange(sw.Elapsed.TotalSeconds, 0.25, 3);
+        }
+        finally { Stop(holder); }
+    }
+
+    /// <summary>Bytes 8-11 of the lock file, read by od(1) (.NET's own reads take an advisory lock the holder's refuses).</summary>
+    private int HolderInFile()
+    {
+        var text = Cli.Run("od", "-An", "-t", "d4", "-j", "8", "-N", "4", LockPath).Ok().Stdout.Trim();
+        return text.Length == 0 ? 0 : int.Parse(text, CultureInfo.InvariantCulture);
+    }
+
+    [Fact]
+    public void TheHolder_WritesItsPid_AndClearsItWhenItLetsGo()
+    {
+        _f.Manager.CreateNetwork(new NetworkSpec { Name = "n", BridgeName = "br-n", Subnet = Net("172.20.0.0/16") });
+        using (_f.Manager.State.Lock()) Assert.Equal(Environment.ProcessId, HolderInFile());
+        Assert.Equal(0, HolderInFile());
+        Assert.NotNull(_f.Manager.FindNetwork("n")); // the change counter before the pid is still read correctly
+    }
+
+    [Fact]
+    public void AHolderKilledHoldingTheLock_LeavesItsPid_AndTheNextHolderSweepsItsTemporaryFiles()
+    {
+        _f.Manager.CreateNetwork(new NetworkSpec { Name = "bridge", BridgeName = "docker0", Subnet = Net("172.17.0.0/16") });
+        // A process killed while it holds the lock (before the step that would write the lease).
+        var r = Agent.Run(_f, "bridge", 1, _f.Container("killed"), new() { [FaultInjection.Variable] = "LeaseAddress" });
+        Assert.NotEqual(0, r.ExitCode);
+        var killed = HolderInFile();
+        Assert.NotEqual(0, killed);
+        Assert.False(Directory.Exists($"/proc/{killed}"));
+        // What it was writing when it died: a temporary file of its pid; a live process's must stay.
+        var netDir = Path.Combine(_f.StateDir, "networks", "bridge");
+        var dead = Path.Combine(netDir, $"network.json.tmp-{killed}-1");
+        File.WriteAllText(dead, "{\"half\":");
+        using var sleeper = Process.Start(new ProcessStartInfo("sleep", "30") { UseShellExecute = false })!;
+        var live = Path.Combine(netDir, $"network.json.tmp-{sleeper.Id}-1");
+        File.WriteAllText(live, "{}");
+        try
+        {
+            using (_f.Manager.State.Lock()) { }
+            Assert.False(File.Exists(dead), "the killed holder's temporary file is swept");
+            Assert.True(File.Exists(live), "a live process's temporary file stays");
+            Assert.Equal("bridge", _f.Manager.GetNetwork("bridge").Name);
+        }
+        finally
+        {
+            sleeper.Kill();
+            sleeper.WaitForExit();
+        }
+        // Repair sweeps those of every process that is gone.
+        Assert.Contains(live, _f.Manager.State.SweepTemporaryFiles());
+        Assert.False(File.Exists(live));
+        _f.Manager.Repair();
+    }
+
+    [Fact]
+    public void StateFiles_AreFsyncedBeforeTheRename_AndTheirDirectoryAfter()
+    {
+        _f.Manager.CreateNetwork(new NetworkSpec { Name = "bridge", BridgeName = "docker0", Subnet = Net("172.17.0.0/16") });
+        var trace = Path.Combine(Path.GetTempPath(), $"cn-strace-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        try
+        {
+            // Connect from a process of its own, traced: every file it writes (record, lease, last_reserved_ip) is one
+            // temporary file renamed into place (last_reserved_ip, a hint, is written in place).
+            var r = Cli.Run("strace", ["-f", "-qq", "-y", "-e", "trace=fsync,rename,renameat,renameat2", "-o", trace,
+                "dotnet", Agent.Path, "connect", _f.HostName, _f.StateDir, "bridge", "1", _f.Container("durable")], TimeSpan.FromSeconds(120));
+            Assert.True(r.ExitCode == 0, r.Stderr + r.Stdout);
+            var lines = File.ReadAllLines(trace);
+            var renames = new List<(int Line, string From, string To)>();
+            var fsyncs = new List<(int Line, string Path)>();
+            for (var i = 0; i < lines.Length; i++)
+            {
+                if (Regex.Match(lines[i], @"fsync\(\d+<([^>]*)>") is { Success: true } f) fsyncs.Add((i, f.Groups[1].Value));
+                if (Regex.Match(lines[i], @"rename(?:at2?)?\((?:AT_FDCWD<[^>]*>, |AT_FDCWD, )?""([^""]+)"", (?:AT_FDCWD<[^>]*>, |AT_FDCWD, )?""([^""]+)""") is { Success: true } m)
+                    renames.Add((i, m.Groups[1].Value, m.Groups[2].Value));
+            }
+            var ours = renames.Where(x => x.To.StartsWith(_f.StateDir, StringComparison.Ordinal)).ToList();
+            Assert.True(ours.Count >= 3, $"{ours.Count} renames into the state directory:\n{string.Join('\n', lines.Take(50))}");
+            foreach (var (line, from, to) in ours)
+            {
+                Assert.Contains(".tmp-", from);
+                Assert.True(fsyncs.Any(x => x.Line < line && x.Path == from), $"{from} was not fsync'ed before it was renamed to {to}");
+                Assert.True(fsyncs.Any(x => x.Line > line && x.Path == Path.GetDirectoryName(to)), $"the directory of {to} was not fsync'ed after the rename");
+            }
+        }
+        finally { File.Delete(trace); }
+    }
+}
