@@ -140,14 +140,16 @@ public sealed class DiagnosisService : ModelService
             }
 
             var rules = Rules.HasNetwork(net);
-            Add("NetworkRules", rules ? HopStatus.Ok : HopStatus.Broken,
-                rules ? $"The masquerade and forward rules of {net.BridgeName} are in place." : $"The nf_tables rules of network '{net.Name}' are missing (flushed?): {(net.Masquerade ? "no masquerade, so replies from outside never come back" : "no forward filter")}.",
-                rules ? null : $"{repair}  # re-creates them");
+            var missingBase = rules ? Rules.Fw.FindMissingBase() : [];
+            Add("NetworkRules", rules && missingBase.Count == 0 ? HopStatus.Ok : HopStatus.Broken,
+                !rules ? $"The nf_tables rules of network '{net.Name}' are missing (flushed?): {(net.Masquerade ? "no masquerade, so replies from outside never come back" : "no forward filter")}."
+                : missingBase.Count > 0 ? $"Parts of the ruleset every network relies on are missing: {string.Join("; ", missingBase)}."
+                : $"The masquerade and forward rules of {net.BridgeName} are in place.",
+                rules && missingBase.Count == 0 ? null : $"{repair}  # re-creates them");
 
             if (e.Ports.Count > 0)
             {
-                var present = Ports.ListPorts(net);
-                var missing = e.Ports.Where(p => !present.Any(x => x.Target.Equals(e.IPv4Address) && x.Port.Protocol == p.Protocol && x.Port.HostPort == p.HostPort && x.Port.ContainerPort == p.ContainerPort)).ToList();
+                var missing = Ports.MissingPorts(e, Ports.ListPorts(net));
                 Add("PublishedPorts", missing.Count == 0 ? HopStatus.Ok : HopStatus.Broken,
                     missing.Count == 0 ? $"{string.Join(", ", e.Ports)} map to {e.IPv4Address}." : $"{string.Join(", ", missing)} are not in the DNAT map: connections to those host ports go nowhere.",
                     missing.Count == 0 ? null : $"{repair}  # re-creates them");

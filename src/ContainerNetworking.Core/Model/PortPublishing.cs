@@ -37,18 +37,34 @@ public sealed class PortPublishing : ModelService
     internal string DescribePorts(ContainerNetwork n, ContainerEndpoint e) =>
         $"elements of the port maps of table inet {ContainerFirewall.TableName}: " + string.Join(", ", e.Ports.Select(p => $"{p} -> {e.IPv4Address}:{p.ContainerPort}"));
 
-    /// <summary>Publishes an endpoint's ports in one batch (one mapping per run of consecutive ports): all or none.</summary>
-    internal void AddPorts(ContainerNetwork n, ContainerEndpoint e)
+    /// <summary>
+    /// Publishes an endpoint's ports in one batch (one mapping per run of consecutive ports): all or none. With
+    /// <paramref name="only"/>, just those of its ports (the ones missing from the kernel), each as part of the run it
+    /// was published in (the elements' comments name that run, as when it was published whole).
+    /// </summary>
+    internal void AddPorts(ContainerNetwork n, ContainerEndpoint e, IReadOnlyCollection<PublishedPort>? only = null)
     {
-        var specs = Runs(e.Ports).Select(run => new PortMappingSpec(run[0].Protocol, run[0].HostPort, e.IPv4Address!, run[0].ContainerPort)
+        var specs = new List<PortMappingSpec>();
+        foreach (var run in Runs(e.Ports))
         {
-            HostPortEnd = run.Count > 1 ? run[^1].HostPort : null,
-            ContainerPortEnd = run.Count > 1 ? run[^1].ContainerPort : null,
-            HostAddress = run[0].HostIp,
-            Owner = EndpointOwner(e),
-        }).ToList();
+            var wanted = only is null ? run : run.Where(only.Contains).ToList();
+            foreach (var part in only is null ? [run] : Runs(wanted))
+                specs.Add(new PortMappingSpec(part[0].Protocol, part[0].HostPort, e.IPv4Address!, part[0].ContainerPort)
+                {
+                    HostPortEnd = part.Count > 1 ? part[^1].HostPort : null,
+                    ContainerPortEnd = part.Count > 1 ? part[^1].ContainerPort : null,
+                    HostAddress = part[0].HostIp,
+                    Owner = EndpointOwner(e),
+                    PublishedRange = part.Count == run.Count ? null : (run[0].HostPort, run[^1].HostPort),
+                });
+        }
         Fw.Publish(specs, Subnets(n));
     }
+
+    /// <summary>The endpoint's ports that are not in the kernel's maps as its record says (to its address, same container port).</summary>
+    internal List<PublishedPort> MissingPorts(ContainerEndpoint e, IReadOnlyList<(PublishedPort Port, IPAddress Target, string? Owner)> present) =>
+        e.Ports.Where(p => !present.Any(x => x.Target.Equals(e.IPv4Address) && x.Port.Protocol == p.Protocol && x.Port.HostPort == p.HostPort
+            && x.Port.ContainerPort == p.ContainerPort && Equals(x.Port.HostIp, p.HostIp))).ToList();
 
     /// <summary>
     /// Unpublishes an endpoint's ports; ports already gone are fine. Their conntrack entries are left to the caller's
@@ -81,18 +97,18 @@ public sealed class PortPublishing : ModelService
         return runs;
     }
 
-    /// <summary>The published ports whose target lies in the network's subnets, one entry per port.</summary>
-    internal IReadOnlyList<(PublishedPort Port, IPAddress Target)> ListPorts(ContainerNetwork n)
+    /// <summary>The published ports whose target lies in the network's subnets, one entry per port, with the mapping's owner.</summary>
+    internal IReadOnlyList<(PublishedPort Port, IPAddress Target, string? Owner)> ListPorts(ContainerNetwork n)
     {
         var subnets = Subnets(n);
-        var list = new List<(PublishedPort, IPAddress)>();
+        var list = new List<(PublishedPort, IPAddress, string?)>();
         foreach (var m in Fw.GetPublishedPorts())
         {
             if (!subnets.Any(s => s.Contains(m.ContainerAddress))) continue;
             for (var i = 0; i <= m.HostPortEnd - m.HostPort; i++)
             {
                 var cport = m.ContainerPortEnd == m.ContainerPort ? m.ContainerPort : m.ContainerPort + i;
-                list.Add((new PublishedPort(m.HostAddress, (ushort)(m.HostPort + i), (ushort)cport, m.Protocol), m.ContainerAddress));
+                list.Add((new PublishedPort(m.HostAddress, (ushort)(m.HostPort + i), (ushort)cport, m.Protocol), m.ContainerAddress, m.Owner));
             }
         }
         return list;

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.RegularExpressions;
 using ContainerNetworking.Namespaces;
+using ContainerNetworking.Netfilter;
 
 namespace ContainerNetworking.Model;
 
@@ -44,6 +45,14 @@ public sealed class RepairService : ModelService
                     findings.Add(new RepairFinding(kind, network, obj, "Failed", detail + " Repair failed: " + e.Message));
                 }
             }
+
+            // The table's base (fixed rules such as the CVE-2020-8558 guard, its chains and maps), piece by piece:
+            // everything a network relies on, deleted by someone while the rest stayed.
+            var missingBase = Rules.Fw.FindMissingBase();
+            if (missingBase.Count > 0)
+                Found("MissingBaseRules", "", "table inet " + ContainerFirewall.TableName,
+                    $"Parts of the ruleset every network relies on are missing (deleted by hand?): {string.Join("; ", missingBase)}. They are put back; every other rule and element stays.",
+                    () => Rules.Fw.RestoreBase(), recreate: true);
 
             foreach (var net in State.ListNetworks())
             {
@@ -164,29 +173,31 @@ public sealed class RepairService : ModelService
                 () => DeleteLinkIfExists(Host, name));
         }
 
-        // Published ports: elements that point at addresses no live endpoint of this network owns, and live
-        // endpoints' ports that are missing.
+        // Published ports: elements that point at addresses no endpoint of this network owns, and live endpoints'
+        // ports that are missing. A mapping to an endpoint's address that its record does not list (Publish-ContainerPort
+        // to the container) is the user's and stays; one that names another endpoint as its owner is a leftover.
         // (Ports of endpoints removed above went with them; with what-if they are reported with their endpoint.)
         var owned = alive.Where(e => e.Mode == EndpointMode.Bridge).ToList();
         var recorded = endpoints.Where(e => e.Mode == EndpointMode.Bridge).ToList();
-        foreach (var (port, target) in Ports.ListPorts(net))
+        foreach (var (port, target, owner) in Ports.ListPorts(net))
         {
-            if (recorded.Any(e => target.Equals(e.IPv4Address) && e.Ports.Any(p => p.Protocol == port.Protocol && p.HostPort == port.HostPort && p.ContainerPort == port.ContainerPort)))
+            var holder = recorded.FirstOrDefault(e => target.Equals(e.IPv4Address));
+            if (holder is not null && (owner is null || !owner.StartsWith("endpoint:", StringComparison.Ordinal) || owner == NetworkRules.EndpointOwner(holder)))
                 continue;
             var (pp, tt) = (port, target);
             found("OrphanPortMapping", net.Name, $"{port} -> {target}",
                 $"Host port {port.HostPort}/{port.Protocol.ToString().ToLowerInvariant()} is forwarded to {target}:{port.ContainerPort}, which no endpoint owns: connections to it go nowhere. The mapping is removed.",
                 () => Ports.RemovePort(net, pp, tt));
         }
+        var present = owned.Any(e => e.Ports.Count > 0) ? Ports.ListPorts(net) : [];
         foreach (var e in owned)
         {
-            var present = Ports.ListPorts(net);
-            var missing = e.Ports.Where(p => !present.Any(x => x.Target.Equals(e.IPv4Address) && x.Port.Protocol == p.Protocol && x.Port.HostPort == p.HostPort)).ToList();
+            var missing = Ports.MissingPorts(e, present);
             if (missing.Count == 0) continue;
             var ep = e;
             found("MissingPortMapping", net.Name, e.Id,
-                $"Endpoint {e.Id[..12]} ({e.Container}) publishes {string.Join(", ", missing)} but the mapping is not in the kernel (flushed?); it is re-created.",
-                () => Ports.AddPorts(net, ep), recreate: true);
+                $"Endpoint {e.Id[..12]} ({e.Container}) publishes {string.Join(", ", missing)} but {(missing.Count == 1 ? "that mapping is" : "those mappings are")} not in the kernel (deleted or flushed?); {(missing.Count == 1 ? "it is" : "they are")} re-created, the others stay.",
+                () => Ports.AddPorts(net, ep, missing), recreate: true);
         }
     }
 

@@ -25,7 +25,9 @@ namespace ContainerNetworking.Model;
 /// While a thread holds the lock, endpoint records are served from memory: the lock file holds a change counter
 /// that every holder increments before its first change (so a holder killed mid-operation has bumped it too), and a
 /// holder whose counter matches the file's knows nobody else wrote since it last looked and need not read every
-/// record again (Connect and Disconnect then cost the same with 10 or 1000 endpoints). Reads without the lock always
+/// record again (Connect and Disconnect then cost the same with 10 or 1000 endpoints). A record changed by hand (without
+/// the lock, so without the counter) is noticed too: each network's cached records are keyed on the modification time
+/// of its endpoints directory, which any file created, renamed or deleted in it moves. Reads without the lock always
 /// go to the files.
 /// </para>
 /// <para>
@@ -162,7 +164,21 @@ public sealed class StateStore
     }
 
     private readonly object _cacheSync = new();
-    private readonly Dictionary<string, Dictionary<string, ContainerEndpoint>> _endpointCache = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, CachedEndpoints> _endpointCache = new(StringComparer.Ordinal);
+
+    /// <summary>A network's endpoint records as read (or written) by this process, and the directory's time they match.</summary>
+    private sealed class CachedEndpoints(DateTime stamp, Dictionary<string, ContainerEndpoint> items)
+    {
+        public DateTime Stamp { get; set; } = stamp;
+        public Dictionary<string, ContainerEndpoint> Items { get; } = items;
+    }
+
+    /// <summary>The modification time of a directory (nanoseconds as the file system keeps them); MinValue when it is missing.</summary>
+    private static DateTime DirectoryStamp(string dir)
+    {
+        try { return Directory.GetLastWriteTimeUtc(dir); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return DateTime.MinValue; }
+    }
     private long _seenCounter = -1;
     private bool _dirty;
     private int _holder;
@@ -314,21 +330,22 @@ public sealed class StateStore
     {
         lock (_cacheSync)
         {
-            if (Holding && _endpointCache.TryGetValue(network, out var cached))
+            if (Holding && _endpointCache.TryGetValue(network, out var cached) && cached.Stamp == DirectoryStamp(EndpointsDir(network)))
             {
-                var l = cached.Values.ToList();
+                var l = cached.Items.Values.ToList();
                 l.Sort((a, b) => a.Created.CompareTo(b.Created));
                 return l;
             }
         }
         var d = EndpointsDir(network);
+        var stamp = DirectoryStamp(d);
         var list = new List<ContainerEndpoint>();
         if (Directory.Exists(d))
             foreach (var f in Directory.EnumerateFiles(d, "*.json"))
                 if (Read(f, StateJson.Default.ContainerEndpoint) is { } e) list.Add(e);
         list.Sort((a, b) => a.Created.CompareTo(b.Created));
         lock (_cacheSync)
-            if (Holding) _endpointCache[network] = list.ToDictionary(e => e.Id, StringComparer.Ordinal);
+            if (Holding) _endpointCache[network] = new CachedEndpoints(stamp, list.ToDictionary(e => e.Id, StringComparer.Ordinal));
         return list;
     }
 
@@ -341,17 +358,37 @@ public sealed class StateStore
     {
         Changing();
         EnsureDirectory(EndpointsDir(endpoint.Network));
+        var before = DirectoryStamp(EndpointsDir(endpoint.Network));
         Write(Path.Combine(EndpointsDir(endpoint.Network), endpoint.Id + ".json"), endpoint, StateJson.Default.ContainerEndpoint);
-        lock (_cacheSync)
-            if (Holding && _endpointCache.TryGetValue(endpoint.Network, out var c)) c[endpoint.Id] = endpoint;
+        Cached(endpoint.Network, before, c => c[endpoint.Id] = endpoint);
     }
 
     public void DeleteEndpoint(string network, string id)
     {
         Changing();
+        var before = DirectoryStamp(EndpointsDir(network));
         DeleteFile(Path.Combine(EndpointsDir(network), id + ".json"));
+        Cached(network, before, c => c.Remove(id));
+    }
+
+    /// <summary>
+    /// After this holder's own change of a network's endpoint records: applies it to the cached records and moves their
+    /// stamp to the directory's time now. The stamp moves only when the cached records matched the directory before,
+    /// so a change by hand made meanwhile is still noticed (by the next listing) rather than adopted.
+    /// </summary>
+    private void Cached(string network, DateTime before, Action<Dictionary<string, ContainerEndpoint>> change)
+    {
         lock (_cacheSync)
-            if (Holding && _endpointCache.TryGetValue(network, out var c)) c.Remove(id);
+        {
+            if (!Holding || !_endpointCache.TryGetValue(network, out var c)) return;
+            if (c.Stamp != before)
+            {
+                _endpointCache.Remove(network);
+                return;
+            }
+            change(c.Items);
+            c.Stamp = DirectoryStamp(EndpointsDir(network));
+        }
     }
 
     // ---- leases --------------------------------------------------------------------------------------------

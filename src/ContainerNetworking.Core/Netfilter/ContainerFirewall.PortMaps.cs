@@ -16,7 +16,9 @@ public sealed partial class ContainerFirewall
         {
             (false, false) => MapPorts4, (false, true) => MapHostPorts4, (true, false) => MapPorts6, _ => MapHostPorts6,
         };
-        public string Comment => RuleComment.ForPublish(HostPort, HostPortEnd, Owner);
+        /// <summary>The range the comment names, when this is part of a range published earlier (see <see cref="PortMappingSpec.PublishedRange"/>).</summary>
+        public (int First, int Last)? Range { get; init; }
+        public string Comment => RuleComment.ForPublish(Range?.First ?? HostPort, Range?.Last ?? HostPortEnd, Owner);
     }
 
     private static Normalized Validate(PortMappingSpec spec, IReadOnlyList<IPNetwork>? allowedContainerSubnets)
@@ -59,7 +61,10 @@ public sealed partial class ContainerFirewall
             throw Invalid("ContainerAddressOutsideSubnets", $"The container address {container} is outside every bridge's subnet ({string.Join(", ", allowedContainerSubnets)}): " +
                 "give the address the container has on one of those networks.");
         CheckOwner(spec.Owner);
-        return new Normalized(spec.Protocol, host, spec.HostPort, hostEnd, container, spec.ContainerPort, containerEnd, spec.Owner);
+        return new Normalized(spec.Protocol, host, spec.HostPort, hostEnd, container, spec.ContainerPort, containerEnd, spec.Owner)
+        {
+            Range = spec.PublishedRange is { } r && r.First <= spec.HostPort && hostEnd <= r.Last ? r : null,
+        };
     }
 
     private static byte[] Key(Normalized n, int hostPort)

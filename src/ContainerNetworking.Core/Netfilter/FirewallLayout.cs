@@ -69,33 +69,54 @@ internal static class FirewallLayout
     internal static NftChain Base(string name, NftHook hook, int prio, string type) =>
         new(Family, TableName, name) { Hook = hook, Priority = prio, Type = type, Policy = Nft.NF_ACCEPT };
 
-    /// <summary>The table, its chains, sets and maps, and the fixed rules: what a batch that creates the table adds.</summary>
-    internal static void AddBase(NftBatch b)
-    {
-        const byte v4 = Nft.NFPROTO_IPV4, v6 = Nft.NFPROTO_IPV6;
-        // exclusive: two processes setting up at once collide here, and the loser plans again against the winner's table
-        b.AddTable(new NftTable(Family, TableName), exclusive: true);
-        b.AddChain(Base(ChainRaw, NftHook.Prerouting, -300, "filter"));
-        b.AddChain(Base(ChainPrerouting, NftHook.Prerouting, -100, "nat"));
-        b.AddChain(Base(ChainOutput, NftHook.Output, -100, "nat"));
-        b.AddChain(Base(ChainPostrouting, NftHook.Postrouting, 100, "nat"));
-        b.AddChain(Base(ChainForward, NftHook.Forward, 0, "filter"));
-        b.AddChain(new NftChain(Family, TableName, ChainPublished));
-        b.AddChain(new NftChain(Family, TableName, ChainIsolation));
-        b.AddChain(new NftChain(Family, TableName, ChainNetworks));
-        foreach (var m in Maps) b.AddSet(m);
-        b.AddSet(new NftSet(Family, TableName, SetNetworks)
+    /// <summary>The base and regular chains of the table, in the order they are created.</summary>
+    internal static NftChain[] Chains() =>
+    [
+        Base(ChainRaw, NftHook.Prerouting, -300, "filter"),
+        Base(ChainPrerouting, NftHook.Prerouting, -100, "nat"),
+        Base(ChainOutput, NftHook.Output, -100, "nat"),
+        Base(ChainPostrouting, NftHook.Postrouting, 100, "nat"),
+        Base(ChainForward, NftHook.Forward, 0, "filter"),
+        new NftChain(Family, TableName, ChainPublished),
+        new NftChain(Family, TableName, ChainIsolation),
+        new NftChain(Family, TableName, ChainNetworks),
+    ];
+
+    /// <summary>The port maps and the set of networks.</summary>
+    internal static NftSet[] Sets() =>
+    [
+        .. Maps,
+        new NftSet(Family, TableName, SetNetworks)
         {
             KeyType = Nft.TYPE_IFNAME, KeyLength = Nft.IFNAMSIZ,
             KeyByteOrder = 1, // host order, as nft declares ifname sets
-        });
+        },
+    ];
 
+    /// <summary>The table, its chains, sets and maps, and the fixed rules: what a batch that creates the table adds.</summary>
+    internal static void AddBase(NftBatch b)
+    {
+        // exclusive: two processes setting up at once collide here, and the loser plans again against the winner's table
+        b.AddTable(new NftTable(Family, TableName), exclusive: true);
+        foreach (var c in Chains()) b.AddChain(c);
+        foreach (var s in Sets()) b.AddSet(s);
+        foreach (var r in BaseRules()) b.AddRule(r);
+    }
+
+    /// <summary>
+    /// The fixed rules, in order; each chain's fixed rules come before any other rule of that chain (they are added
+    /// with the table, everything else is appended later). All carry a comment starting with <see cref="TagBase"/>.
+    /// </summary>
+    internal static List<NftRule> BaseRules()
+    {
+        const byte v4 = Nft.NFPROTO_IPV4, v6 = Nft.NFPROTO_IPV6;
+        var rules = new List<NftRule>();
         // CVE-2020-8558 guard: nothing addressed to 127.0.0.0/8 comes in from anywhere but lo.
-        b.AddRule(Rule(ChainRaw, TagBase + " guard: no 127.0.0.0/8 from outside lo (CVE-2020-8558)",
+        rules.Add(Rule(ChainRaw, TagBase + " guard: no 127.0.0.0/8 from outside lo (CVE-2020-8558)",
             NftMatch.NfProto(v4), NftMatch.IfName(false, "lo", equal: false),
             NftMatch.Address(false, new IPNetwork(IPAddress.Parse("127.0.0.0"), 8)), E(new NftCounter(), NftImmediate.Drop())));
-        b.AddRule(Rule(ChainPrerouting, TagBase + " published ports", NftMatch.DaddrIsLocal(), E(NftImmediate.Jump(ChainPublished))));
-        b.AddRule(Rule(ChainOutput, TagBase + " published ports", NftMatch.DaddrIsLocal(), E(NftImmediate.Jump(ChainPublished))));
+        rules.Add(Rule(ChainPrerouting, TagBase + " published ports", NftMatch.DaddrIsLocal(), E(NftImmediate.Jump(ChainPublished))));
+        rules.Add(Rule(ChainOutput, TagBase + " published ports", NftMatch.DaddrIsLocal(), E(NftImmediate.Jump(ChainPublished))));
         // dnat ip to ip daddr . meta l4proto . th dport map @hostports4, then the unbound map; the same for IPv6.
         foreach (var (map, bound, fam) in new[] { (MapHostPorts4, true, v4), (MapPorts4, false, v4), (MapHostPorts6, true, v6), (MapPorts6, false, v6) })
         {
@@ -112,19 +133,20 @@ internal static class FirewallLayout
             exprs.Add(new NftLookup(map, Nft.NFT_REG_1, Nft.NFT_REG_1));
             exprs.Add(new NftNat(Nft.NFT_NAT_DNAT, fam, Nft.NFT_REG_1,
                 fam == v4 ? Nft.NFT_REG32_00 + 1 : Nft.NFT_REG_2));
-            b.AddRule(Rule(ChainPublished, TagBase + " published ports", exprs.ToArray()));
+            rules.Add(Rule(ChainPublished, TagBase + " published ports", exprs.ToArray()));
         }
         // A host connection to 127.0.0.1:PORT leaves through the bridge after DNAT: give it the bridge's address.
-        b.AddRule(Rule(ChainPostrouting, TagBase + " loopback to published ports",
+        rules.Add(Rule(ChainPostrouting, TagBase + " loopback to published ports",
             NftMatch.NfProto(v4), NftMatch.Address(true, new IPNetwork(IPAddress.Parse("127.0.0.0"), 8)),
             NftMatch.CtBits(Nft.NFT_CT_STATUS, Nft.IPS_DST_NAT), E(new NftCounter(), new NftMasq())));
         // The forward filter: replies first, then isolation (drops), published ports, then each network's accepts.
-        b.AddRule(Rule(ChainForward, TagBase + " established",
+        rules.Add(Rule(ChainForward, TagBase + " established",
             NftMatch.CtBits(Nft.NFT_CT_STATE, Nft.NF_CT_STATE_ESTABLISHED | Nft.NF_CT_STATE_RELATED),
             E(new NftCounter(), NftImmediate.Accept())));
-        b.AddRule(Rule(ChainForward, TagBase + " isolation", E(NftImmediate.Jump(ChainIsolation))));
-        b.AddRule(Rule(ChainForward, TagBase + " published ports",
+        rules.Add(Rule(ChainForward, TagBase + " isolation", E(NftImmediate.Jump(ChainIsolation))));
+        rules.Add(Rule(ChainForward, TagBase + " published ports",
             NftMatch.CtBits(Nft.NFT_CT_STATUS, Nft.IPS_DST_NAT), E(new NftCounter(), NftImmediate.Accept())));
-        b.AddRule(Rule(ChainForward, TagBase + " networks", E(NftImmediate.Jump(ChainNetworks))));
+        rules.Add(Rule(ChainForward, TagBase + " networks", E(NftImmediate.Jump(ChainNetworks))));
+        return rules;
     }
 }

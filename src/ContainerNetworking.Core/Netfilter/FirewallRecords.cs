@@ -35,6 +35,11 @@ public sealed record PortMappingSpec(PortProtocol Protocol, int HostPort, IPAddr
     public IPAddress? HostAddress { get; init; }
     /// <summary>Who the mapping belongs to; written into the map elements' comments.</summary>
     public string? Owner { get; init; }
+    /// <summary>
+    /// Part of a range published earlier, put back: the range (first and last host port) its comment names, so that the
+    /// elements are those the whole range had. Null: the mapping's own range.
+    /// </summary>
+    internal (int First, int Last)? PublishedRange { get; init; }
 }
 
 /// <summary>A published port (range) as read back from the kernel's maps, with the elements' counters summed.</summary>
