@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace ContainerNetworking.Bench;
 
-/// <summary>The command line: [--quick] [--n 1,10,100,1000] [--runs R] [--peers all|none|seeds,batch,cni,cni-ours,netavark] [--ports 1,100,1000,5000] [--flows K] [--flows-n N] [--json FILE].</summary>
+/// <summary>The command line: [--quick] [--cni-only] [--n 1,10,100,1000] [--runs R] [--peers all|none|seeds,batch,cni,cni-ours,netavark] [--ports 1,100,1000,5000] [--flows K] [--flows-n N] [--json FILE].</summary>
 public sealed class Options
 {
     public static readonly string[] AllPeers = ["seeds", "batch", "cni", "cni-ours", "netavark"];
@@ -24,6 +24,8 @@ public sealed class Options
     /// <summary>Containers for the teardown-with-flows figure.</summary>
     public int FlowsN { get; private set; } = 100;
     public bool SkipPorts { get; private set; }
+    /// <summary>--cni-only: the reference CNI chain and our plugin alone (no library, floor, port scale, flows or Import-Module).</summary>
+    public bool CniOnly { get; private set; }
     public bool Verbose { get; private set; }
     /// <summary>--profile N: print where ours spends its time per step, then exit.</summary>
     public int? ProfileN { get; private set; }
@@ -61,6 +63,7 @@ public sealed class Options
                 case "--flows": o.Flows = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--flows-n": o.FlowsN = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--no-ports": o.SkipPorts = true; break;
+                case "--cni-only": o.CniOnly = true; break;
                 case "-v": case "--verbose": o.Verbose = true; break;
                 case "--profile": o.ProfileN = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--slow-peers-all": o.SlowPeerMaxN = int.MaxValue; break;
@@ -82,11 +85,21 @@ public sealed class Options
                                                   (default 10000; 0 skips it)
                           --flows-n N             containers for that figure (default 100)
                           --no-floor, --no-ports  skip the C floor / the port-scale part
+                          --cni-only              only the CNI part: the reference chain and our plugin, their ADD and
+                                                  DEL timed per container (default N=10; e.g. --cni-only --runs 1)
                         """);
                     Environment.Exit(0);
                     break;
                 default: throw new ArgumentException($"unknown option '{args[i]}' (try --help)");
             }
+        }
+        if (o.CniOnly)
+        {
+            o.Peers = ["cni", "cni-ours"];
+            o.SkipFloor = true;
+            o.SkipPorts = true;
+            o.Flows = 0;
+            if (!nGiven) o.Ns = [10];
         }
         if (o.Quick)
         {

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -163,7 +164,9 @@ public sealed class BatchPeer : Impl, IPortPublisher
 /// and ipMasq, then portmap) executed in order for ADD with the previous result passed on, in reverse for DEL;
 /// CNI_COMMAND/CONTAINERID/NETNS/IFNAME/PATH in the environment, the plugin's config on stdin. The runtime part
 /// (creating and deleting the container's namespace) is done in-process, as a runtime would. Plugins run inside the
-/// host namespace via <c>ip netns exec</c>; host-local keeps its state in a private directory.
+/// host namespace as a runtime there execs them: through <c>nsenter --net</c> (setns and exec, no mount namespace of
+/// their own as <c>ip netns exec</c> makes); host-local keeps its state in a private directory. The plugin executions
+/// alone are timed too (<see cref="TakeExecTimes"/>: the "CNI ADD/DEL per container" line).
 /// With <c>ours</c>, the same runtime part drives our plugin (./build.ps1 Cni's NativeAOT out/cni/containernetworking)
 /// on the same configuration with type "containernetworking": one exec per ADD and DEL instead of three.
 /// </summary>
@@ -173,6 +176,15 @@ public sealed class CniPeer(bool ours = false) : Impl
     private readonly string? _dir = ours ? OurPluginDir() : PluginDirs.FirstOrDefault(d => File.Exists(Path.Combine(d, "bridge")) && File.Exists(Path.Combine(d, "portmap")) && File.Exists(Path.Combine(d, "host-local")));
     private readonly Dictionary<int, JsonNode?[]> _results = [];
     private string _dataDir = "";
+    private double _addMs, _delMs;
+
+    /// <summary>The plugin executions of ADD and of DEL since the last call, all containers together, in ms.</summary>
+    public (double AddMs, double DelMs) TakeExecTimes()
+    {
+        var r = (_addMs, _delMs);
+        _addMs = _delMs = 0;
+        return r;
+    }
 
     public override string Name => ours ? "cni-ours" : "cni";
     public override string Description => ours ? "our CNI plugin containernetworking, NativeAOT (ADD/DEL, one exec)" : "CNI plugins bridge+host-local+portmap (ADD/DEL chain)";
@@ -222,6 +234,7 @@ public sealed class CniPeer(bool ours = false) : Impl
         _dataDir = Path.Combine(Cleanup.TempDir, "cni-ipam-" + Guid.NewGuid().ToString("N")[..6]);
         Directory.CreateDirectory(_dataDir);
         _results.Clear();
+        _addMs = _delMs = 0;
     }
 
     private JsonNode? Invoke(Topology t, string command, int i, JsonObject plugin, JsonNode? prevResult)
@@ -244,7 +257,10 @@ public sealed class CniPeer(bool ours = false) : Impl
             ["CNI_IFNAME"] = "eth0", ["CNI_PATH"] = _dir!,
         };
         var type = plugin["type"]!.GetValue<string>();
-        var r = Sh.InNs(t.Host, Path.Combine(_dir!, type), [], conf.ToJsonString(), env, check: false);
+        var sw = Stopwatch.StartNew();
+        var r = Sh.Run("nsenter", ["--net=/run/netns/" + t.Host, Path.Combine(_dir!, type)], conf.ToJsonString(), env, check: false);
+        if (command == "ADD") _addMs += sw.Elapsed.TotalMilliseconds;
+        else _delMs += sw.Elapsed.TotalMilliseconds;
         if (r.ExitCode != 0) throw new CommandFailedException($"CNI {type} {command} for container {i} failed ({r.ExitCode}): {r.Stdout}{r.Stderr}");
         return string.IsNullOrWhiteSpace(r.Stdout) ? null : JsonNode.Parse(r.Stdout);
     }

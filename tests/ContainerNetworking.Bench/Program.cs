@@ -125,14 +125,14 @@ namespace ContainerNetworking.Bench
             RootGuard.Verify("the teardown with flows");
 
             // 5. Import-Module.
-            report.ImportModule = ImportModule.Measure();
+            if (!opt.CniOnly) report.ImportModule = ImportModule.Measure();
             report.Load("end");
         }
 
         private List<Impl> Implementations()
         {
             var l = new List<Impl>();
-            l.AddRange(Ours.Create());
+            if (!opt.CniOnly) l.AddRange(Ours.Create());
             if (!opt.SkipFloor) l.Add(new FloorImpl());
             if (opt.Peers.Contains("batch")) l.Add(new BatchPeer());
             if (opt.Peers.Contains("seeds")) l.Add(new SeedsPeer());
@@ -168,10 +168,11 @@ namespace ContainerNetworking.Bench
             var leftPorts = t.BridgePorts();
             if (left != 0 || leftPorts != 0)
                 throw new InvalidOperationException($"teardown left {left} container namespace(s) and {leftPorts} bridge port(s)");
+            var plugin = (impl as CniPeer)?.TakeExecTimes();
             t.Dispose();
             // Namespaces are freed by the kernel asynchronously (cleanup_net): let it finish before the next run.
             Thread.Sleep(300 + n);
-            return new RunTimes(netUp, ctrUp, ctrDown, netDown, settled);
+            return new RunTimes(netUp, ctrUp, ctrDown, netDown, settled, plugin?.AddMs, plugin?.DelMs);
         }
     }
 

@@ -23,11 +23,12 @@ public static class Stats
     }
 }
 
-/// <summary>One timed run, in milliseconds.</summary>
 /// <summary>One timed run, in milliseconds. <see cref="TeardownSettledMs"/>: from the start of the containers' teardown
 /// until the kernel had removed every bridge port (equal to the teardown when the implementation deletes links
-/// synchronously).</summary>
-public sealed record RunTimes(double SetupNetworkMs, double SetupContainersMs, double TeardownContainersMs, double TeardownNetworkMs, double TeardownSettledMs);
+/// synchronously). <see cref="PluginAddMs"/>, <see cref="PluginDelMs"/>: the CNI peers only, the plugin executions of
+/// ADD and DEL for all N containers (the runtime's own namespace creation and deletion left out).</summary>
+public sealed record RunTimes(double SetupNetworkMs, double SetupContainersMs, double TeardownContainersMs, double TeardownNetworkMs, double TeardownSettledMs,
+    double? PluginAddMs = null, double? PluginDelMs = null);
 
 public sealed class ScenarioResult(string impl, int n)
 {
@@ -43,6 +44,9 @@ public sealed class ScenarioResult(string impl, int n)
     public double TeardownSettledMs => Stats.Median(Runs.Select(r => r.TeardownSettledMs));
     /// <summary>Median container setup time divided by N (the network's own setup is reported apart).</summary>
     public double SetupPerContainerMs => SetupContainersMs / N;
+    /// <summary>CNI peers: median over runs of the plugin chain's ADD and DEL per container; null for the others.</summary>
+    public double? PluginAddPerContainerMs => Runs.Count > 0 && Runs.All(r => r.PluginAddMs is not null) ? Stats.Median(Runs.Select(r => r.PluginAddMs!.Value)) / N : null;
+    public double? PluginDelPerContainerMs => Runs.Count > 0 && Runs.All(r => r.PluginDelMs is not null) ? Stats.Median(Runs.Select(r => r.PluginDelMs!.Value)) / N : null;
     public double TeardownPerContainerMs => TeardownContainersMs / N;
 
     public string Line() => string.Create(CultureInfo.InvariantCulture,
@@ -105,6 +109,24 @@ public sealed class Report(Options opt)
         var im = ImportModule;
         l.Add(new("Import-Module", "≤ 300 ms", im?.MedianMs is { } ms ? (ms > 0 ? F(ms) + " ms" : "noise (pwsh start varies more than the import costs)") : im?.Status ?? "n/a", im?.MedianMs is { } m2 && m2 > 0 ? m2 <= 300 : null));
         return l;
+    }
+
+    /// <summary>
+    /// "CNI ADD/DEL per container: reference chain X / Y ms, ours X / Y ms, speed-up Nx / Mx, goal >= 10x: met/missed",
+    /// at the largest N both ran (the plugin executions only); null when either did not run.
+    /// </summary>
+    public string? CniLine()
+    {
+        var pair = Scenario.Where(s => s.Impl == "cni-ours" && s.PluginAddPerContainerMs is not null)
+            .Select(o => (Ours: o, Ref: Scenario.FirstOrDefault(r => r.Impl == "cni" && r.N == o.N && r.PluginAddPerContainerMs is not null)))
+            .Where(p => p.Ref is not null).OrderBy(p => p.Ours.N).LastOrDefault();
+        if (pair.Ref is null) return null;
+        double ra = pair.Ref.PluginAddPerContainerMs!.Value, rd = pair.Ref.PluginDelPerContainerMs!.Value;
+        double oa = pair.Ours.PluginAddPerContainerMs!.Value, od = pair.Ours.PluginDelPerContainerMs!.Value;
+        double sa = ra / oa, sd = rd / od;
+        var missed = new[] { sa < 10 ? "ADD" : null, sd < 10 ? "DEL" : null }.OfType<string>().ToList();
+        return string.Create(CultureInfo.InvariantCulture,
+            $"CNI ADD/DEL per container: reference chain {F(ra)} / {F(rd)} ms, ours {F(oa)} / {F(od)} ms, speed-up {sa:F1}x / {sd:F1}x, goal >= 10x: {(missed.Count == 0 ? "met" : "missed (" + string.Join(" and ", missed) + ")")} (N={pair.Ours.N}, {pair.Ours.Runs.Count} run(s))");
     }
 
     public (double Ratio, int From, int To)? Growth(string impl)
@@ -189,6 +211,11 @@ public sealed class Report(Options opt)
             sb.AppendLine($"== Teardown with a busy conntrack table (ours-model, N={ft.N}): ms per container ==");
             sb.AppendLine($"{"",-11}no other flows: {F(ft.PerContainerMs)}   {ft.Flows} unrelated flows: {F(ft.PerContainerWithFlowsMs)}   ({ft.PerContainerWithFlowsMs / ft.PerContainerMs:F2}×)");
         }
+        if (CniLine() is { } cni)
+        {
+            sb.AppendLine();
+            sb.AppendLine(cni);
+        }
         sb.AppendLine();
         sb.AppendLine("== Targets (ours, medians) ==");
         foreach (var t in Targets())
@@ -236,6 +263,7 @@ public sealed class Report(Options opt)
             importModule = ImportModule,
             teardownWithFlows = FlowTeardown,
             targets = Targets(),
+            cni = CniLine(),
             rootNamespaceUnchanged = RootUnchanged,
             error = Error,
             notes = Notes,
