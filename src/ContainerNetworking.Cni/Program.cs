@@ -5,6 +5,10 @@ using ContainerNetworking.Cni;
 
 // The CNI plugin "containernetworking": the runtime execs it with CNI_* variables and the request configuration on
 // stdin; the result (or the spec's error object) goes to stdout, logs to stderr. See CniPlugin.
+
+// No System.Net.Sockets here and a life of milliseconds: the core need not start the runtime's socket engine before
+// entering namespaces (NamespaceThread), which would cost threads on every exec.
+AppContext.SetSwitch("ContainerNetworking.Namespaces.NoSocketEngine", true);
 var env = new Dictionary<string, string>(StringComparer.Ordinal);
 foreach (DictionaryEntry e in Environment.GetEnvironmentVariables())
     if (e.Key is string k && k.StartsWith("CNI_", StringComparison.Ordinal)) env[k] = e.Value as string ?? "";

@@ -179,7 +179,7 @@ public static class DefaultAddressPools
     {
         var b = new byte[16];
         b[0] = 0xfd;
-        System.Security.Cryptography.RandomNumberGenerator.Fill(b.AsSpan(1, 5));
+        KernelRandom.Fill(b.AsSpan(1, 5));
         return new IPNetwork(new IPAddress(b), 64);
     }
 }

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Security.Cryptography;
 using ContainerNetworking.Namespaces;
 using ContainerNetworking.Route;
 using ContainerNetworking.Values;
@@ -460,7 +459,7 @@ public sealed class EndpointService : ModelService
     {
         while (true)
         {
-            var id = Hex(RandomNumberGenerator.GetBytes(32));
+            var id = Hex(KernelRandom.GetBytes(32));
             var veth = "veth" + id[..7];
             if (endpoints.Any(e => e.HostInterface == veth)) continue;
             if (Host.Rtnl.FindLink(veth) is not null) continue;
@@ -508,6 +507,7 @@ public sealed class EndpointService : ModelService
     internal void AddDisconnectSteps(OperationPlan plan, ContainerEndpoint ep)
     {
         var net = Context.Networks.FindNetwork(ep.Network);
+        BackgroundWork? flushing = null;
         if (ep.Ports.Count > 0 && net is not null && net.Driver == NetworkDriver.Bridge)
             plan.Add("UnpublishPorts", "nft delete " + Ports.DescribePorts(net, ep), () => Ports.RemovePorts(net, ep));
         // The container stays on other networks: its namespace stays too (handed over to one of them if it is ours),
@@ -547,13 +547,30 @@ public sealed class EndpointService : ModelService
             });
         }
         else if (ep.HostInterface is { } veth)
-            plan.Add("DeleteVeth", $"ip link del {veth}", () => DeleteLinkIfExists(Host, veth));
+        {
+            // The kernel deletes a veth synchronously, after an RCU grace period (15-35 ms on this project's machine,
+            // whichever end goes, whether it is down first, detached first or moved to a dying namespace instead), and
+            // the conntrack flush walks the kernel's whole conntrack table, which all namespaces share (some ms): the
+            // flush runs on a thread of its own meanwhile, on the netfilter socket, which nothing else uses until it is
+            // joined. The published ports went first, so no flow is translated to the container while the table is walked.
+            plan.Add("DeleteVeth", $"ip link del {veth}{(ep.IPv4Address is null ? "" : $" (conntrack -D for {ep.IPv4Address} meanwhile)")}", () =>
+            {
+                if (ep.Mode == EndpointMode.Bridge && ep.IPv4Address is { } a) flushing = BackgroundWork.Start("conntrack flush", () => Rules.FlushConntrack(a));
+                try { DeleteLinkIfExists(Host, veth); }
+                catch
+                {
+                    flushing?.Join();
+                    throw;
+                }
+            });
+        }
         if (ep.Mode == EndpointMode.Bridge && ep.IPv4Address is { } ip4)
             plan.Add("ReleaseAddress", $"release {ip4}{(ep.IPv6Address is null ? "" : " and " + ep.IPv6Address)}", () =>
             {
                 State.ReleaseLease(ep.Network, ip4, ep.Id);
                 if (ep.IPv6Address is { } ip6) State.ReleaseLease(ep.Network, ip6, ep.Id);
-                Rules.FlushConntrack(ip4);
+                if (flushing is null) Rules.FlushConntrack(ip4);
+                else flushing.Join();
             });
         plan.Add("DeleteEndpointRecord", $"rm {State.Root}/networks/{ep.Network}/endpoints/{ep.Id}.json", () => State.DeleteEndpoint(ep.Network, ep.Id));
     }

@@ -97,7 +97,7 @@ public sealed class NetworkService : ModelService
                 $"Network '{spec.Name}' already exists. Choose another name, or remove it first with Remove-ContainerNetwork -Name {spec.Name}.");
         if (spec.Mtu != 0) RtnlValidation.ValidateMtu(spec.Mtu); // 0: the kernel's default
 
-        var id = Hex(RandomNumberGenerator.GetBytes(32));
+        var id = Hex(KernelRandom.GetBytes(32));
         var others = State.ListNetworks().Where(n => !n.IsPredefined).ToList();
         var bridge = spec.BridgeName ?? "br-" + id[..12];
         CheckLinkName(bridge, "bridge name");

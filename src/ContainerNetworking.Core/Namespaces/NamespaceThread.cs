@@ -30,6 +30,9 @@ internal static class NamespaceThread
 
     private static int _runtimeThreadsStarted;
 
+    /// <summary>AppContext switch: true when the process uses no System.Net.Sockets, so the engine need not be started at home.</summary>
+    public const string NoSocketEngineSwitch = "ContainerNetworking.Namespaces.NoSocketEngine";
+
     /// <summary>
     /// The runtime starts some threads lazily, and a new thread inherits the network namespace of the thread that
     /// starts it: the socket engine's thread (".NET Sockets"), started by the first socket operation of the process,
@@ -40,6 +43,9 @@ internal static class NamespaceThread
     private static void StartRuntimeThreadsAtHome()
     {
         if (Interlocked.Exchange(ref _runtimeThreadsStarted, 1) != 0) return;
+        // A process that never uses System.Net.Sockets and lives for milliseconds (the CNI plugin) turns this off: the
+        // engine never starts there, and starting it would cost the socket engine and thread pool threads every exec.
+        if (AppContext.TryGetSwitch(NoSocketEngineSwitch, out var off) && off) return;
         try
         {
             using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text;
 
 namespace ContainerNetworking.Values;
@@ -54,7 +53,7 @@ public static class MacAddress
     public static string Random()
     {
         Span<byte> b = stackalloc byte[6];
-        RandomNumberGenerator.Fill(b);
+        KernelRandom.Fill(b);
         b[0] = (byte)((b[0] & 0xfe) | 0x02);
         return Format(b);
     }

@@ -81,6 +81,40 @@ public sealed class HairpinAndTeardownTests : IDisposable
         Assert.True(crossed < 100, $"{crossed} netlink messages were read to flush 4 entries");
     }
 
+    [Fact]
+    public void Disconnect_OfANamespaceItDidNotCreate_DeletesTheVeth_AndFlushesTheFlowsMeanwhile()
+    {
+        // A runtime's namespace (the CNI case): Disconnect deletes the veth itself, and flushes the container's flows on
+        // a thread of its own meanwhile; the plan says both, and afterwards neither the veth nor a flow is left.
+        _f.Manager.CreateNetwork(new NetworkSpec { Name = "bridge", BridgeName = "docker0", Subnet = Net("172.17.0.0/16") });
+        var ns = _f.Namespaces.Create("runtime");
+        var c = _f.Manager.Connect(new EndpointSpec { Network = "bridge", Namespace = ns.Name, Publish = ["9002:80"] });
+        var other = _f.Run("bridge", "ctother2");
+        string ip = c.IPv4Address!.ToString(), otherIp = other.IPv4Address!.ToString();
+        ContainerNetworking.Tests.Netfilter.ConntrackFilterTests.Load(_f.HostName, ContainerNetworking.Tests.Netfilter.ConntrackFilterTests.Unrelated(2_000).Concat(
+        [
+            $"-I -s {ip} -d 10.2.0.9 -p tcp --sport 5000 --dport 443 --state ESTABLISHED -t 600",
+            $"-I -s {otherIp} -d {ip} -p tcp --sport 6000 --dport 5432 --state ESTABLISHED -t 600",
+            $"-I -s {otherIp} -d 10.2.0.9 -p tcp --sport 7000 --dport 443 --state ESTABLISHED -t 600",
+        ]));
+        int Listed(params string[] filter) =>
+            Cli.InNs(_f.HostName, ["conntrack", "-L", .. filter]).Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length;
+        Assert.Equal(1, Listed("-s", ip));
+        Assert.Equal(1, Listed("-r", ip));
+
+        var step = Assert.Single(_f.Manager.PlanDisconnect(c.Container, "bridge").Steps, s => s.Name == "DeleteVeth");
+        Assert.Contains("conntrack -D for " + ip, step.Description);
+        _f.Manager.Disconnect(c.Container, "bridge");
+
+        Assert.DoesNotContain(Cli.IpJson(_f.HostName, "link", "show", "type", "veth").EnumerateArray(), l => l.GetProperty("ifname").GetString() == c.HostInterface);
+        Assert.DoesNotContain(Cli.IpJson(ns.Name!, "link", "show").EnumerateArray(), l => l.GetProperty("ifname").GetString() == "eth0");
+        Assert.Equal(0, Listed("-s", ip));
+        Assert.Equal(0, Listed("-r", ip));
+        Assert.Equal(1, Listed("-s", otherIp));
+        Assert.Equal(2_000, Listed("-d", "10.2.0.1"));
+        Assert.Empty(_f.Manager.State.Leases("bridge").Where(l => l.Key.ToString() == ip));
+    }
+
     // Links and the ruleset (the state directory differs by design: last_reserved_ip moved on).
     private static string Regex(string s) =>
         System.Text.RegularExpressions.Regex.Replace(s[..s.IndexOf("\n--state--\n", StringComparison.Ordinal)], @"counter packets \d+ bytes \d+", "counter");
