@@ -470,6 +470,21 @@ Describe 'Test- and Repair-ContainerNetwork' -Tag 'Root' {
         @(Test-ContainerNetwork $c @p | Where-Object Status -ne 'Ok') | Should -BeNullOrEmpty
     }
 
+    It 'a record a power cut left empty is StateCorrupt, and the Repair command its message names, pasted as is, lets the network be made again' {
+        Set-Content -Path (Join-Path $sd 'networks/bridge/network.json') -Value $null -NoNewline
+        Get-ContainerNetwork bridge @p -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'StateCorrupt,*'
+        $err[0].Exception.Message | Should -Match 'networks/bridge/network\.json cannot be read: it is empty'
+        $fix = [regex]::Match($err[0].Exception.Message, 'Run (Repair-ContainerNetwork[^:]+):').Groups[1].Value
+        $fix | Should -Be "Repair-ContainerNetwork -StateDirectory $sd -NetNamespace $($hostNs.Name)"
+        $found = Invoke-Expression "$fix -Confirm:`$false"
+        ($found | Where-Object Kind -eq 'CorruptNetworkRecord').Action | Should -Be 'Removed'
+        Get-LinkNames $hostNs.Name | Should -Not -Contain 'docker0'
+        Test-Path "/run/netns/$c" | Should -BeFalse
+        (New-ContainerNetwork bridge -Subnet 172.17.0.0/16 -BridgeName docker0 @p).Name | Should -Be 'bridge'
+        (Connect-ContainerNetwork bridge -Container (New-ContainerName 'again') -CreateNamespace @p).IPv4Address.ToString() | Should -Be '172.17.0.2'
+    }
+
     It 'Repair-ContainerNetwork -WhatIf lists an endpoint whose namespace was deleted and changes nothing; without -WhatIf it cleans up' {
         & ip netns delete $c
         # The kernel destroys the veth pair with the namespace, asynchronously: wait for that before taking the snapshot.

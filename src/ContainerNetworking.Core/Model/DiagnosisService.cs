@@ -168,7 +168,7 @@ public sealed class DiagnosisService : ModelService
     }
 
     /// <summary>" -StateDirectory DIR" when this manager's state is not in the host's default directory.</summary>
-    private string StateArgument => State.Root == Path.GetFullPath(StateStore.DefaultRoot(Host.Name, Host.Id)) ? "" : " -StateDirectory " + FixCommand.Quote(State.Root);
+    private string StateArgument => Context.StateArgument;
 
     private static void Skip(List<DiagnosticHop> hops, params string[] names)
     {

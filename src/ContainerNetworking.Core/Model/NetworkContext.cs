@@ -24,7 +24,12 @@ public sealed class NetworkContext
         Host = host;
         State = new StateStore(stateRoot ?? StateStore.DefaultRoot(host.Name, host.Id));
         Rules = new NetworkRules(host);
+        StateArgument = State.Root == Path.GetFullPath(StateStore.DefaultRoot(host.Name, host.Id)) ? "" : " -StateDirectory " + FixCommand.Quote(State.Root);
+        State.RepairCommand = FixCommand.Cmdlet("Repair-ContainerNetwork" + StateArgument, host.Label);
     }
+
+    /// <summary>" -StateDirectory DIR" when the state is not in the host's default directory, else "": for suggested commands.</summary>
+    internal string StateArgument { get; }
 
     public NetNamespace Host { get; }
     public StateStore State { get; }

@@ -18,7 +18,8 @@ internal sealed class NetworkRules(NetNamespace host)
     /// <summary>The host's firewall, one instance for the rules and the ports (it caches the table's presence).</summary>
     internal ContainerFirewall Fw => _fw ??= new ContainerFirewall(host);
 
-    public static string NetworkOwner(ContainerNetwork n) => "network:" + n.Name;
+    public static string NetworkOwner(ContainerNetwork n) => NetworkOwner(n.Name);
+    public static string NetworkOwner(string network) => "network:" + network;
     public static string EndpointOwner(ContainerEndpoint e) => "endpoint:" + e.Id[..12];
 
     public string DescribeNetwork(ContainerNetwork n) =>
@@ -43,6 +44,10 @@ internal sealed class NetworkRules(NetNamespace host)
         try { Fw.RemoveBridgeNetwork(n.BridgeName!); }
         catch (ContainerNetworkingException e) when (e.ErrorId == "BridgeNetworkNotFound") { }
     }
+
+    /// <summary>The bridge whose rules a network of this name owns (their comment's owner), found without its record; or null.</summary>
+    public string? BridgeOwnedBy(string network) =>
+        Fw.GetBridgeNetworks().FirstOrDefault(n => n.Spec.Owner == NetworkOwner(network))?.Spec.Bridge;
 
     /// <summary>True when the network's rules are in the kernel as the record wants them.</summary>
     public bool HasNetwork(ContainerNetwork n)

@@ -168,3 +168,9 @@ public sealed class IPNetworkJsonConverter : JsonConverter<IPNetwork>
         IPNetwork.TryParse(reader.GetString() ?? "", out var n) ? n : throw new JsonException($"'{reader.GetString()}' is not an IP prefix");
     public override void Write(Utf8JsonWriter writer, IPNetwork value, JsonSerializerOptions options) => writer.WriteStringValue(value.ToString());
 }
+
+/// <summary>
+/// A state file that cannot be read (empty, cut short, not a record): the network's record (<see cref="EndpointId"/>
+/// null) or one endpoint's, and why.
+/// </summary>
+public sealed record CorruptRecord(string Path, string Network, string? EndpointId, string Damage);

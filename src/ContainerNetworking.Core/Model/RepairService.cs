@@ -20,7 +20,8 @@ public sealed class RepairService : ModelService
     /// undone), endpoints whose namespace or veth is gone, container-mode endpoints whose pod is gone, leases
     /// without an endpoint, veths on a network's bridge that no endpoint owns, published ports (map elements)
     /// that point at addresses nobody owns, and a network's bridge or rules that someone deleted or flushed
-    /// (re-created). Runs under the state lock, so it never sees an operation in progress.
+    /// (re-created); first the state files themselves (records that cannot be read, temporary files of killed
+    /// writers, see <see cref="RepairStateFiles"/>). Runs under the state lock, so it never sees an operation in progress.
     /// </summary>
     public IReadOnlyList<RepairFinding> Repair(bool whatIf = false)
     {
@@ -46,6 +47,8 @@ public sealed class RepairService : ModelService
                 }
             }
 
+            RepairStateFiles(Found);
+
             // The table's base (fixed rules such as the CVE-2020-8558 guard, its chains and maps), piece by piece:
             // everything a network relies on, deleted by someone while the rest stayed.
             var missingBase = Rules.Fw.FindMissingBase();
@@ -54,6 +57,8 @@ public sealed class RepairService : ModelService
                     $"Parts of the ruleset every network relies on are missing (deleted by hand?): {string.Join("; ", missingBase)}. They are put back; every other rule and element stays.",
                     () => Rules.Fw.RestoreBase(), recreate: true);
 
+            // Damaged records count as absent from here on (they are once set aside; with -WhatIf they are still there).
+            using var ignoring = State.IgnoringCorruptRecords();
             foreach (var net in State.ListNetworks())
             {
                 if (net.State == RecordState.Creating)
@@ -80,6 +85,81 @@ public sealed class RepairService : ModelService
     }
 
     private delegate void Finding(string kind, string network, string obj, string detail, Action fix, bool recreate = false);
+
+    /// <summary>
+    /// The state files themselves: temporary files that a writer killed mid-write left (removed once their process is
+    /// gone), and records that cannot be read (empty or cut short by a power cut, damaged by hand), which are set aside
+    /// into ROOT/corrupt together with what they described: a network's bridge and rules (found by their owner,
+    /// network:NAME) and its endpoints' veths, namespaces, ports and leases; an endpoint's veth (named for its id) and
+    /// leases (its published ports, which point at its address, are found as orphans below).
+    /// </summary>
+    private void RepairStateFiles(Finding found)
+    {
+        foreach (var f in State.LeftoverTemporaryFiles())
+        {
+            var file = f;
+            found("LeftoverTemporaryFile", NetworkOfPath(f), f,
+                $"{f} was being written by process {StateStore.TemporaryFileWriter(f)}, which was killed before it renamed it into place; it is removed (the record it was to replace is intact).",
+                () => File.Delete(file));
+        }
+        foreach (var r in State.FindCorruptRecords())
+        {
+            var record = r;
+            if (r.EndpointId is not { } id)
+            {
+                var bridge = Rules.BridgeOwnedBy(r.Network);
+                found("CorruptNetworkRecord", r.Network, r.Path,
+                    $"The record of network '{r.Network}' cannot be read: {r.Damage}. It is set aside (with the network's leases and endpoint records) into {State.CorruptDirectory}; " +
+                    (bridge is null ? "no bridge or rules of it are left in the kernel" : $"its bridge {bridge} and its rules are removed") +
+                    ", with its endpoints' veths, namespaces and ports. Create the network again with New-ContainerNetwork.",
+                    () => RemoveDamagedNetwork(record, bridge));
+            }
+            else
+            {
+                var veth = "veth" + (id.Length >= 7 ? id[..7] : id);
+                found("CorruptEndpointRecord", r.Network, id,
+                    $"The record of endpoint {(id.Length >= 12 ? id[..12] : id)} on network '{r.Network}' cannot be read: {r.Damage}. It is set aside into {State.CorruptDirectory}; " +
+                    $"its veth {veth} and its leases are removed (its published ports, pointing at an address nobody owns now, go below). Connect the container again.",
+                    () =>
+                    {
+                        State.SetAside(record);
+                        DeleteLinkIfExists(Host, veth);
+                        foreach (var (address, owner) in State.Leases(record.Network))
+                            if (owner == id) State.ReleaseLease(record.Network, address, id);
+                    });
+            }
+        }
+    }
+
+    /// <summary>The network a state file belongs to (ROOT/networks/NAME/…), or "" for one outside any.</summary>
+    private string NetworkOfPath(string path)
+    {
+        var networks = Path.Combine(State.Root, "networks") + "/";
+        if (!path.StartsWith(networks, StringComparison.Ordinal)) return "";
+        var rest = path[networks.Length..];
+        var slash = rest.IndexOf('/');
+        return slash < 0 ? "" : rest[..slash];
+    }
+
+    /// <summary>What a network whose record is damaged left: its readable endpoints' remains, its rules and bridge; then its directory is set aside.</summary>
+    private void RemoveDamagedNetwork(CorruptRecord record, string? bridge)
+    {
+        var standIn = new ContainerNetwork
+        {
+            Name = record.Network,
+            Id = "",
+            Driver = bridge is null ? NetworkDriver.None : NetworkDriver.Bridge,
+            BridgeName = bridge,
+        };
+        using (State.IgnoringCorruptRecords())
+            foreach (var e in State.ListEndpoints(record.Network)) RemoveEndpointRemains(e, standIn);
+        if (bridge is not null)
+        {
+            Rules.RemoveNetwork(standIn);
+            DeleteLinkIfExists(Host, bridge);
+        }
+        State.SetAside(record);
+    }
 
     private void RepairNetwork(ContainerNetwork net, bool whatIf, Finding found)
     {

@@ -6,7 +6,8 @@ namespace ContainerNetworking.Commands;
 /// <summary>
 /// Repair-ContainerNetwork: finds what a crashed or killed process left behind (half-built networks and endpoints,
 /// endpoints whose namespace is gone, leases without an endpoint, veths without an owner, published ports that point at
-/// addresses nobody owns, flushed rules) and removes or re-creates it. With -WhatIf it lists the findings and changes nothing.
+/// addresses nobody owns, flushed rules, records a power cut left empty and the temporary files of killed writers) and
+/// removes, sets aside or re-creates it. With -WhatIf it lists the findings and changes nothing.
 /// </summary>
 [Cmdlet(VerbsDiagnostic.Repair, "ContainerNetwork", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(RepairFinding))]
