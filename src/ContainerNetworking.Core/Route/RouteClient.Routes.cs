@@ -14,7 +14,10 @@ public sealed partial class RouteClient
     public IReadOnlyList<RouteInfo> GetRoutes(AddressFamily? family = null, uint table = RT_TABLE_MAIN)
     {
         var fam = family is { } f ? RtnlValidation.Family(f) : AF_UNSPEC;
-        var msgs = _conn.Dump(RTM_GETROUTE, w => WriteDumpRoutes(w, fam, table), "list routes");
+        List<NetlinkMessage> msgs;
+        // A namespace without a single route of the family has no FIB table yet: the kernel answers ENOENT, ip shows nothing.
+        try { msgs = _conn.Dump(RTM_GETROUTE, w => WriteDumpRoutes(w, fam, table), "list routes"); }
+        catch (NetlinkException e) when (e.ErrorNumber == 2 /* ENOENT */) { return []; }
         Dictionary<int, string>? names = null;
         var result = new List<RouteInfo>(msgs.Count);
         foreach (var m in msgs)

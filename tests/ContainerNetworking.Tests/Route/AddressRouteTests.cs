@@ -24,6 +24,15 @@ public sealed class AddressRouteTests : IDisposable
     }
 
     [Fact]
+    public void GetRoutes_OfANamespaceWithoutRoutes_IsEmpty()
+    {
+        // A fresh namespace has no IPv4 FIB table yet: the dump is ENOENT in the kernel, an empty list here (ip shows nothing).
+        var ns = _nss.Create("noroutes");
+        Assert.Empty(ns.Rtnl.GetRoutes(AddressFamily.InterNetwork));
+        Assert.Empty(ns.Rtnl.GetRoutes());
+    }
+
+    [Fact]
     public void AddAddress_IPv4AndIPv6_ReadBackBothWays_ThenRemove()
     {
         var ns = WithDummy("addr", out var dev);
