@@ -36,6 +36,8 @@ public sealed record ClusterSyncResult
     public IReadOnlyList<ClusterPeer> Added { get; init; } = [];
     public IReadOnlyList<ClusterPeer> Removed { get; init; } = [];
     public IReadOnlyList<ClusterPeer> Changed { get; init; } = [];
+    /// <summary>Peers whose lease did not change but whose route, neighbour or FDB entry had gone missing or wrong on this node, and were put back.</summary>
+    public IReadOnlyList<ClusterPeer> Repaired { get; init; } = [];
     public IReadOnlyList<string> Skipped { get; init; } = [];
     public bool Renewed { get; init; }
     public DateTimeOffset Time { get; init; } = DateTimeOffset.UtcNow;
@@ -75,7 +77,7 @@ public sealed class ClusterNodeManager(ContainerNetworkManager manager)
 
     public ClusterMembership? Membership => ClusterMembership.Read(_manager.State.Root);
 
-    private ClusterMembership RequireConnected()
+    internal ClusterMembership RequireConnected()
     {
         var m = Membership;
         if (m is null || !m.Connected)
@@ -273,7 +275,8 @@ public sealed class ClusterNodeManager(ContainerNetworkManager manager)
     /// <summary>
     /// Reconciles the node with the store once: renews this node's lease (taking its subnet again if the lease had
     /// expired and the subnet is still free), then adds the entries of nodes that joined, removes those of nodes that
-    /// left (released or expired), and replaces those of nodes whose address or VTEP changed.
+    /// left (released or expired), replaces those of nodes whose address or VTEP changed, and puts back the entries of
+    /// unchanged nodes that went missing or wrong in the kernel (someone deleted a route, a neighbour, an FDB entry).
     /// </summary>
     public ClusterSyncResult Sync()
     {
@@ -315,9 +318,20 @@ public sealed class ClusterNodeManager(ContainerNetworkManager manager)
         var added = new List<ClusterPeer>();
         var removed = new List<ClusterPeer>();
         var changed = new List<ClusterPeer>();
+        var repaired = new List<ClusterPeer>();
+        ClusterPeerEntries? kernel = null;
         foreach (var (subnet, old) in have)
         {
-            if (desired.TryGetValue(subnet, out var now) && now.PublicIP == old.PublicIP && now.VtepMac == old.VtepMac) continue;
+            if (desired.TryGetValue(subnet, out var now) && now.PublicIP == old.PublicIP && now.VtepMac == old.VtepMac)
+            {
+                kernel ??= ClusterPeerEntries.Read(Rtnl, m);
+                if (!kernel.AllPresent(old))
+                {
+                    AddPeer(m, old);
+                    repaired.Add(old);
+                }
+                continue;
+            }
             RemovePeer(m, old);
             m.Peers.Remove(old);
             if (desired.ContainsKey(subnet)) changed.Add(desired[subnet]); else removed.Add(old);
@@ -330,7 +344,7 @@ public sealed class ClusterNodeManager(ContainerNetworkManager manager)
             if (!changed.Contains(p)) added.Add(p);
         }
         m.Peers.Sort((a, b) => Subnets.ToUInt(IPNetwork.Parse(a.Subnet).BaseAddress).CompareTo(Subnets.ToUInt(IPNetwork.Parse(b.Subnet).BaseAddress)));
-        return new ClusterSyncResult { Node = Info(m), Added = added, Removed = removed, Changed = changed, Skipped = skipped };
+        return new ClusterSyncResult { Node = Info(m), Added = added, Removed = removed, Changed = changed, Repaired = repaired, Skipped = skipped };
     }
 
     private void AddPeer(ClusterMembership m, ClusterPeer p)

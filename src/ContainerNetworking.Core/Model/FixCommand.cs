@@ -7,7 +7,7 @@ namespace ContainerNetworking.Model;
 /// <c>nsenter --net=PATH …</c> for a namespace known by path. A null namespace is the one the process runs in (the
 /// default of both, so neither names it).
 /// </summary>
-internal static class FixCommand
+public static class FixCommand
 {
     /// <summary><paramref name="cmdlet"/> in <paramref name="ns"/>, with <c>ip ARGS</c> in the same namespace as the alternative.</summary>
     public static string WithIp(string cmdlet, string? ns, string ipArgs) => $"{Cmdlet(cmdlet, ns)}  # or: {Ip(ns, ipArgs)}";

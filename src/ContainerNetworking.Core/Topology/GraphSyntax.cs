@@ -5,7 +5,8 @@ namespace ContainerNetworking.Topology;
 
 /// <summary>
 /// How a graph format writes what <see cref="NetworkTopology"/> walks: a group per namespace with its interfaces and
-/// published ports, then the edges between a bridge and its ports and between the two ends of a veth.
+/// published ports, then the edges between a bridge and its ports, between the two ends of a veth, and the overlay
+/// links between nodes (with a node of its own for a remote outside the namespaces drawn).
 /// </summary>
 internal abstract class GraphSyntax
 {
@@ -20,6 +21,8 @@ internal abstract class GraphSyntax
     public abstract void Port(StringBuilder sb, string ns, TopologyPort port);
     public abstract void BridgePortEdge(StringBuilder sb, string port, string bridge);
     public abstract void VethEdge(StringBuilder sb, string a, string b);
+    public abstract void RemoteNode(StringBuilder sb, string id, string label);
+    public abstract void OverlayEdge(StringBuilder sb, string a, string b, string label);
 
     /// <summary>Text inside double quotes: backslashes doubled, double quotes made single.</summary>
     protected static string Escape(string s) => s.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "'", StringComparison.Ordinal);
@@ -45,6 +48,11 @@ internal abstract class GraphSyntax
         public override void BridgePortEdge(StringBuilder sb, string port, string bridge) => sb.Append("  ").Append(port).Append(" --- ").Append(bridge).Append('\n');
 
         public override void VethEdge(StringBuilder sb, string a, string b) => sb.Append("  ").Append(a).Append(" <== veth ==> ").Append(b).Append('\n');
+
+        public override void RemoteNode(StringBuilder sb, string id, string label) => sb.Append("  ").Append(id).Append("{{\"").Append(Escape(label)).Append("\"}}\n");
+
+        public override void OverlayEdge(StringBuilder sb, string a, string b, string label) =>
+            sb.Append("  ").Append(a).Append(" -.-|").Append(Escape(label)).Append("| ").Append(b).Append('\n');
 
         private static string Safe(string s)
         {
@@ -76,5 +84,11 @@ internal abstract class GraphSyntax
 
         public override void VethEdge(StringBuilder sb, string a, string b) =>
             sb.Append("  ").Append(a).Append(" -- ").Append(b).Append(" [style=bold, label=\"veth\"];\n");
+
+        public override void RemoteNode(StringBuilder sb, string id, string label) =>
+            sb.Append("  ").Append(id).Append(" [label=\"").Append(Escape(label)).Append("\", shape=ellipse];\n");
+
+        public override void OverlayEdge(StringBuilder sb, string a, string b, string label) =>
+            sb.Append("  ").Append(a).Append(" -- ").Append(b).Append(" [style=dashed, color=blue, class=overlay, label=\"").Append(Escape(label)).Append("\"];\n");
     }
 }

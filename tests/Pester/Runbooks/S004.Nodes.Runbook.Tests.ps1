@@ -135,6 +135,21 @@ Describe 'S004: pods across nodes over <Backend>' -Tag 'Root', 'Runbook' -ForEac
         $LASTEXITCODE | Should -Not -Be 0
     }
 
+    It 'step 6b: Test-ContainerNetwork -Destination walks pod 1a''s path to pod 2a hop by hop, all Ok; Get-NetTopology draws the overlay' {
+        $hops = Test-ContainerNetwork $pods['1a'].Ns -Destination $pods['2a'].Ip -NetNamespace $nodes[0]
+        $hops | Where-Object Status -ne Ok | Should -BeNullOrEmpty
+        $hops.Hop | Should -Contain 'PeerRoute'
+        $hops.Hop | Should -Contain 'PeerLease'
+        $topo = Get-NetTopology -NetNamespace $nodes.Name -Store $etcd.Url -Prefix $Prefix
+        $text = $topo.ToText()
+        if ($Backend -eq 'Vxlan') {
+            foreach ($i in 2, 3) { $text | Should -Match ([regex]::Escape("peer 198.18.56.$(10 + $i) ($($nodes[$i - 1].Name))")) }
+        } else {
+            foreach ($i in 2, 3) { $text | Should -Match ([regex]::Escape("route 10.244.$i.0/24 via 198.18.56.$(10 + $i) dev eth0 ($($nodes[$i - 1].Name))")) }
+        }
+        @((Export-NetTopology -Format Dot -NetNamespace $nodes.Name) -split "`n" | Where-Object { $_ -match 'class=overlay' }) | Should -HaveCount 3
+    }
+
     It 'step 7: a node that disconnects leaves no entry on the others after their sync' {
         Get-ContainerEndpoint -Network cluster -NetNamespace $nodes[2] | Disconnect-ContainerNetwork
         Disconnect-ContainerCluster -NetNamespace $nodes[2]

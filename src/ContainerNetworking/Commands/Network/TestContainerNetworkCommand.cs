@@ -1,4 +1,6 @@
 using System.Management.Automation;
+using System.Net;
+using ContainerNetworking.Cluster;
 using ContainerNetworking.Model;
 
 namespace ContainerNetworking.Commands;
@@ -7,6 +9,9 @@ namespace ContainerNetworking.Commands;
 /// Test-ContainerNetwork: walks the path the walkthroughs walk by hand when a ping fails (the container's namespace, lo,
 /// eth0, its default route, the veth peer on the bridge, the bridge and its address, forwarding, the network's rules, the
 /// published ports, a foreign drop policy) and reports each hop: Ok, Broken (why, and the fix), Warning or Skipped.
+/// With -Destination, a pod address on another node of the cluster network, it follows the path on across the nodes
+/// (ClusterDiagnosis): the pod's route, the VXLAN device, the node's route for the peer's subnet, the neighbour and FDB
+/// entries of the peer's VTEP, the peer's lease in etcd and this node's own.
 /// </summary>
 [Cmdlet(VerbsDiagnostic.Test, "ContainerNetwork")]
 [OutputType(typeof(DiagnosticHop))]
@@ -23,10 +28,16 @@ public sealed class TestContainerNetworkCommand : PipelineContainerNetworkCmdlet
     [ArgumentCompleter(typeof(ContainerNetworkNameCompleter))]
     public string? Network { get; set; }
 
+    /// <summary>A pod address on another node of the cluster network this node is connected to (Connect-ContainerCluster): the walk follows the path across the nodes to it.</summary>
+    [Parameter]
+    [ValidateNotNull]
+    public IPAddress? Destination { get; set; }
+
     protected override void ProcessRecord()
     {
         var manager = Manager;
-        if (!Try(Container, () => manager.Test(Container, Network), out var hops)) return;
+        var destination = Destination;
+        if (!Try(Container, () => destination is null ? manager.Test(Container, Network) : new ClusterDiagnosis(manager).Test(Container, destination, Network), out var hops)) return;
         foreach (var hop in hops) WriteRecord(hop, manager, ("Container", Container));
     }
 }

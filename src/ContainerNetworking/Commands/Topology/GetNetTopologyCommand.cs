@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using ContainerNetworking.Cluster;
 using ContainerNetworking.Namespaces;
 using ContainerNetworking.Topology;
 
@@ -25,6 +26,16 @@ public sealed class GetNetTopologyCommand : NetworkingCmdlet
     [Parameter]
     public SwitchParameter ExcludeCurrent { get; set; }
 
+    /// <summary>etcd's client URL of a cluster network (Connect-ContainerCluster -Store): the overlay's peers are named after the nodes in its leases.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Store { get; set; }
+
+    /// <summary>With -Store: the cluster's key prefix; flannel's /coreos.com/network by default.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Prefix { get; set; }
+
     protected override void ProcessRecord()
     {
         if (NetNamespace is not null) _names.AddRange(NetNamespace);
@@ -41,8 +52,21 @@ public sealed class GetNetTopologyCommand : NetworkingCmdlet
         if (_names.Count == 0 && !ExcludeCurrent) namespaces.Add(NetNamespaceCache.Current);
         foreach (var name in chosen)
             if (Try(name, () => NetNamespaceCache.Get(name), out var ns)) namespaces.Add(ns);
-        if (Try(namespaces, () => NetworkTopology.Read(namespaces, NetworkTopology.ReadPublishedPorts), out var topology))
+        if (!Try(Store, () => TopologyNodeNames.Read(Store, Prefix), out var nodes)) return;
+        if (Try(namespaces, () => NetworkTopology.Read(namespaces, NetworkTopology.ReadPublishedPorts, nodes), out var topology))
             WriteObject(topology);
+    }
+}
+
+/// <summary>The node names of a cluster's leases by public address, for naming the overlay's peers in a topology.</summary>
+internal static class TopologyNodeNames
+{
+    /// <summary>Public address → node name (or subnet, for leases flannel wrote) of every lease; null without a store.</summary>
+    public static IReadOnlyDictionary<string, string>? Read(string? store, string? prefix)
+    {
+        if (store is null) return null;
+        using var s = new ClusterStore(store, prefix ?? ClusterConfig.DefaultPrefix);
+        return s.GetLeases().GroupBy(l => l.PublicIP.ToString()).ToDictionary(g => g.Key, g => g.First().Node ?? g.First().Subnet.ToString());
     }
 }
 
@@ -68,6 +92,16 @@ public sealed class ExportNetTopologyCommand : NetworkingCmdlet
     [Parameter(Mandatory = true, Position = 0)]
     public TopologyFormat Format { get; set; }
 
+    /// <summary>When the topology is read here: etcd's client URL of a cluster network, whose leases name the overlay's peers (as Get-NetTopology -Store).</summary>
+    [Parameter(ParameterSetName = "Read")]
+    [ValidateNotNullOrEmpty]
+    public string? Store { get; set; }
+
+    /// <summary>With -Store: the cluster's key prefix; flannel's /coreos.com/network by default.</summary>
+    [Parameter(ParameterSetName = "Read")]
+    [ValidateNotNullOrEmpty]
+    public string? Prefix { get; set; }
+
     /// <summary>A file to write to; without it the text goes to the pipeline.</summary>
     [Parameter]
     public string? Path { get; set; }
@@ -92,7 +126,8 @@ public sealed class ExportNetTopologyCommand : NetworkingCmdlet
             if (_names.Count == 0) namespaces.Add(NetNamespaceCache.Current);
             foreach (var name in chosen)
                 if (Try(name, () => NetNamespaceCache.Get(name), out var ns)) namespaces.Add(ns);
-            if (!Try(namespaces, () => NetworkTopology.Read(namespaces, NetworkTopology.ReadPublishedPorts), out topology)) return;
+            if (!Try(Store, () => TopologyNodeNames.Read(Store, Prefix), out var nodes)) return;
+            if (!Try(namespaces, () => NetworkTopology.Read(namespaces, NetworkTopology.ReadPublishedPorts, nodes), out topology)) return;
         }
         var text = Format switch
         {
