@@ -1,5 +1,8 @@
 # New-, Get-, Remove-, Invoke-NetNamespace. Root: every test works in namespaces it creates and removes.
-BeforeAll { . (Join-Path $PSScriptRoot 'TestHelpers.ps1') }
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
+    function Get-LinkNamesIn([string] $Namespace) { @((Get-IpJson $Namespace 'link', 'show').ifname) }
+}
 AfterAll { Remove-TestNamespaces }
 
 Describe 'New-NetNamespace' -Tag 'Root' {
@@ -113,6 +116,35 @@ Describe 'Get-NetNamespace' -Tag 'Root' {
         $errs.Count | Should -Be 1
         $errs[0].FullyQualifiedErrorId | Should -BeLike 'NetNamespaceNotFound,*'
         $errs[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+    }
+}
+
+Describe 'Namespaces the module holds open' -Tag 'Root' {
+    It 'after ip netns del x; ip netns add x, -NetNamespace x is the new namespace, not the old one' {
+        $name = New-TestName 'again'
+        $script:CreatedNamespaces.Add($name)
+        & ip netns add $name
+        & ip -n $name link add old0 type bridge
+        (Get-NetLink -NetNamespace $name).Name | Should -Contain 'old0'
+        & ip netns del $name
+        & ip netns add $name
+        (Get-NetLink -NetNamespace $name).Name | Should -Not -Contain 'old0'
+        (Get-NetNamespace -Name $name).Id | Should -Be ([uint64](& stat -L -c %i "/run/netns/$name"))
+    }
+
+    It 'a namespace deleted behind the module''s back is let go: the kernel destroys it, and its veth leaves the peer' {
+        $a = New-TestNamespace 'keep'
+        $b = New-TestName 'gone'
+        $script:CreatedNamespaces.Add($b)
+        & ip netns add $b
+        & ip -n $a.Name link add va type veth peer name vb netns $b
+        (Get-NetLink -NetNamespace $b).Name | Should -Contain 'vb'   # the module now holds b open
+        & ip netns del $b
+        Start-Sleep -Milliseconds 1200
+        $null = Get-NetLink -NetNamespace $a                         # any later use lets b go
+        $deadline = [DateTime]::UtcNow.AddSeconds(10)
+        while ((Get-LinkNamesIn $a.Name) -contains 'va' -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+        Get-LinkNamesIn $a.Name | Should -Not -Contain 'va'
     }
 }
 

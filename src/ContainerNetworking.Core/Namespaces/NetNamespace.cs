@@ -57,6 +57,25 @@ public sealed class NetNamespace : IDisposable, global::ContainerNetworking.Netf
     public bool IsDisposed => _disposed;
 
     /// <summary>
+    /// True while <see cref="Path"/> still names this namespace (the same nsfs inode and device): false once the name
+    /// was deleted (<c>ip netns delete</c>), made a new namespace (<c>ip netns add</c> again), or the process of a
+    /// /proc/PID/ns/net path ended. One statx.
+    /// </summary>
+    public unsafe bool IsStillAt()
+    {
+        if (_disposed) return false;
+        if (IsCurrent && Name is null) return true;
+        var (major, minor) = NsfsDevice();
+        Span<byte> path = stackalloc byte[Encoding.UTF8.GetMaxByteCount(Path.Length) + 1];
+        var n = Encoding.UTF8.GetBytes(Path, path);
+        path[n] = 0;
+        LibC.statx_t st;
+        fixed (byte* p = path)
+            if (LibC.statx(LibC.AT_FDCWD, p, 0, LibC.STATX_INO, &st) != 0) return false;
+        return st.stx_ino == Id && st.stx_dev_major == major && st.stx_dev_minor == minor;
+    }
+
+    /// <summary>
     /// For a stand-in made by <see cref="Missing"/>: why there is no namespace. Null for a namespace that was opened.
     /// </summary>
     public NetNamespaceNotFoundException? MissingError { get; }

@@ -6,7 +6,7 @@ namespace ContainerNetworking.Commands;
 /// <summary>
 /// Turns what the user gives to <c>-NetNamespace</c> into an open <see cref="NetNamespace"/> from the
 /// <see cref="NetNamespaceCache"/>: a name ("red"), a path ("/run/netns/red", "/proc/1234/ns/net"), or a NetNamespace
-/// object (passed through). Null stays null: the cmdlet then acts in the current namespace. A namespace that does not
+/// object (by its name when it has one, so that a closed or replaced one is not used; else passed through). Null stays null: the cmdlet then acts in the current namespace. A namespace that does not
 /// exist becomes a <see cref="NetNamespace.Missing"/> stand-in rather than a binding error (which PowerShell would
 /// report as ParameterArgumentTransformationError, "Cannot process argument transformation …"): the cmdlet reports it
 /// as NetNamespaceNotFound, the same error as everywhere else (<see cref="NetworkingCmdlet"/>). Other bad input (an
@@ -23,8 +23,11 @@ public sealed class NetNamespaceTransformationAttribute : ArgumentTransformation
             return value switch
             {
                 null => null,
+                // A named namespace is looked up again by its name: the object may be one the cache has since closed,
+                // or its name may now be another namespace (deleted and created again), which is the one meant.
+                NetNamespace { Name: { } name } => NetNamespaceCache.Get(name),
                 NetNamespace ns when !ns.IsDisposed => ns,
-                NetNamespace ns => NetNamespaceCache.Get(ns.Name ?? ns.Path),
+                NetNamespace ns => NetNamespaceCache.Get(ns.Path),
                 string s => NetNamespaceCache.Get(s),
                 _ => throw new ArgumentException($"-NetNamespace takes a namespace name (e.g. 'red'), a path (e.g. /proc/1234/ns/net) or a NetNamespace object from Get-NetNamespace, not a {value.GetType().Name}."),
             };
