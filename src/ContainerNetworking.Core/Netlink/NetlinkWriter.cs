@@ -91,47 +91,20 @@ public sealed class NetlinkWriter
     public void AttrFlag(ushort type) => Attr(type, ReadOnlySpan<byte>.Empty);
     public void AttrU8(ushort type, byte v) => Attr(type, [v]);
 
-    public void AttrU16(ushort type, ushort v)
-    {
-        Span<byte> b = stackalloc byte[2];
-        BinaryPrimitives.WriteUInt16LittleEndian(b, v);
-        Attr(type, b);
-    }
-
-    public void AttrU32(ushort type, uint v)
-    {
-        Span<byte> b = stackalloc byte[4];
-        BinaryPrimitives.WriteUInt32LittleEndian(b, v);
-        Attr(type, b);
-    }
-
+    public void AttrU16(ushort type, ushort v) => AttrInteger(type, v, bigEndian: false);
+    public void AttrU32(ushort type, uint v) => AttrInteger(type, v, bigEndian: false);
     public void AttrS32(ushort type, int v) => AttrU32(type, unchecked((uint)v));
+    public void AttrU64(ushort type, ulong v) => AttrInteger(type, v, bigEndian: false);
+    public void AttrBE16(ushort type, ushort v) => AttrInteger(type, v, bigEndian: true);
+    public void AttrBE32(ushort type, uint v) => AttrInteger(type, v, bigEndian: true);
+    public void AttrBE64(ushort type, ulong v) => AttrInteger(type, v, bigEndian: true);
 
-    public void AttrU64(ushort type, ulong v)
+    /// <summary>A fixed-width integer attribute: host order (little-endian here) for rtnetlink, network order for nfnetlink.</summary>
+    private void AttrInteger<T>(ushort type, T v, bool bigEndian) where T : System.Numerics.IBinaryInteger<T>
     {
-        Span<byte> b = stackalloc byte[8];
-        BinaryPrimitives.WriteUInt64LittleEndian(b, v);
-        Attr(type, b);
-    }
-
-    public void AttrBE16(ushort type, ushort v)
-    {
-        Span<byte> b = stackalloc byte[2];
-        BinaryPrimitives.WriteUInt16BigEndian(b, v);
-        Attr(type, b);
-    }
-
-    public void AttrBE32(ushort type, uint v)
-    {
-        Span<byte> b = stackalloc byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(b, v);
-        Attr(type, b);
-    }
-
-    public void AttrBE64(ushort type, ulong v)
-    {
-        Span<byte> b = stackalloc byte[8];
-        BinaryPrimitives.WriteUInt64BigEndian(b, v);
+        Span<byte> b = stackalloc byte[v.GetByteCount()];
+        if (bigEndian) v.WriteBigEndian(b);
+        else v.WriteLittleEndian(b);
         Attr(type, b);
     }
 

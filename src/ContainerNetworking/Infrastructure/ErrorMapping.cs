@@ -49,19 +49,26 @@ public static class ErrorMapping
     }
 
     /// <summary>The PowerShell category of an error kind.</summary>
-    public static ErrorCategory CategoryOf(ErrorKind kind) => kind switch
-    {
-        ErrorKind.InvalidArgument => ErrorCategory.InvalidArgument,
-        ErrorKind.NotFound => ErrorCategory.ObjectNotFound,
-        ErrorKind.AlreadyExists => ErrorCategory.ResourceExists,
-        ErrorKind.PermissionDenied => ErrorCategory.PermissionDenied,
-        ErrorKind.ResourceBusy => ErrorCategory.ResourceBusy,
-        ErrorKind.InvalidOperation => ErrorCategory.InvalidOperation,
-        ErrorKind.LimitsExceeded => ErrorCategory.LimitsExceeded,
-        ErrorKind.ProtocolError => ErrorCategory.ProtocolError,
-        ErrorKind.NotImplemented => ErrorCategory.NotImplemented,
-        _ => ErrorCategory.NotSpecified,
-    };
+    public static ErrorCategory CategoryOf(ErrorKind kind) =>
+        Array.FindIndex(Categories, p => p.Kind == kind) is var i and >= 0 ? Categories[i].Category : ErrorCategory.NotSpecified;
+
+    /// <summary>The error kind of a PowerShell category (a cmdlet's own error carries one); OperationFailed for any other.</summary>
+    public static ErrorKind KindOf(ErrorCategory category) =>
+        Array.FindIndex(Categories, p => p.Category == category) is var i and >= 0 ? Categories[i].Kind : ErrorKind.OperationFailed;
+
+    /// <summary>Each error kind and the PowerShell category it is reported under, one table for both directions.</summary>
+    private static readonly (ErrorKind Kind, ErrorCategory Category)[] Categories =
+    [
+        (ErrorKind.InvalidArgument, ErrorCategory.InvalidArgument),
+        (ErrorKind.NotFound, ErrorCategory.ObjectNotFound),
+        (ErrorKind.AlreadyExists, ErrorCategory.ResourceExists),
+        (ErrorKind.PermissionDenied, ErrorCategory.PermissionDenied),
+        (ErrorKind.ResourceBusy, ErrorCategory.ResourceBusy),
+        (ErrorKind.InvalidOperation, ErrorCategory.InvalidOperation),
+        (ErrorKind.LimitsExceeded, ErrorCategory.LimitsExceeded),
+        (ErrorKind.ProtocolError, ErrorCategory.ProtocolError),
+        (ErrorKind.NotImplemented, ErrorCategory.NotImplemented),
+    ];
 
     /// <summary>True for the exceptions <see cref="ToErrorRecord"/> maps (used in catch filters).</summary>
     public static bool IsMapped(Exception e) =>

@@ -108,11 +108,11 @@ public abstract class NetworkingCmdlet : PSCmdlet, IDisposable
 
     /// <summary>Writes a non-terminating error for a failure the cmdlet itself detected.</summary>
     protected void WriteError(string errorId, ErrorCategory category, string message, object? target) =>
-        WriteError(new ErrorRecord(new ContainerNetworkingException(errorId, ErrorKindOf(category), message), errorId, category, target));
+        WriteError(new ErrorRecord(new ContainerNetworkingException(errorId, ErrorMapping.KindOf(category), message), errorId, category, target));
 
     /// <summary>Terminates the cmdlet for a failed precondition (invalid combination of parameters and the like).</summary>
     protected void ThrowTerminating(string errorId, ErrorCategory category, string message, object? target = null) =>
-        ThrowTerminatingError(new ErrorRecord(new ContainerNetworkingException(errorId, ErrorKindOf(category), message), errorId, category, target));
+        ThrowTerminatingError(new ErrorRecord(new ContainerNetworkingException(errorId, ErrorMapping.KindOf(category), message), errorId, category, target));
 
     /// <summary>" in netns red" or " in the current namespace", for ShouldProcess targets and messages.</summary>
     protected static string In(NetNamespace? ns) => " in " + NetNamespaceCache.Label(ns);
@@ -144,19 +144,6 @@ public abstract class NetworkingCmdlet : PSCmdlet, IDisposable
         }
         return result;
     }
-
-    private static ErrorKind ErrorKindOf(ErrorCategory c) => c switch
-    {
-        ErrorCategory.InvalidArgument => ErrorKind.InvalidArgument,
-        ErrorCategory.ObjectNotFound => ErrorKind.NotFound,
-        ErrorCategory.ResourceExists => ErrorKind.AlreadyExists,
-        ErrorCategory.PermissionDenied => ErrorKind.PermissionDenied,
-        ErrorCategory.ResourceBusy => ErrorKind.ResourceBusy,
-        ErrorCategory.InvalidOperation => ErrorKind.InvalidOperation,
-        ErrorCategory.LimitsExceeded => ErrorKind.LimitsExceeded,
-        ErrorCategory.NotImplemented => ErrorKind.NotImplemented,
-        _ => ErrorKind.OperationFailed,
-    };
 }
 
 /// <summary>
