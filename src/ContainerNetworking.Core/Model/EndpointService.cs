@@ -10,11 +10,14 @@ namespace ContainerNetworking.Model;
 /// Endpoints: containers connected to networks in the bridge, host, none and container modes, with their addresses
 /// leased from the network's pool (IPAM, host-local style) and their ports published through <see cref="PortPublishing"/>.
 /// </summary>
-public sealed class EndpointService : ModelService
+public sealed partial class EndpointService : ModelService
 {
     internal EndpointService(NetworkContext context) : base(context)
     {
     }
+
+    // Bridge name → ifindex, as last used successfully (see CreateHostVeth: a refused index is looked up again).
+    private readonly Dictionary<string, int> _bridgeIndex = new(StringComparer.Ordinal);
 
     /// <summary>Every endpoint, or those of one network.</summary>
     public IReadOnlyList<ContainerEndpoint> GetEndpoints(string? network = null) =>
@@ -465,189 +468,6 @@ public sealed class EndpointService : ModelService
             if (Host.Rtnl.FindLink(veth) is not null) continue;
             return id;
         }
-    }
-
-    // ---- disconnect ----------------------------------------------------------------------------------------
-
-    /// <summary>The plan <see cref="Disconnect"/> would run.</summary>
-    public OperationPlan PlanDisconnect(string idOrContainer, string? network = null, bool force = false)
-    {
-        lock (Sync)
-        using (State.LockForReading())
-            return BuildDisconnect(idOrContainer, network, force);
-    }
-
-    /// <summary>
-    /// Removes exactly what Connect made: the published ports (and their conntrack entries), the veth (both ends),
-    /// the namespace if Connect created it, the leases, the record. Gone pieces are skipped, so running it again
-    /// after a failure finishes the job. An endpoint whose namespace other containers share ("EndpointInUse")
-    /// is only disconnected with <paramref name="force"/>, which disconnects them too.
-    /// Like <c>nft delete element …; ip link del vethXXXXXXX; ip netns del NS</c>.
-    /// </summary>
-    public void Disconnect(string idOrContainer, string? network = null, bool force = false)
-    {
-        lock (Sync)
-        using (State.Lock())
-            BuildDisconnect(idOrContainer, network, force).Execute();
-    }
-
-    private OperationPlan BuildDisconnect(string idOrContainer, string? network, bool force)
-    {
-        var ep = GetEndpoint(idOrContainer, network);
-        var sharers = State.ListEndpoints(ep.Network).Where(e => e.SharedWith == ep.Id).ToList();
-        if (sharers.Count > 0 && !force)
-            throw new ContainerNetworkingException("EndpointInUse", ErrorKind.InvalidOperation,
-                $"Containers {string.Join(", ", sharers.Select(s => s.Container))} share the namespace of '{ep.Container}'. Disconnect them first, or use -Force to disconnect them too.");
-        var plan = new OperationPlan($"Disconnect {ep.Container} from network {ep.Network}");
-        foreach (var s in sharers) AddDisconnectSteps(plan, s);
-        AddDisconnectSteps(plan, ep);
-        return plan;
-    }
-
-    internal void AddDisconnectSteps(OperationPlan plan, ContainerEndpoint ep)
-    {
-        var net = Context.Networks.FindNetwork(ep.Network);
-        BackgroundWork? flushing = null;
-        if (ep.Ports.Count > 0 && net is not null && net.Driver == NetworkDriver.Bridge)
-            plan.Add("UnpublishPorts", "nft delete " + Ports.DescribePorts(net, ep), () => Ports.RemovePorts(net, ep));
-        // The container stays on other networks: its namespace stays too (handed over to one of them if it is ours),
-        // and the default route moves to another network's gateway if it went through this one.
-        var mates = ep.Mode == EndpointMode.Bridge ? NamespaceMates(ep.NamespaceId, ep.Network, ep.Id) : [];
-        if (mates.Count > 0)
-        {
-            if (ep.HostInterface is { } v)
-                plan.Add("DeleteVeth", $"ip link del {v} (the container stays on {string.Join(", ", mates.Select(m => m.Network))})", () => DeleteLinkIfExists(Host, v));
-            if (ep.CreatedNamespace)
-            {
-                var heir = mates[0];
-                plan.Add("HandOverNamespace", $"endpoint {heir.Id[..12]} on {heir.Network} owns namespace {ep.Namespace} now", () =>
-                {
-                    heir.CreatedNamespace = true;
-                    State.WriteEndpoint(heir);
-                });
-            }
-            AddRouteHandOver(plan, ep, mates, v6: false);
-            AddRouteHandOver(plan, ep, mates, v6: true);
-        }
-        else if (ep.CreatedNamespace && ep.Namespace is { } nsName && !nsName.StartsWith('/'))
-        {
-            // Deleting the namespace takes the veth with it, both ends, in the kernel's batched namespace cleanup
-            // (cleanup_net): an explicit veth delete costs a synchronous RCU grace period of its own (tens of ms).
-            // The host end disappears asynchronously, moments later. But a process still running in the namespace
-            // (a running container) keeps it, and its veth on the bridge, alive after the name is gone: then the veth
-            // is deleted explicitly first, as docker network disconnect does. So it is too when the namespace is not
-            // ours any more (or was gone).
-            var hostVeth = ep.HostInterface;
-            plan.Add("DeleteNamespace", $"ip netns del {nsName}{(hostVeth is null ? "" : $" (takes {hostVeth} with it)")}", () =>
-            {
-                if (hostVeth is not null && ep.NamespaceId != 0 && NetNamespace.HasProcesses(ep.NamespaceId))
-                    DeleteLinkIfExists(Host, hostVeth);
-                if (!DeleteNamespaceIfSame(nsName, ep.NamespaceId)) { if (hostVeth is not null) DeleteLinkIfExists(Host, hostVeth); }
-                else if (hostVeth is not null) lock (_leftToKernel) _leftToKernel.Add(hostVeth);
-            });
-        }
-        else if (ep.HostInterface is { } veth)
-        {
-            // The kernel deletes a veth synchronously, after an RCU grace period (15-35 ms on this project's machine,
-            // whichever end goes, whether it is down first, detached first or moved to a dying namespace instead), and
-            // the conntrack flush walks the kernel's whole conntrack table, which all namespaces share (some ms): the
-            // flush runs on a thread of its own meanwhile, on the netfilter socket, which nothing else uses until it is
-            // joined. The published ports went first, so no flow is translated to the container while the table is walked.
-            plan.Add("DeleteVeth", $"ip link del {veth}{(ep.IPv4Address is null ? "" : $" (conntrack -D for {ep.IPv4Address} meanwhile)")}", () =>
-            {
-                if (ep.Mode == EndpointMode.Bridge && ep.IPv4Address is { } a) flushing = BackgroundWork.Start("conntrack flush", () => Rules.FlushConntrack(a));
-                try { DeleteLinkIfExists(Host, veth); }
-                catch
-                {
-                    flushing?.Join();
-                    throw;
-                }
-            });
-        }
-        if (ep.Mode == EndpointMode.Bridge && ep.IPv4Address is { } ip4)
-            plan.Add("ReleaseAddress", $"release {ip4}{(ep.IPv6Address is null ? "" : " and " + ep.IPv6Address)}", () =>
-            {
-                State.ReleaseLease(ep.Network, ip4, ep.Id);
-                if (ep.IPv6Address is { } ip6) State.ReleaseLease(ep.Network, ip6, ep.Id);
-                if (flushing is null) Rules.FlushConntrack(ip4);
-                else flushing.Join();
-            });
-        plan.Add("DeleteEndpointRecord", $"rm {State.Root}/networks/{ep.Network}/endpoints/{ep.Id}.json", () => State.DeleteEndpoint(ep.Network, ep.Id));
-    }
-
-    /// <summary>
-    /// When <paramref name="ep"/> held the container's default route of a family, it goes via the gateway of the
-    /// container's network of the highest priority left (ties: the one connected first), as Docker moves it.
-    /// </summary>
-    private void AddRouteHandOver(OperationPlan plan, ContainerEndpoint ep, List<ContainerEndpoint> mates, bool v6)
-    {
-        if ((v6 ? ep.GatewayV6 : ep.Gateway) is null) return;
-        foreach (var m in mates.OrderByDescending(m => m.GatewayPriority))
-        {
-            if (m.NoDefaultRoute || Context.Networks.FindNetwork(m.Network) is not { } mnet || mnet.Internal) continue;
-            if ((v6 ? mnet.GatewayV6 : mnet.Gateway) is not { } gw) continue;
-            plan.Add("MoveDefaultRoute" + (v6 ? "V6" : ""), $"ip -n {m.Namespace}{(v6 ? " -6" : "")} route replace default via {gw} dev {m.InterfaceName} (network {m.Network})", () =>
-            {
-                if (!NamespaceStillThere(m)) return;
-                using var ns = NetNamespace.Open(m.Namespace!);
-                ns.Rtnl.AddRoute(DefaultRoute(gw, m.InterfaceName!), replace: true);
-                if (v6) m.GatewayV6 = gw; else m.Gateway = gw;
-                State.WriteEndpoint(m);
-            });
-            return;
-        }
-    }
-
-    /// <summary>Host ends of veths that Disconnect left to the kernel's namespace cleanup (see <see cref="WaitForTeardown"/>).</summary>
-    private readonly List<string> _leftToKernel = [];
-
-    // Bridge name → ifindex, as last used successfully (see CreateHostVeth: a refused index is looked up again).
-    private readonly Dictionary<string, int> _bridgeIndex = new(StringComparer.Ordinal);
-
-    /// <summary>
-    /// Disconnect leaves the host end of a container's veth to the kernel's namespace cleanup, which removes it moments
-    /// later. This waits until every such veth of this manager's Disconnects is gone (at most <paramref name="timeout"/>,
-    /// <see cref="TeardownWait"/> by default) and deletes any still there then, so that afterwards the host holds none
-    /// of them. Call it once after many Disconnects: the kernel cleans namespaces up in batches, so one wait covers them
-    /// all. A veth outlives the wait when something still pins its namespace (an open socket or handle inside it).
-    /// </summary>
-    public void WaitForTeardown(TimeSpan? timeout = null)
-    {
-        List<string> pending;
-        lock (_leftToKernel)
-        {
-            pending = [.. _leftToKernel];
-            _leftToKernel.Clear();
-        }
-        if (pending.Count == 0) return;
-        foreach (var name in WaitForVethsToGo(pending, timeout ?? TeardownWait)) DeleteLinkIfExists(Host, name);
-    }
-
-    /// <summary>
-    /// How long teardown waits for the kernel's namespace cleanup to take veths away before deleting them itself: the
-    /// cleanup takes some 20-60 ms here, even for a thousand namespaces at once.
-    /// </summary>
-    public static readonly TimeSpan TeardownWait = TimeSpan.FromSeconds(1);
-
-    /// <summary>Deletes /run/netns/NAME if it is still the namespace of that inode (0: any); true when it did.</summary>
-    internal static bool DeleteNamespaceIfSame(string name, ulong id)
-    {
-        if (!NetNamespace.Exists(name)) return false;
-        if (id != 0)
-        {
-            try
-            {
-                using var ns = NetNamespace.Open(name);
-                if (ns.Id != id) return false; // someone made a new namespace of that name: not ours
-            }
-            catch (NetNamespaceNotFoundException) { return false; }
-        }
-        try
-        {
-            NetNamespace.Delete(name);
-            return true;
-        }
-        catch (NetNamespaceNotFoundException) { return false; }
     }
 
     /// <summary>Docker's container MAC: 02:42 followed by the IPv4 address (02:42:ac:11:00:02 for 172.17.0.2).</summary>

@@ -49,6 +49,17 @@ public sealed class LayerTests
         Assert.Contains(refs["Netfilter"], r => r.Target.StartsWith(Root + ".Netlink.", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void NoSourceFileIsOver600Lines()
+    {
+        var src = Path.Combine(ContainerNetworking.Tests.Help.ModuleMetadata.RepoRoot, "src");
+        var tooLong = Directory.EnumerateFiles(src, "*.cs", SearchOption.AllDirectories)
+            .Where(f => !f.Contains("/obj/", StringComparison.Ordinal) && !f.Contains("/bin/", StringComparison.Ordinal))
+            .Select(f => (File: Path.GetRelativePath(src, f), Lines: File.ReadLines(f).Count()))
+            .Where(f => f.Lines > 600).Select(f => $"{f.File}: {f.Lines} lines").ToList();
+        Assert.True(tooLong.Count == 0, "Split by purpose (ARCHITECTURE.md): " + string.Join(", ", tooLong));
+    }
+
     private static List<string> FindViolations(string path)
     {
         var list = new List<string>();
