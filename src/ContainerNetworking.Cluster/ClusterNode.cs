@@ -99,7 +99,7 @@ public sealed class ClusterNodeManager(ContainerNetworkManager manager)
         var steps = new List<string> { $"lease a /{config.SubnetLength} of {config.Network} in etcd {spec.Store} ({spec.Prefix}/subnets/…) for {publicIp}" };
         if (config.Backend == ClusterBackend.Vxlan)
             steps.Add($"ip link add flannel.{config.Vni} type vxlan id {config.Vni} local {publicIp} dev {uplink} dstport {config.Port} nolearning mtu {mtu}");
-        steps.Add($"New-ContainerNetwork {spec.Network} -Subnet <the lease> -BridgeName {spec.Bridge} -Mtu {mtu} -DisableMasquerade");
+        steps.Add($"New-ContainerNetwork {spec.Network} -Subnet <the lease> -BridgeName {spec.Bridge} -Mtu {mtu} -DisableMasquerade -Routed");
         steps.Add($"masquerade <the lease> leaving {config.Network}");
         steps.Add(config.Backend == ClusterBackend.Vxlan ? "a route, a neighbour and an FDB entry per other node" : "a route per other node via its public address");
         return steps;
@@ -196,7 +196,7 @@ public sealed class ClusterNodeManager(ContainerNetworkManager manager)
             m.Subnet = lease.Subnet.ToString();
             SetLease(m, lease);
 
-            _manager.CreateNetwork(new NetworkSpec { Name = spec.Network, BridgeName = spec.Bridge, Subnet = lease.Subnet, Mtu = mtu, Masquerade = false });
+            _manager.CreateNetwork(new NetworkSpec { Name = spec.Network, BridgeName = spec.Bridge, Subnet = lease.Subnet, Mtu = mtu, Masquerade = false, Routed = true });
             undo.Push(() => { try { _manager.RemoveNetwork(spec.Network, force: true); } catch (ContainerNetworkingException) { } });
             if (m.Device is not null)
             {

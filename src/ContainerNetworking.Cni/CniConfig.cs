@@ -222,6 +222,9 @@ public sealed class CniConfig
         GatewayV6 = Range6?.Gateway,
         Mtu = Mtu,
         Masquerade = IpMasq,
+        // The reference bridge plugin filters nothing that is routed to the subnet: a runtime that wants Docker 28's
+        // "no direct access" adds it (e.g. with a firewall plugin); the cmdlets' networks drop it by default.
+        Routed = true,
     };
 
     private static CniRange ReadRange(JsonObject r, string where)

@@ -229,6 +229,36 @@ Describe 'Connect-, Disconnect-ContainerNetwork and Get-ContainerEndpoint' -Tag 
         Read-TcpAnswer $outside.Name 198.18.0.1 8089 | Should -BeNullOrEmpty
     }
 
+    It 'drops direct access from a neighbour that routes the subnet via the host (Docker 28); a -Routed network lets it in' {
+        & ip netns exec $outside.Name ip route add 172.16.0.0/12 via 198.18.0.1
+        try {
+            # the published port answers; the container's own address does not, not even on the published port's container side
+            Read-TcpAnswer $outside.Name 198.18.0.1 8088 | Should -Be 'hello-from-web'
+            Read-TcpAnswer $outside.Name 172.17.0.2 80 | Should -BeNullOrEmpty
+            Test-Ping $outside.Name 172.17.0.2 | Should -BeFalse
+            $n = New-ContainerNetwork lab -Subnet 172.29.0.0/24 -BridgeName cn-lab -Routed @p
+            $n.Routed | Should -BeTrue
+            $r = New-ContainerName 'routed'
+            Connect-ContainerNetwork lab -Container $r -CreateNamespace @p | Out-Null
+            $listeners.Add((Start-TcpListener $r 80 'hello-from-routed'))
+            Read-TcpAnswer $outside.Name 172.29.0.2 80 | Should -Be 'hello-from-routed'
+            # -Publish on an internal network is refused and changes nothing
+            New-ContainerNetwork inside -Subnet 172.30.0.0/24 -BridgeName cn-inside -Internal @p | Out-Null
+            $rules = Get-Ruleset $hostNs.Name
+            $state = Get-StateSnapshot $sd
+            $i = New-ContainerName 'internal'
+            { Connect-ContainerNetwork inside -Container $i -CreateNamespace -Publish 8090:80 @p -ErrorAction Stop } | Should -Throw -ErrorId 'PortsNotSupported,*'
+            Get-Ruleset $hostNs.Name | Should -Be $rules
+            Get-StateSnapshot $sd | Should -Be $state
+        }
+        finally {
+            Get-ContainerEndpoint -Network lab @p -ErrorAction Ignore | Disconnect-ContainerNetwork -ErrorAction Ignore
+            Remove-ContainerNetwork lab @p -Force -ErrorAction Ignore
+            Remove-ContainerNetwork inside @p -Force -ErrorAction Ignore
+            & ip netns exec $outside.Name ip route del 172.16.0.0/12 via 198.18.0.1
+        }
+    }
+
     It 'Get-ContainerEndpoint filters by container and network with wildcards, and reports what it cannot find' {
         (Get-ContainerEndpoint @p).Container | Should -Be $web, $db
         (Get-ContainerEndpoint 'cnp-web*' @p).Container | Should -Be $web

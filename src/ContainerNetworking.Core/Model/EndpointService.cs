@@ -99,6 +99,9 @@ public sealed partial class EndpointService : ModelService
         if (specs.Count > 0 && net.Driver != NetworkDriver.Bridge)
             throw new ContainerNetworkingException("PortsNotSupported", ErrorKind.InvalidArgument,
                 $"Ports cannot be published on the '{net.Name}' network: {(net.Driver == NetworkDriver.Host ? "a host-mode container already listens on the host's own addresses" : "a none-mode container has no outside interface")}. Remove -Publish, or connect to a bridge network.");
+        if (specs.Count > 0 && net.Internal)
+            throw new ContainerNetworkingException("PortsNotSupported", ErrorKind.InvalidArgument,
+                $"Ports cannot be published on the internal network '{net.Name}': it has no access to or from the outside, so nothing could reach them (docker refuses this too). Remove -Publish, or connect the container to a network that is not -Internal and publish there.");
         var endpoints = State.ListEndpoints(net.Name);
         var id = NewEndpointId(endpoints);
 

@@ -23,7 +23,7 @@ internal sealed class NetworkRules(NetNamespace host)
     public static string EndpointOwner(ContainerEndpoint e) => "endpoint:" + e.Id[..12];
 
     public string DescribeNetwork(ContainerNetwork n) =>
-        $"table inet {ContainerFirewall.TableName}: rules of bridge {n.BridgeName} ({(n.Masquerade ? $"masquerade {string.Join(", ", Subnets(n))} oifname != {n.BridgeName}; " : "")}forward filter, icc {(n.Icc ? "on" : "off")}{(n.Internal ? ", internal" : "")})";
+        $"table inet {ContainerFirewall.TableName}: rules of bridge {n.BridgeName} ({(n.Masquerade ? $"masquerade {string.Join(", ", Subnets(n))} oifname != {n.BridgeName}; " : "")}forward filter, icc {(n.Icc ? "on" : "off")}{(n.Internal ? ", internal" : n.Routed ? ", routed access" : ", no direct access from outside")})";
 
     internal static List<IPNetwork> Subnets(ContainerNetwork n) => new[] { n.Subnet, n.SubnetV6 }.OfType<IPNetwork>().ToList();
 
@@ -32,6 +32,7 @@ internal sealed class NetworkRules(NetNamespace host)
         Masquerade = n.Masquerade,
         InterContainerCommunication = n.Icc,
         Internal = n.Internal,
+        Routed = n.Routed,
         Owner = NetworkOwner(n),
     };
 
@@ -54,7 +55,7 @@ internal sealed class NetworkRules(NetNamespace host)
     {
         var fw = Fw.GetBridgeNetwork(n.BridgeName!);
         return fw is not null && fw.Rules.Count > 0 && fw.Spec.Masquerade == n.Masquerade && fw.Spec.Internal == n.Internal
-            && fw.Spec.InterContainerCommunication == n.Icc;
+            && fw.Spec.InterContainerCommunication == n.Icc && fw.Spec.Routed == n.Routed;
     }
 
     private static string? PairOwner(ContainerNetwork a, ContainerNetwork b)

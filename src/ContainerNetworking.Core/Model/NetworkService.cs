@@ -157,6 +157,7 @@ public sealed class NetworkService : ModelService
             Internal = spec.Internal,
             Masquerade = spec.Masquerade && !spec.Internal,
             Icc = spec.Icc,
+            Routed = spec.Routed && !spec.Internal,
             BridgeMacAddress = MacAddress.Random(),
             ForwardingWasOff = forwardingOff,
             Created = DateTimeOffset.UtcNow,
@@ -188,8 +189,15 @@ public sealed class NetworkService : ModelService
     internal void AddBridgeSteps(OperationPlan plan, ContainerNetwork net)
     {
         var bridge = net.BridgeName!;
-        plan.Add("CreateBridge", $"ip link add {bridge} type bridge{(net.Mtu > 0 ? " mtu " + net.Mtu : "")} address {net.BridgeMacAddress}; ip link set {bridge} up",
-            () => Host.Rtnl.CreateBridge(bridge, new BridgeOptions { Mtu = net.Mtu > 0 ? net.Mtu : null, MacAddress = net.BridgeMacAddress, Up = true }),
+        plan.Add("CreateBridge", $"ip link add {bridge} type bridge{(net.Mtu > 0 ? " mtu " + net.Mtu : "")} address {net.BridgeMacAddress}; ip link set {bridge} up{(net.SubnetV6 is null ? "" : $"; sysctl -w net.ipv6.conf.{bridge}.accept_dad=0")}",
+            () =>
+            {
+                Host.Rtnl.CreateBridge(bridge, new BridgeOptions { Mtu = net.Mtu > 0 ? net.Mtu : null, MacAddress = net.BridgeMacAddress, Up = true });
+                // As netavark: the bridge's own IPv6 addresses skip duplicate address detection, so IPv6 works at once
+                // (the gateway is added with nodad; the link-local address comes once a port brings the carrier up, and
+                // with accept_dad 0 it is not tentative either). Set before any port joins, while there is no carrier.
+                if (net.SubnetV6 is not null) Host.WriteInterfaceSysctl(AddressFamily.InterNetworkV6, bridge, "accept_dad", "0");
+            },
             () => DeleteLinkIfExists(Host, bridge));
         if (net.ExternalGateway) return;
         plan.Add("AddGatewayAddress", $"ip addr add {net.Gateway}/{net.Subnet!.Value.PrefixLength} dev {bridge}",

@@ -67,6 +67,11 @@ public sealed class ContainerNetwork
     public bool Masquerade { get; init; } = true;
     /// <summary>Inter-container communication on the bridge allowed (Docker's enable_icc).</summary>
     public bool Icc { get; init; } = true;
+    /// <summary>
+    /// Packets routed to the subnet from outside reach the containers directly (Docker's gateway_mode=routed); by
+    /// default only published ports get in. Records written before it was added read false.
+    /// </summary>
+    public bool Routed { get; init; }
     /// <summary>The bridge's MAC address, set explicitly so it does not change as ports come and go.</summary>
     public string? BridgeMacAddress { get; init; }
     /// <summary>The values of ip_forward / IPv6 forwarding before this network turned them on (restored on rollback only).</summary>

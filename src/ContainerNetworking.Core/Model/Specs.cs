@@ -37,6 +37,12 @@ public sealed record NetworkSpec
     public bool Masquerade { get; init; } = true;
     /// <summary>Containers on the bridge may talk to each other (Docker's com.docker.network.bridge.enable_icc).</summary>
     public bool Icc { get; init; } = true;
+    /// <summary>
+    /// Routed access: hosts that route the subnet via this host reach the containers' addresses directly (Docker's
+    /// com.docker.network.bridge.gateway_mode_ipv4=routed, netavark's and flannel's way). By default that direct access
+    /// is dropped and only published ports get in, as Docker 28 does.
+    /// </summary>
+    public bool Routed { get; init; }
 }
 
 /// <summary>What <see cref="ContainerNetworkManager.Connect"/> attaches (<c>docker run --network … -p …</c>).</summary>

@@ -1,8 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Net.Sockets;
 using System.Text;
 using ContainerNetworking.Interop;
 using ContainerNetworking.Netlink;
+using ContainerNetworking.Values;
 using Microsoft.Win32.SafeHandles;
 
 namespace ContainerNetworking.Namespaces;
@@ -348,6 +350,23 @@ public sealed class NetNamespace : IDisposable, global::ContainerNetworking.Netf
     public void WriteSysctl(string key, string value)
     {
         var path = SysctlPath(key);
+        Run(() =>
+        {
+            File.WriteAllText(path, value);
+            return 0;
+        });
+    }
+
+    /// <summary>
+    /// Writes a per-interface sysctl (<c>net.ipv6.conf.IFACE.accept_dad</c>): the path is built from the parts, so an
+    /// interface name with a '.' (which sysctl's dotted form would split) is written where it belongs.
+    /// </summary>
+    public void WriteInterfaceSysctl(AddressFamily family, string interfaceName, string setting, string value)
+    {
+        InterfaceName.Validate(interfaceName, "interface name");
+        if (string.IsNullOrEmpty(setting) || setting.Contains('/') || setting.Contains("..", StringComparison.Ordinal))
+            throw new ArgumentException($"'{setting}' is not an interface setting, e.g. accept_dad.", nameof(setting));
+        var path = $"/proc/sys/net/{(family == AddressFamily.InterNetworkV6 ? "ipv6" : "ipv4")}/conf/{interfaceName}/{setting}";
         Run(() =>
         {
             File.WriteAllText(path, value);

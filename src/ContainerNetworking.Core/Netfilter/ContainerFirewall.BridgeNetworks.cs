@@ -34,10 +34,12 @@ public sealed partial class ContainerFirewall
     /// <summary>
     /// Sets up (or replaces, atomically) the firewall of a bridge network, as Docker's bridge driver does with iptables:
     /// masquerade of its subnets out of other interfaces, hairpin masquerade for published ports used from the bridge
-    /// itself, isolation from the other networks, ICC on the bridge, no outside access for an internal network.
+    /// itself, isolation from the other networks, ICC on the bridge, no outside access for an internal network, and (unless
+    /// <see cref="BridgeNetworkRules.Routed"/>) no direct access to the containers' addresses from outside.
     /// Roughly <c>nft add rule inet containernetworking nat-postrouting ip saddr SUBNET oifname != BR masquerade</c>,
     /// <c>… isolation iifname BR oifname != BR oifname @networks drop</c>, <c>… networks iifname BR oifname BR accept</c>,
-    /// <c>… networks iifname BR accept</c>, and for ICC off <c>nft add rule bridge containernetworking forward
+    /// <c>… networks iifname BR accept</c>, unless routed <c>… networks oifname BR drop</c> (no direct access from
+    /// outside: only published ports, translated, get in), and for ICC off <c>nft add rule bridge containernetworking forward
     /// BR meta protocol ip ip saddr SUBNET ip daddr SUBNET drop</c>. One batch.
     /// </summary>
     public BridgeNetworkFirewall AddBridgeNetwork(BridgeNetworkRules spec)
@@ -75,11 +77,19 @@ public sealed partial class ContainerFirewall
             }
             else
             {
+                // Not for a flow a published port translated: a container of another network may use it (through the
+                // host's address), as with Docker and netavark; the forward chain accepts it right after isolation.
                 b.AddRule(Rule(ChainIsolation, tag, inBr, notOutBr,
-                    E(new NftMeta(global::ContainerNetworking.Netfilter.Nft.NFT_META_OIFNAME), new NftLookup(SetNetworks)), E(new NftCounter(), NftImmediate.Drop())));
+                    E(new NftMeta(global::ContainerNetworking.Netfilter.Nft.NFT_META_OIFNAME), new NftLookup(SetNetworks)),
+                    NftMatch.CtBits(global::ContainerNetworking.Netfilter.Nft.NFT_CT_STATUS, global::ContainerNetworking.Netfilter.Nft.IPS_DST_NAT, set: false),
+                    E(new NftCounter(), NftImmediate.Drop())));
             }
             b.AddRule(Rule(ChainNetworks, tag, inBr, outBr, E(new NftCounter(), spec.InterContainerCommunication ? NftImmediate.Accept() : NftImmediate.Drop())));
             if (!spec.Internal) b.AddRule(Rule(ChainNetworks, tag, inBr, E(new NftCounter(), NftImmediate.Accept())));
+            // No direct access (Docker 28's "DROP DIRECT ACCESS"): whatever else is routed to the bridge (a neighbour
+            // with a route to the subnet via this host) is dropped; published ports were accepted before (ct status dnat),
+            // replies before that (established), allowed pairs in isolation. An internal network drops it in isolation.
+            if (!spec.Internal && !spec.Routed) b.AddRule(Rule(ChainNetworks, tag, outBr, E(new NftCounter(), NftImmediate.Drop())));
             if (!spec.InterContainerCommunication)
             {
                 // Bridged traffic between two ports never reaches the IP forward hook (unless br_netfilter is loaded):

@@ -14,9 +14,12 @@ namespace ContainerNetworking.Netfilter;
 /// nat-output     (nat, output -100)         fib daddr type local → jump published
 /// published                                 dnat through @hostports4, @ports4, @hostports6, @ports6
 /// nat-postrouting (nat, postrouting 100)    loopback to published ports; masquerades; networks' hairpin
-/// forward        (filter, forward 0)        established → accept; jump isolation; DNAT → accept; jump networks
-/// isolation                                 allowed pairs (accept), networks' drops
-/// networks                                  each network's accepts (ICC)
+/// forward        (filter, forward 0)        invalid to/from @networks → drop; established → accept; jump isolation;
+///                                           DNAT → accept; jump networks
+/// isolation                                 allowed pairs (accept), internal networks' drops, drops between networks
+///                                           (sparing DNAT'd flows: published ports answer other networks)
+/// networks                                  each network's accepts (ICC, outbound), then unless routed the drop of
+///                                           everything else to its bridge (no direct access from outside)
 /// set networks (ifname)                     the bridges of the networks, the comment holding each network's spec
 /// </code>
 /// </summary>
@@ -139,14 +142,31 @@ internal static class FirewallLayout
         rules.Add(Rule(ChainPostrouting, TagBase + " loopback to published ports",
             NftMatch.NfProto(v4), NftMatch.Address(true, new IPNetwork(IPAddress.Parse("127.0.0.0"), 8)),
             NftMatch.CtBits(Nft.NFT_CT_STATUS, Nft.IPS_DST_NAT), E(new NftCounter(), new NftMasq())));
-        // The forward filter: replies first, then isolation (drops), published ports, then each network's accepts.
-        rules.Add(Rule(ChainForward, TagBase + " established",
-            NftMatch.CtBits(Nft.NFT_CT_STATE, Nft.NF_CT_STATE_ESTABLISHED | Nft.NF_CT_STATE_RELATED),
-            E(new NftCounter(), NftImmediate.Accept())));
-        rules.Add(Rule(ChainForward, TagBase + " isolation", E(NftImmediate.Jump(ChainIsolation))));
-        rules.Add(Rule(ChainForward, TagBase + " published ports",
-            NftMatch.CtBits(Nft.NFT_CT_STATUS, Nft.IPS_DST_NAT), E(new NftCounter(), NftImmediate.Accept())));
-        rules.Add(Rule(ChainForward, TagBase + " networks", E(NftImmediate.Jump(ChainNetworks))));
+        rules.AddRange(ForwardRules());
         return rules;
     }
+
+    /// <summary>
+    /// The fixed rules of the forward chain, in order. Packets conntrack finds invalid (out of any connection's
+    /// window, bad flags, no conntrack entry to translate by) are dropped to and from container networks first, as
+    /// netavark does: such a packet is never translated, so letting it through would leak untranslated addresses.
+    /// Then replies; then isolation (allowed pairs, internal networks, and the drops between networks, which spare
+    /// DNAT'd flows: a port published by a container of another network is reachable through the host's address, as
+    /// with Docker and netavark); then every flow a published port translated is accepted; then each network's own
+    /// rules (ICC, outbound, and the drop of everything else routed to its bridge: no direct access from outside).
+    /// </summary>
+    internal static NftRule[] ForwardRules() =>
+    [
+        Rule(ChainForward, TagBase + " invalid in", E(new NftMeta(Nft.NFT_META_IIFNAME), new NftLookup(SetNetworks)),
+            NftMatch.CtBits(Nft.NFT_CT_STATE, Nft.NF_CT_STATE_INVALID_BIT), E(new NftCounter(), NftImmediate.Drop())),
+        Rule(ChainForward, TagBase + " invalid out", E(new NftMeta(Nft.NFT_META_OIFNAME), new NftLookup(SetNetworks)),
+            NftMatch.CtBits(Nft.NFT_CT_STATE, Nft.NF_CT_STATE_INVALID_BIT), E(new NftCounter(), NftImmediate.Drop())),
+        Rule(ChainForward, TagBase + " established",
+            NftMatch.CtBits(Nft.NFT_CT_STATE, Nft.NF_CT_STATE_ESTABLISHED | Nft.NF_CT_STATE_RELATED),
+            E(new NftCounter(), NftImmediate.Accept())),
+        Rule(ChainForward, TagBase + " isolation", E(NftImmediate.Jump(ChainIsolation))),
+        Rule(ChainForward, TagBase + " published ports",
+            NftMatch.CtBits(Nft.NFT_CT_STATUS, Nft.IPS_DST_NAT), E(new NftCounter(), NftImmediate.Accept())),
+        Rule(ChainForward, TagBase + " networks", E(NftImmediate.Jump(ChainNetworks))),
+    ];
 }

@@ -68,6 +68,12 @@ public sealed record BridgeNetworkRules(string Bridge, IReadOnlyList<IPNetwork> 
     /// bridge only (never globally); the table's guard drops packets to 127.0.0.0/8 from any other interface.
     /// </summary>
     public bool LoopbackPublishing { get; init; } = true;
+    /// <summary>
+    /// Packets routed to the subnet from other interfaces reach the containers (Docker's gateway_mode=routed, which
+    /// also turns NAT off: combine with <see cref="Masquerade"/> false for that). By default only published ports get in
+    /// from outside, translated, as with Docker 28: a neighbour with a route to the subnet via this host is dropped.
+    /// </summary>
+    public bool Routed { get; init; }
     /// <summary>Who the network belongs to; written into every rule's comment.</summary>
     public string? Owner { get; init; }
 }

@@ -474,12 +474,15 @@ public static class NftMatch
         ];
     }
 
-    /// <summary><c>ct state BITS</c> / <c>ct status BITS</c>: (reg &amp; bits) != 0.</summary>
-    public static NftExpr[] CtBits(uint key, uint bits)
+    /// <summary>
+    /// <c>ct state BITS</c> / <c>ct status BITS</c>: (reg &amp; bits) != 0; with <paramref name="set"/> false
+    /// <c>ct status != BITS</c> (nft's form for "none of them"): (reg &amp; bits) == 0.
+    /// </summary>
+    public static NftExpr[] CtBits(uint key, uint bits, bool set = true)
     {
         var m = new byte[4];
         BinaryPrimitives.WriteUInt32LittleEndian(m, bits);
-        return [new NftCt(key), new NftBitwise(4, m, new byte[4]), new NftCmp(Nft.NFT_CMP_NEQ, new byte[4])];
+        return [new NftCt(key), new NftBitwise(4, m, new byte[4]), new NftCmp(set ? Nft.NFT_CMP_NEQ : Nft.NFT_CMP_EQ, new byte[4])];
     }
 
     /// <summary><c>fib daddr type local</c>.</summary>

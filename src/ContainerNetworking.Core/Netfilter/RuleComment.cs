@@ -69,10 +69,10 @@ public sealed record RuleComment(string Kind, IReadOnlyList<string> Words, strin
 
     // ---- the specs of each kind -------------------------------------------------------------------------------------
 
-    /// <summary><c>cn:network BRIDGE masq=… icc=… internal=… lo=… subnets=A,B[ owner=…]</c>: a bridge network's spec (on its set element).</summary>
-    public static string ForNetwork(BridgeNetworkRules s) => Format(Network, s.Owner, s.Bridge,
+    /// <summary><c>cn:network BRIDGE masq=… icc=… internal=… lo=…[ routed=1] subnets=A,B[ owner=…]</c>: a bridge network's spec (on its set element).</summary>
+    public static string ForNetwork(BridgeNetworkRules s) => Format(Network, s.Owner, [s.Bridge,
         "masq=" + Bit(s.Masquerade), "icc=" + Bit(s.InterContainerCommunication), "internal=" + Bit(s.Internal),
-        "lo=" + Bit(s.LoopbackPublishing), "subnets=" + string.Join(',', s.Subnets));
+        "lo=" + Bit(s.LoopbackPublishing), .. (s.Routed ? ["routed=1"] : Array.Empty<string>()), "subnets=" + string.Join(',', s.Subnets)]);
 
     /// <summary><c>cn:network BRIDGE[ owner=…]</c>: the tag of a bridge network's rules.</summary>
     public static string ForNetworkRule(string bridge, string? owner) => Format(Network, owner, bridge);
@@ -88,6 +88,7 @@ public sealed record RuleComment(string Kind, IReadOnlyList<string> Words, strin
             InterContainerCommunication = Value("icc") == "1",
             Internal = Value("internal") == "1",
             LoopbackPublishing = Value("lo") == "1",
+            Routed = Value("routed") == "1",
             Owner = Owner,
         };
     }

@@ -67,6 +67,14 @@ public sealed class NewContainerNetworkCommand : PipelineContainerNetworkCmdlet
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public SwitchParameter DisableIcc { get; set; }
 
+    /// <summary>
+    /// Routed access: hosts with a route to the subnet via this host reach the containers' addresses directly (Docker's
+    /// gateway_mode_ipv4=routed; combine with -DisableMasquerade for no NAT at all). Without it only published ports get
+    /// in from outside, as Docker 28 does.
+    /// </summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public SwitchParameter Routed { get; set; }
+
     protected override void ProcessRecord()
     {
         if (!Try(Name, BuildSpec, out var spec)) return;
@@ -92,5 +100,6 @@ public sealed class NewContainerNetworkCommand : PipelineContainerNetworkCmdlet
         Internal = Internal,
         Masquerade = !DisableMasquerade,
         Icc = !DisableIcc,
+        Routed = Routed,
     };
 }
