@@ -112,7 +112,7 @@ public sealed class HairpinAndTeardownTests : IDisposable
         Assert.Equal(0, Listed("-r", ip));
         Assert.Equal(1, Listed("-s", otherIp));
         Assert.Equal(2_000, Listed("-d", "10.2.0.1"));
-        Assert.Empty(_f.Manager.State.Leases("bridge").Where(l => l.Key.ToString() == ip));
+        Assert.DoesNotContain(_f.Manager.State.Leases("bridge"), l => l.Key.ToString() == ip);
     }
 
     // Links and the ruleset (the state directory differs by design: last_reserved_ip moved on).

@@ -13,7 +13,7 @@ public sealed class ConntrackFilterTests : IDisposable
     public void Dispose() => _nss.Dispose();
 
     /// <summary>Loads conntrack entries into a namespace from conntrack(8) command lines (<c>conntrack -R FILE</c>).</summary>
-    public static void Load(string ns, IEnumerable<string> lines)
+    internal static void Load(string ns, IEnumerable<string> lines)
     {
         var file = Path.Combine(Path.GetTempPath(), $"cn-ct-{Environment.ProcessId}-{Guid.NewGuid():N}");
         File.WriteAllLines(file, lines);
