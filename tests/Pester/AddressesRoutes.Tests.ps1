@@ -213,4 +213,16 @@ Describe 'IP forwarding' -Tag 'Root' {
         (& ip netns exec $ns.Name cat /proc/sys/net/ipv4/ip_forward) | Should -Be '0'
         (Get-IpForwarding -NetNamespace $ns).Enabled | Should -Be @($false, $true)
     }
+
+    It 'Enable-IpForwarding IPv6 sets accept_ra 2 where it was 1 (a router keeps learning its default route by SLAAC), and leaves 0 alone' {
+        $r = New-TestNamespace 'ra'
+        & ip -n $r.Name link add up0 type bridge
+        & ip -n $r.Name link add off0 type bridge
+        & ip netns exec $r.Name sysctl -qw net.ipv6.conf.up0.accept_ra=1 net.ipv6.conf.off0.accept_ra=0
+        $verbose = Enable-IpForwarding -NetNamespace $r -AddressFamily IPv6 -Verbose 4>&1
+        (& ip netns exec $r.Name cat /proc/sys/net/ipv6/conf/all/forwarding) | Should -Be '1'
+        (& ip netns exec $r.Name cat /proc/sys/net/ipv6/conf/up0/accept_ra) | Should -Be '2'
+        (& ip netns exec $r.Name cat /proc/sys/net/ipv6/conf/off0/accept_ra) | Should -Be '0'
+        ($verbose -join "`n") | Should -Match 'accept_ra 1 -> 2 on .*up0'
+    }
 }

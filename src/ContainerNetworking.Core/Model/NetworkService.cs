@@ -174,8 +174,18 @@ public sealed class NetworkService : ModelService
             plan.Add("EnableForwarding", "sysctl -w net.ipv4.ip_forward=1",
                 () => Host.WriteSysctl("net.ipv4.ip_forward", "1"), () => Host.WriteSysctl("net.ipv4.ip_forward", "0"));
         if (forwarding6Off)
-            plan.Add("EnableForwardingV6", "sysctl -w net.ipv6.conf.all.forwarding=1",
-                () => Host.WriteSysctl("net.ipv6.conf.all.forwarding", "1"), () => Host.WriteSysctl("net.ipv6.conf.all.forwarding", "0"));
+        {
+            // A router ignores router advertisements where accept_ra is 1: those interfaces get 2 first, so that a host
+            // that learns its IPv6 default route by SLAAC keeps it.
+            IReadOnlyList<string> raKept = [];
+            plan.Add("EnableForwardingV6", "sysctl -w net.ipv6.conf.IF.accept_ra=2 (every interface where it is 1); sysctl -w net.ipv6.conf.all.forwarding=1",
+                () => raKept = IpForwarding.Set(Host, AddressFamily.InterNetworkV6, true),
+                () =>
+                {
+                    IpForwarding.Set(Host, AddressFamily.InterNetworkV6, false);
+                    IpForwarding.RestoreRouterAdvertisements(Host, raKept);
+                });
+        }
         plan.Add("InstallNetworkRules", Rules.DescribeNetwork(net),
             () => Rules.AddNetwork(net), () => Rules.RemoveNetwork(net));
         plan.Add("CommitNetwork", $"mark network {net.Name} Ready", () =>

@@ -44,8 +44,10 @@ public abstract class SetIpForwardingCommandBase : NamespacedCmdlet
         {
             var key = IpForwarding.SysctlKey(f);
             if (!ShouldProcess($"{InputParsing.Name(f)} forwarding ({key}){In(ns)}", Enable ? "Enable" : "Disable")) continue;
-            if (Try(ns, () => IpForwarding.Set(ns, f, Enable)) && PassThru
-                && Try(ns, () => IpForwarding.IsEnabled(ns, f), out var on))
+            if (!Try(ns, () => IpForwarding.Set(ns, f, Enable), out var raKept)) continue;
+            if (raKept.Count > 0)
+                WriteVerbose($"accept_ra 1 -> 2 on {string.Join(", ", raKept)}{In(ns)}: an IPv6 router ignores router advertisements otherwise, and an interface that learns its default route by SLAAC would lose it.");
+            if (PassThru && Try(ns, () => IpForwarding.IsEnabled(ns, f), out var on))
                 WriteObject(GetIpForwardingCommand.State(ns, f, on));
         }
     }
