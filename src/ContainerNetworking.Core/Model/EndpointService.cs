@@ -64,7 +64,7 @@ public sealed partial class EndpointService : ModelService
     /// only; none mode brings up lo; container mode joins another endpoint's namespace.
     /// Errors: "NetworkNotFound", "NetNamespaceNotFound", "NetNamespaceExists", "NamespaceAlreadyAttached",
     /// "EndpointExists", "InterfaceExists", "AddressInUse", "AddressOutsideRange", "AddressRangeExhausted",
-    /// "InvalidPortSpec", "PortAlreadyAllocated", "PortsNotSupported", "InvalidMacAddress".
+    /// "InvalidPortSpec", "PortAlreadyAllocated", "HostPortInUse", "PortsNotSupported", "InvalidMacAddress".
     /// </summary>
     public ContainerEndpoint Connect(EndpointSpec spec)
     {
@@ -201,7 +201,7 @@ public sealed partial class EndpointService : ModelService
                 $"Network '{net.Name}' has no IPv6 subnet, so {spec.IPv6Address} cannot be assigned. Create the network with -SubnetV6 for dual stack.");
         var mac = spec.MacAddress is null ? DockerMac(ip4) : MacAddress.Normalize(spec.MacAddress);
 
-        // Host ports in use: the records' (held in memory under the lock), indexed by protocol and port.
+        // Host ports: not held by a record, the port maps or a socket of the host (see PortPublishing.Resolve).
         var ports = Ports.Resolve(specs);
 
         // The container on other networks already (docker network connect): one default route per family, the one of
@@ -286,10 +286,47 @@ public sealed partial class EndpointService : ModelService
             AddDefaultRouteStep(plan, record, record.GatewayV6, holder6, e => e.GatewayV6, (e, g) => e.GatewayV6 = g, () => cref.Value!);
             if (ports.Count > 0)
                 plan.Add("PublishPorts", Ports.DescribePorts(net, record),
-                    () => Ports.AddPorts(net, record), () => Ports.RemovePorts(net, record));
+                    () => PublishChoosingAgain(net, record, specs), () => Ports.RemovePorts(net, record));
+            // Only now, with everything in place, is the address the last one reserved: a failed Connect leaves the
+            // hint where it was.
+            plan.Add("NoteLastReserved", $"echo {ip4} > {State.Root}/networks/{net.Name}/last_reserved_ip.4{(ip6 is null ? "" : $"; echo {ip6} > …/last_reserved_ip.6")}", () =>
+            {
+                State.WriteLastReserved(net.Name, ip4);
+                if (ip6 is not null) State.WriteLastReserved(net.Name, ip6);
+            });
         });
         return plan;
     }
+
+    /// <summary>
+    /// Publishes the endpoint's ports (one batch, the elements created exclusively). Another process may have published
+    /// a chosen port since it was chosen (Publish-ContainerPort takes no state lock): the kernel then refuses the batch
+    /// (EEXIST), and the ports that were chosen are chosen again, now seeing it, up to <see cref="ChoiceAttempts"/> times;
+    /// the intent record is rewritten with them first, so that a crash leaves a record that names what is published.
+    /// Explicit ports are not chosen again: their conflict is the error.
+    /// </summary>
+    private void PublishChoosingAgain(ContainerNetwork net, ContainerEndpoint record, IReadOnlyList<PortSpec> specs)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                Ports.AddPorts(net, record);
+                return;
+            }
+            catch (ContainerNetworkingException e) when (e.ErrorId == "PortAlreadyPublished" && attempt < ChoiceAttempts && specs.Any(s => s.ChoosesHostPort || s.HostPortEnd - s.HostPortStart + 1 != s.ContainerPortCount))
+            {
+                var again = Ports.Resolve(specs, self: record.Id);
+                if (again.SequenceEqual(record.Ports)) throw;
+                record.Ports.Clear();
+                record.Ports.AddRange(again);
+                State.WriteEndpoint(record);
+            }
+        }
+    }
+
+    /// <summary>How often a Connect chooses its host ports again when another process took one meanwhile.</summary>
+    private const int ChoiceAttempts = 4;
 
     /// <summary>
     /// The container's default route of one family via <paramref name="gateway"/> (null: none from this endpoint). When

@@ -106,8 +106,22 @@ public static class FaultInjection
         set => Simulated.Value = value;
     }
 
+    private static readonly AsyncLocal<(string Step, Action Action)?> Interleaved = new();
+
+    /// <summary>
+    /// In-process tests: runs <paramref name="action"/> once, right before the step <paramref name="step"/> of the
+    /// current async flow: another process's work arriving between two steps (null clears it).
+    /// </summary>
+    public static void Interleave(string? step, Action? action) =>
+        Interleaved.Value = step is null || action is null ? null : (step, action);
+
     internal static void Before(string step)
     {
+        if (Interleaved.Value is { } i && string.Equals(i.Step, step, StringComparison.Ordinal))
+        {
+            Interleaved.Value = null;
+            i.Action();
+        }
         if (FromEnvironment is not null && string.Equals(FromEnvironment, step, StringComparison.Ordinal))
         {
             Console.Error.WriteLine($"{Variable}: killing process {Environment.ProcessId} before step {step}");

@@ -21,18 +21,57 @@ public sealed class PortPublishing : ModelService
     private static string EndpointOwner(ContainerEndpoint e) => NetworkRules.EndpointOwner(e);
 
     /// <summary>
-    /// The host ports for <paramref name="specs"/> (Docker's <c>-p</c> strings, parsed), chosen against the ports every
-    /// endpoint record holds (kept in memory under the lock). "PortAlreadyAllocated" when one is taken.
+    /// The host ports for <paramref name="specs"/> (Docker's <c>-p</c> strings, parsed). A host port is taken when an
+    /// endpoint record holds it (kept in memory under the lock; <paramref name="self"/>'s own excepted), when the host's
+    /// port maps hold it (any owner: Publish-ContainerPort's too), or when a socket of the host namespace is bound to it
+    /// (sock_diag, as <c>ss -ltn</c>/<c>-lun</c>): a chosen port skips those, an explicit one fails with
+    /// "PortAlreadyAllocated" (records, maps) or "HostPortInUse" naming the process that listens.
     /// </summary>
-    internal List<PublishedPort> Resolve(IReadOnlyList<PortSpec> specs)
+    internal List<PublishedPort> Resolve(IReadOnlyList<PortSpec> specs, string? self = null)
     {
         var ports = new List<PublishedPort>();
         if (specs.Count == 0) return ports;
-        var taken = State.ListAllEndpoints().SelectMany(e => e.Ports).ToLookup(p => (p.Protocol, p.HostPort));
+        var taken = State.ListAllEndpoints().Where(e => e.Id != self).SelectMany(e => e.Ports.Select(p => (Port: p, Endpoint: e)))
+            .ToLookup(x => (x.Port.Protocol, x.Port.HostPort));
+        var listeners = new Dictionary<PortProtocol, List<SockDiag.BoundSocket>>();
+        ContainerNetworkingException? Conflict(PublishedPort m)
+        {
+            var proto = m.Protocol.ToString().ToLowerInvariant();
+            var where = $"{(m.HostIp is null ? "" : m.HostIp + ":")}{m.HostPort}/{proto}";
+            if (taken[(m.Protocol, m.HostPort)].FirstOrDefault(t => t.Port.ConflictsWith(m)) is { Endpoint: { } other })
+                return new ContainerNetworkingException("PortAlreadyAllocated", ErrorKind.AlreadyExists,
+                    $"Host port {where} is already published by endpoint {other.Id[..12]} ({other.Container}) on network '{other.Network}'. Publish on another host port, or disconnect it first.");
+            if (Fw.IsPublished(m.Protocol, m.HostPort, m.HostIp))
+                return new ContainerNetworkingException("PortAlreadyAllocated", ErrorKind.AlreadyExists,
+                    $"Host port {where} is already published{In} (Get-ContainerPort lists it). Publish on another host port, or unpublish it first (Unpublish-ContainerPort).");
+            if (!listeners.TryGetValue(m.Protocol, out var bound))
+                listeners[m.Protocol] = bound = BoundSockets((byte)m.Protocol);
+            if (bound.FirstOrDefault(b => b.Port == m.HostPort && (m.HostIp is null || b.OnEveryAddress || b.Address.Equals(m.HostIp))) is { } s)
+            {
+                var holders = SockDiag.SocketDiagClient.Holders(s.Inode);
+                var who = holders.Count == 0 ? $"a socket (inode {s.Inode}, uid {s.Uid})" : string.Join(", ", holders.Select(h => $"process {h.Pid} ({h.Command})"));
+                return new ContainerNetworkingException("HostPortInUse", ErrorKind.AlreadyExists,
+                    $"Host port {where} is in use{In}: {who} {(m.Protocol == PortProtocol.Udp ? "is bound to" : "listens on")} " +
+                    $"{(s.Address.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{s.Address}]" : s.Address.ToString())}:{s.Port}, and publishing the port would take its traffic. " +
+                    "Publish on another host port, or stop that process first.");
+            }
+            return null;
+        }
         foreach (var ps in specs)
-            ports.AddRange(ps.Resolve(m => ports.Any(t => t.ConflictsWith(m)) || taken[(m.Protocol, m.HostPort)].Any(t => t.ConflictsWith(m))));
+            ports.AddRange(ps.Resolve(m => ports.Any(t => t.ConflictsWith(m))
+                ? new ContainerNetworkingException("PortAlreadyAllocated", ErrorKind.AlreadyExists, $"Host port {m.HostPort}/{m.Protocol.ToString().ToLowerInvariant()} is given twice. Give each host port once.")
+                : Conflict(m)));
         return ports;
     }
+
+    /// <summary>The host namespace's sockets that hold a port of <paramref name="protocol"/>, IPv4 and IPv6.</summary>
+    private List<SockDiag.BoundSocket> BoundSockets(byte protocol)
+    {
+        var diag = Host.SockDiag;
+        return [.. diag.ListBound(protocol, AddressFamily.InterNetwork), .. diag.ListBound(protocol, AddressFamily.InterNetworkV6)];
+    }
+
+    private string In => Host.IsCurrent && Host.Name is null ? " in this host" : $" in the host namespace '{Host.Label}'";
 
     internal string DescribePorts(ContainerNetwork n, ContainerEndpoint e) =>
         $"elements of the port maps of table inet {ContainerFirewall.TableName}: " + string.Join(", ", e.Ports.Select(p => $"{p} -> {e.IPv4Address}:{p.ContainerPort}"));

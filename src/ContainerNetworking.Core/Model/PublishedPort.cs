@@ -105,19 +105,30 @@ public sealed record PortSpec(IPAddress? HostIp, ushort HostPortStart, ushort Ho
     /// container port) are the first in the given range (or 49153–65535) for which <paramref name="isTaken"/>
     /// is false. "PortAlreadyAllocated" when an explicit port is taken or no port in the range is free.
     /// </summary>
-    public IReadOnlyList<PublishedPort> Resolve(Func<PublishedPort, bool> isTaken)
+    public IReadOnlyList<PublishedPort> Resolve(Func<PublishedPort, bool> isTaken) =>
+        Resolve(m => isTaken(m) ? new ContainerNetworkingException("PortAlreadyAllocated", ErrorKind.AlreadyExists,
+            $"Host port {m.HostPort}/{Protocol.ToString().ToLowerInvariant()}{(HostIp is null ? "" : " on " + HostIp)} is already published by another endpoint. Publish on another host port, or unpublish the other one first.") : null);
+
+    /// <summary>
+    /// Resolves to concrete mappings, <paramref name="conflict"/> saying why a host port cannot be had (null: it is free):
+    /// an explicit port that conflicts fails with that error; a chosen one is the first in the given range (or
+    /// 49153–65535) without a conflict ("PortAlreadyAllocated" when there is none).
+    /// </summary>
+    public IReadOnlyList<PublishedPort> Resolve(Func<PublishedPort, ContainerNetworkingException?> conflict)
     {
         var result = new List<PublishedPort>();
-        bool Taken(PublishedPort m) => isTaken(m) || result.Any(r => r.ConflictsWith(m));
+        ContainerNetworkingException? Conflict(PublishedPort m) =>
+            result.Any(r => r.ConflictsWith(m))
+                ? new ContainerNetworkingException("PortAlreadyAllocated", ErrorKind.AlreadyExists,
+                    $"Host port {m.HostPort}/{Protocol.ToString().ToLowerInvariant()} is given twice. Give each host port once.")
+                : conflict(m);
         var count = ContainerPortCount;
         if (!ChoosesHostPort && HostPortEnd - HostPortStart + 1 == count)
         {
             for (var i = 0; i < count; i++)
             {
                 var m = new PublishedPort(HostIp, (ushort)(HostPortStart + i), (ushort)(ContainerPortStart + i), Protocol);
-                if (Taken(m))
-                    throw new ContainerNetworkingException("PortAlreadyAllocated", ErrorKind.AlreadyExists,
-                        $"Host port {m.HostPort}/{Protocol.ToString().ToLowerInvariant()}{(HostIp is null ? "" : " on " + HostIp)} is already published by another endpoint. Publish on another host port, or unpublish the other one first.");
+                if (Conflict(m) is { } e) throw e;
                 result.Add(m);
             }
             return result;
@@ -129,7 +140,7 @@ public sealed record PortSpec(IPAddress? HostIp, ushort HostPortStart, ushort Ho
             for (int p = first; p <= last; p++)
             {
                 var m = new PublishedPort(HostIp, (ushort)p, (ushort)(ContainerPortStart + i), Protocol);
-                if (!Taken(m)) { pick = m; break; }
+                if (Conflict(m) is null) { pick = m; break; }
             }
             result.Add(pick ?? throw new ContainerNetworkingException("PortAlreadyAllocated", ErrorKind.LimitsExceeded,
                 $"No free host port is left in {first}-{last} for container port {ContainerPortStart + i}/{Protocol.ToString().ToLowerInvariant()}. Give an explicit host port or a wider range."));

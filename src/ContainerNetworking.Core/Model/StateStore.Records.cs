@@ -140,8 +140,17 @@ public sealed partial class StateStore
         Changing();
         EnsureDirectory(LeasesDir(network));
         WriteText(Path.Combine(LeasesDir(network), address.ToString()), endpointId);
-        // A hint (where the next allocation starts looking): written in place, without rename or fsync; read back as
-        // nothing when it is torn or lost, which only makes the search start at the beginning.
+    }
+
+    /// <summary>
+    /// Notes <paramref name="address"/> as the last one reserved (where the next dynamic allocation starts looking), as
+    /// host-local's last_reserved_ip: call once the operation that leased it succeeded, so that a failed one does not move
+    /// it. A hint: written in place, without rename or fsync; read back as nothing when it is torn or lost, which only
+    /// makes the search start at the beginning.
+    /// </summary>
+    public void WriteLastReserved(string network, IPAddress address)
+    {
+        Changing();
         File.WriteAllText(Path.Combine(NetworkDir(network), LastReservedName(address.AddressFamily)), address.ToString());
     }
 

@@ -25,6 +25,7 @@ public sealed class NetNamespace : IDisposable, global::ContainerNetworking.Netf
     private NetlinkConnection? _netfilter;
     private global::ContainerNetworking.Route.RouteClient? _rtnl;
     private global::ContainerNetworking.Netfilter.NftClient? _nft;
+    private NetlinkConnection? _sockDiag;
     private NamespaceHostSettings? _hostSettings;
     private bool _disposed;
 
@@ -140,6 +141,24 @@ public sealed class NetNamespace : IDisposable, global::ContainerNetworking.Netf
             {
                 ThrowIfUnusable();
                 return _netfilter ??= new NetlinkConnection(OpenSocket(LibC.NETLINK_NETFILTER), global::ContainerNetworking.Netfilter.NetfilterNames.Describe);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The sockets of this namespace (sock_diag, as <c>ss</c> reads them): which local ports are bound. Its connection
+    /// is opened on first use and reused.
+    /// </summary>
+    public global::ContainerNetworking.SockDiag.SocketDiagClient SockDiag
+    {
+        get
+        {
+            lock (_lock)
+            {
+                ThrowIfUnusable();
+                _sockDiag ??= new NetlinkConnection(OpenSocket(global::ContainerNetworking.SockDiag.SocketDiagClient.NETLINK_SOCK_DIAG),
+                    global::ContainerNetworking.SockDiag.SocketDiagClient.Describe);
+                return new global::ContainerNetworking.SockDiag.SocketDiagClient(_sockDiag);
             }
         }
     }
@@ -514,6 +533,7 @@ public sealed class NetNamespace : IDisposable, global::ContainerNetworking.Netf
             _disposed = true;
             _route?.Dispose();
             _netfilter?.Dispose();
+            _sockDiag?.Dispose();
             _handle.Dispose();
         }
     }
