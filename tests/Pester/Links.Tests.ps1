@@ -118,6 +118,12 @@ Describe 'Get-, Set-, Remove-NetLink' -Tag 'Root' {
         Set-NetLink -NetNamespace $c eth0 -Up
         New-NetIPAddress -NetNamespace $hostNs br0 172.17.0.1/16 | Out-Null
         New-NetIPAddress -NetNamespace $hostNs br0 198.51.100.1/24 | Out-Null
+        # The kernel raises a bridge's and a veth's operstate to UP a moment after they are set up (carrier comes
+        # asynchronously): wait for it, as ip would show it, before reading the table.
+        $deadline = [DateTime]::UtcNow.AddSeconds(5)
+        while (@(Get-IpJson $hostNs.Name 'link', 'show' | Where-Object { $_.ifname -in 'br0', 'veth1' -and $_.operstate -eq 'UP' }).Count -lt 2 -and [DateTime]::UtcNow -lt $deadline) {
+            Start-Sleep -Milliseconds 50
+        }
         $lines = (Get-NetLink -NetNamespace $hostNs | Out-String -Width 120) -split "`n" | ForEach-Object TrimEnd
         $lines | Should -Contain "   NetNamespace: $($hostNs.Name)"
         $lines -match [char]0x2026 | Should -BeNullOrEmpty -Because 'nothing is cut off'

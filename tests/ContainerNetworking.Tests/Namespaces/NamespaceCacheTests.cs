@@ -93,7 +93,10 @@ public sealed class NamespaceCacheTests : IDisposable
         foreach (var n in names) Assert.NotEmpty(cache.Get(n).Rtnl.GetLinks()); // lo: a handle and a route socket each
         Assert.Equal(64, cache.Count);
         var grown = Fds() - fds;
-        Assert.InRange(grown, 0, 64 * 2);
+        // 64 entries of a handle and a route socket each; /proc/self/fd counts the whole test process, where other
+        // test classes open and close sockets in parallel, so allow them a little room. Unbounded, the 200 touched
+        // namespaces would hold 400.
+        Assert.InRange(grown, 0, 64 * 2 + 32);
         var grewBy = GC.GetTotalMemory(forceFullCollection: true) - memory;
         Assert.True(grewBy < 8 << 20, $"managed memory grew by {grewBy >> 10} KiB for 200 namespaces touched");
         // the least recently used went; the most recent are still the same objects
