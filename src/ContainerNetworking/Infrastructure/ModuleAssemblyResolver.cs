@@ -10,24 +10,28 @@ namespace ContainerNetworking.Commands;
 /// architecture and ships as <c>bin/runtimes/linux-&lt;arch&gt;/lib/&lt;tfm&gt;/Tmds.LibC.dll</c>; a .NET app finds
 /// the right one through its deps.json, but pwsh reads no module's deps.json. So on Import-Module this picks the copy
 /// for the architecture pwsh runs on (or fails the import with the reason) and answers the load context's
-/// <see cref="AssemblyLoadContext.Resolving"/> for it; Remove-Module unhooks it.
+/// <see cref="AssemblyLoadContext.Resolving"/> for it. The hook is process-wide while imports are per runspace: it is
+/// made by the first import and undone by the Remove-Module of the last one, so that removing the module in one
+/// runspace never leaves another runspace that imported it unable to load Tmds.LibC.
 /// </summary>
 public sealed class ModuleAssemblyResolver : IModuleAssemblyInitializer, IModuleAssemblyCleanup
 {
     private const string LibCName = "Tmds.LibC";
     private static string? _libCPath;
+    private static int _imports;
 
     /// <summary>Called by pwsh when the module is imported.</summary>
     public void OnImport()
     {
         _libCPath = FindLibC(Path.GetDirectoryName(typeof(ModuleAssemblyResolver).Assembly.Location)!);
-        var context = LoadContext;
-        context.Resolving -= Resolve; // imported again (-Force): hook once
-        context.Resolving += Resolve;
+        if (Interlocked.Increment(ref _imports) == 1) LoadContext.Resolving += Resolve;
     }
 
     /// <summary>Called by pwsh when the module is removed.</summary>
-    public void OnRemove(PSModuleInfo psModuleInfo) => LoadContext.Resolving -= Resolve;
+    public void OnRemove(PSModuleInfo psModuleInfo)
+    {
+        if (Interlocked.Decrement(ref _imports) == 0) LoadContext.Resolving -= Resolve;
+    }
 
     // The context that loaded the module (pwsh: the default one), where ContainerNetworking.Core asks for Tmds.LibC.
     private static AssemblyLoadContext LoadContext =>
