@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Sockets;
 using ContainerNetworking.Namespaces;
 using ContainerNetworking.Route;
@@ -149,9 +150,9 @@ public sealed class DiagnosisService : ModelService
 
             if (e.Ports.Count > 0)
             {
-                var missing = Ports.MissingPorts(e, Ports.ListPorts(net));
+                var missing = PortPublishing.MissingPorts(e, Ports.ListPorts(net));
                 Add("PublishedPorts", missing.Count == 0 ? HopStatus.Ok : HopStatus.Broken,
-                    missing.Count == 0 ? $"{string.Join(", ", e.Ports)} map to {e.IPv4Address}." : $"{string.Join(", ", missing)} are not in the DNAT map: connections to those host ports go nowhere.",
+                    missing.Count == 0 ? $"{string.Join(", ", e.Ports)} map to {string.Join(" and ", new[] { e.IPv4Address, e.IPv6Address }.OfType<IPAddress>())}." : $"{string.Join(", ", missing)} are not in the DNAT map: connections to those host ports go nowhere.",
                     missing.Count == 0 ? null : $"{repair}  # re-creates them");
             }
 

@@ -102,6 +102,7 @@ public sealed partial class EndpointService : ModelService
         if (specs.Count > 0 && net.Internal)
             throw new ContainerNetworkingException("PortsNotSupported", ErrorKind.InvalidArgument,
                 $"Ports cannot be published on the internal network '{net.Name}': it has no access to or from the outside, so nothing could reach them (docker refuses this too). Remove -Publish, or connect the container to a network that is not -Internal and publish there.");
+        if (net.Driver == NetworkDriver.Bridge) PortPublishing.CheckFamilies(net, specs);
         var endpoints = State.ListEndpoints(net.Name);
         var id = NewEndpointId(endpoints);
 

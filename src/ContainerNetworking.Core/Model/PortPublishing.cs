@@ -37,7 +37,7 @@ public sealed class PortPublishing : ModelService
         ContainerNetworkingException? Conflict(PublishedPort m)
         {
             var proto = m.Protocol.ToString().ToLowerInvariant();
-            var where = $"{(m.HostIp is null ? "" : m.HostIp + ":")}{m.HostPort}/{proto}";
+            var where = $"{m.HostIp switch { null => "", { AddressFamily: AddressFamily.InterNetworkV6 } v6 => $"[{v6}]:", var v4 => v4 + ":" }}{m.HostPort}/{proto}";
             if (taken[(m.Protocol, m.HostPort)].FirstOrDefault(t => t.Port.ConflictsWith(m)) is { Endpoint: { } other })
                 return new ContainerNetworkingException("PortAlreadyAllocated", ErrorKind.AlreadyExists,
                     $"Host port {where} is already published by endpoint {other.Id[..12]} ({other.Container}) on network '{other.Network}'. Publish on another host port, or disconnect it first.");
@@ -46,7 +46,8 @@ public sealed class PortPublishing : ModelService
                     $"Host port {where} is already published{In} (Get-ContainerPort lists it). Publish on another host port, or unpublish it first (Unpublish-ContainerPort).");
             if (!listeners.TryGetValue(m.Protocol, out var bound))
                 listeners[m.Protocol] = bound = BoundSockets((byte)m.Protocol);
-            if (bound.FirstOrDefault(b => b.Port == m.HostPort && (m.HostIp is null || b.OnEveryAddress || b.Address.Equals(m.HostIp))) is { } s)
+            if (bound.FirstOrDefault(b => b.Port == m.HostPort && (m.HostIp is null || b.OnEveryAddress || b.Address.Equals(m.HostIp)
+                    || (PublishedPort.IsWildcard(m.HostIp) && b.Address.AddressFamily == m.HostIp.AddressFamily))) is { } s)
             {
                 var holders = SockDiag.SocketDiagClient.Holders(s.Inode);
                 var who = holders.Count == 0 ? $"a socket (inode {s.Inode}, uid {s.Uid})" : string.Join(", ", holders.Select(h => $"process {h.Pid} ({h.Command})"));
@@ -74,36 +75,75 @@ public sealed class PortPublishing : ModelService
     private string In => Host.IsCurrent && Host.Name is null ? " in this host" : $" in the host namespace '{Host.Label}'";
 
     internal string DescribePorts(ContainerNetwork n, ContainerEndpoint e) =>
-        $"elements of the port maps of table inet {ContainerFirewall.TableName}: " + string.Join(", ", e.Ports.Select(p => $"{p} -> {e.IPv4Address}:{p.ContainerPort}"));
+        $"elements of the port maps of table inet {ContainerFirewall.TableName}: " + string.Join(", ", Mappings(e));
 
     /// <summary>
-    /// Publishes an endpoint's ports in one batch (one mapping per run of consecutive ports): all or none. With
-    /// <paramref name="only"/>, just those of its ports (the ones missing from the kernel), each as part of the run it
-    /// was published in (the elements' comments name that run, as when it was published whole).
+    /// The endpoint's addresses, one per family, each with the ports published for that family: a port without a host
+    /// address goes to both (Docker and netavark publish on both families of a dual-stack container), one with a host
+    /// address (or 0.0.0.0, ::) to the address of that family.
     /// </summary>
-    internal void AddPorts(ContainerNetwork n, ContainerEndpoint e, IReadOnlyCollection<PublishedPort>? only = null)
+    private static IEnumerable<(IPAddress Target, List<PublishedPort> Ports)> ByFamily(ContainerEndpoint e)
+    {
+        foreach (var a in new[] { e.IPv4Address, e.IPv6Address })
+            if (a is not null && e.Ports.Where(p => p.Covers(a.AddressFamily)).ToList() is { Count: > 0 } ports) yield return (a, ports);
+    }
+
+    /// <summary>Each port of the endpoint with the container address it is published to, one entry per family.</summary>
+    internal static IEnumerable<PortTarget> Mappings(ContainerEndpoint e) =>
+        ByFamily(e).SelectMany(f => f.Ports.Select(p => new PortTarget(p, f.Target)));
+
+    /// <summary>
+    /// Refuses ports the network cannot carry: a host address of a family the network has no subnet for
+    /// (InvalidPortSpec, naming the fix).
+    /// </summary>
+    internal static void CheckFamilies(ContainerNetwork n, IEnumerable<PortSpec> specs)
+    {
+        foreach (var s in specs)
+        {
+            if (s.HostIp is not { } ip) continue;
+            var v6 = ip.AddressFamily == AddressFamily.InterNetworkV6;
+            if (v6 ? n.SubnetV6 is null : n.Subnet is null)
+                throw new ContainerNetworkingException("InvalidPortSpec", ErrorKind.InvalidArgument,
+                    $"Cannot publish on {(v6 ? $"[{ip}]" : ip)}: network '{n.Name}' has no {(v6 ? "IPv6" : "IPv4")} subnet, so its containers have no {(v6 ? "IPv6" : "IPv4")} address to forward to. " +
+                    $"Publish without a host address (or on {(v6 ? "0.0.0.0 or an IPv4 address" : "[::] or an IPv6 address")}), or use a network {(v6 ? "created with -IPv6" : "with an IPv4 subnet")}.");
+        }
+    }
+
+    /// <summary>
+    /// Publishes an endpoint's ports in one batch (one mapping per run of consecutive ports and family): all or none.
+    /// With <paramref name="only"/>, just those of its mappings (the ones missing from the kernel), each as part of the
+    /// run it was published in (the elements' comments name that run, as when it was published whole).
+    /// </summary>
+    internal void AddPorts(ContainerNetwork n, ContainerEndpoint e, IReadOnlyCollection<PortTarget>? only = null)
     {
         var specs = new List<PortMappingSpec>();
-        foreach (var run in Runs(e.Ports))
-        {
-            var wanted = only is null ? run : run.Where(only.Contains).ToList();
-            foreach (var part in only is null ? [run] : Runs(wanted))
-                specs.Add(new PortMappingSpec(part[0].Protocol, part[0].HostPort, e.IPv4Address!, part[0].ContainerPort)
-                {
-                    HostPortEnd = part.Count > 1 ? part[^1].HostPort : null,
-                    ContainerPortEnd = part.Count > 1 ? part[^1].ContainerPort : null,
-                    HostAddress = part[0].HostIp,
-                    Owner = EndpointOwner(e),
-                    PublishedRange = part.Count == run.Count ? null : (run[0].HostPort, run[^1].HostPort),
-                });
-        }
+        foreach (var (target, ports) in ByFamily(e))
+            foreach (var run in Runs(ports))
+            {
+                var wanted = only is null ? run : run.Where(p => only.Contains(new PortTarget(p, target))).ToList();
+                foreach (var part in only is null ? [run] : Runs(wanted))
+                    specs.Add(new PortMappingSpec(part[0].Protocol, part[0].HostPort, target, part[0].ContainerPort)
+                    {
+                        HostPortEnd = part.Count > 1 ? part[^1].HostPort : null,
+                        ContainerPortEnd = part.Count > 1 ? part[^1].ContainerPort : null,
+                        HostAddress = part[0].HostIp,
+                        Owner = EndpointOwner(e),
+                        PublishedRange = part.Count == run.Count ? null : (run[0].HostPort, run[^1].HostPort),
+                    });
+            }
         Fw.Publish(specs, Subnets(n));
     }
 
-    /// <summary>The endpoint's ports that are not in the kernel's maps as its record says (to its address, same container port).</summary>
-    internal List<PublishedPort> MissingPorts(ContainerEndpoint e, IReadOnlyList<(PublishedPort Port, IPAddress Target, string? Owner)> present) =>
-        e.Ports.Where(p => !present.Any(x => x.Target.Equals(e.IPv4Address) && x.Port.Protocol == p.Protocol && x.Port.HostPort == p.HostPort
-            && x.Port.ContainerPort == p.ContainerPort && Equals(x.Port.HostIp, p.HostIp))).ToList();
+    /// <summary>
+    /// The endpoint's mappings (port and container address, one per family) that are not in the kernel's maps as its
+    /// record says (to that address, same container port and host address).
+    /// </summary>
+    internal static List<PortTarget> MissingPorts(ContainerEndpoint e, IReadOnlyList<(PublishedPort Port, IPAddress Target, string? Owner)> present) =>
+        Mappings(e).Where(m => !present.Any(x => x.Target.Equals(m.Target) && x.Port.Protocol == m.Port.Protocol && x.Port.HostPort == m.Port.HostPort
+            && x.Port.ContainerPort == m.Port.ContainerPort && Equals(x.Port.HostIp, KernelHostIp(m.Port)))).ToList();
+
+    /// <summary>The host address as the port maps keep it: none for 0.0.0.0 and :: (the map of every address of that family).</summary>
+    private static IPAddress? KernelHostIp(PublishedPort p) => p.HostIp is { } ip && PublishedPort.IsWildcard(ip) ? null : p.HostIp;
 
     /// <summary>
     /// Unpublishes an endpoint's ports; ports already gone are fine. Their conntrack entries are left to the caller's
@@ -112,12 +152,13 @@ public sealed class PortPublishing : ModelService
     internal void RemovePorts(ContainerNetwork n, ContainerEndpoint e)
     {
         // Only elements that still point at this endpoint: a port that someone else holds now is not ours to remove.
-        foreach (var run in Runs(e.Ports)) TryUnpublish(run[0].Protocol, run[0].HostPort, run[0].HostIp, flushConntrack: false, e.IPv4Address);
+        foreach (var (target, ports) in ByFamily(e))
+            foreach (var run in Runs(ports)) TryUnpublish(run[0].Protocol, run[0].HostPort, run[0].HostIp, target, flushConntrack: false);
     }
 
-    private void TryUnpublish(PortProtocol p, int hostPort, IPAddress? hostIp, bool flushConntrack = true, IPAddress? expected = null)
+    private void TryUnpublish(PortProtocol p, int hostPort, IPAddress? hostIp, IPAddress target, bool flushConntrack = true)
     {
-        try { Fw.Unpublish(p, hostPort, hostIp, hostIp?.AddressFamily ?? AddressFamily.InterNetwork, flushConntrack, expected); }
+        try { Fw.Unpublish(p, hostPort, hostIp, target.AddressFamily, flushConntrack, target); }
         catch (ContainerNetworkingException x) when (x.ErrorId == "PortNotPublished") { }
     }
 
@@ -154,5 +195,12 @@ public sealed class PortPublishing : ModelService
     }
 
     /// <summary>Removes the mapping (its whole range) that holds this host port.</summary>
-    internal void RemovePort(ContainerNetwork n, PublishedPort port, IPAddress target) => TryUnpublish(port.Protocol, port.HostPort, port.HostIp, expected: target);
+    internal void RemovePort(ContainerNetwork n, PublishedPort port, IPAddress target) => TryUnpublish(port.Protocol, port.HostPort, port.HostIp, target);
+}
+
+/// <summary>One published port of an endpoint with the container address (of one family) it is forwarded to.</summary>
+internal readonly record struct PortTarget(PublishedPort Port, IPAddress Target)
+{
+    public override string ToString() =>
+        $"{Port} -> {(Target.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{Target}]" : Target)}:{Port.ContainerPort}";
 }

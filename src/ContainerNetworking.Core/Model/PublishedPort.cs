@@ -18,16 +18,32 @@ public sealed record PublishedPort(IPAddress? HostIp, ushort HostPort, ushort Co
         return $"{host}{HostPort}:{ContainerPort}/{proto}";
     }
 
-    /// <summary>True when the two would claim the same host port (same protocol, same or any host address).</summary>
+    /// <summary>
+    /// True when the two would claim the same host port: same protocol, and host addresses that overlap (none: every
+    /// address of both families; 0.0.0.0 or ::, every address of its family; else that address).
+    /// </summary>
     public bool ConflictsWith(PublishedPort other) =>
-        Protocol == other.Protocol && HostPort == other.HostPort &&
-        (HostIp is null || other.HostIp is null || HostIp.Equals(other.HostIp));
+        Protocol == other.Protocol && HostPort == other.HostPort && Overlap(HostIp, other.HostIp);
+
+    private static bool Overlap(IPAddress? a, IPAddress? b) =>
+        a is null || b is null || (a.AddressFamily == b.AddressFamily && (IsWildcard(a) || IsWildcard(b) || a.Equals(b)));
+
+    /// <summary>0.0.0.0 or ::, the wildcard of one family.</summary>
+    public static bool IsWildcard(IPAddress a) => a.Equals(IPAddress.Any) || a.Equals(IPAddress.IPv6Any);
+
+    /// <summary>
+    /// True when the port is published for <paramref name="family"/>: with no host address for both families (Docker's
+    /// bare <c>8080:80</c> on a dual-stack network), else for the host address's family only (<c>0.0.0.0:8080:80</c>
+    /// IPv4, <c>[::]:8080:80</c> IPv6, <c>[fd00::1]:8080:80</c> IPv6 on that address).
+    /// </summary>
+    public bool Covers(System.Net.Sockets.AddressFamily family) => HostIp is null || HostIp.AddressFamily == family;
 }
 
 /// <summary>
 /// A parsed <c>-p</c>/<c>--publish</c> string before host ports are chosen:
 /// <c>[hostIp:][hostPort[-end]:]containerPort[-end][/tcp|udp|sctp]</c>, with an IPv6 host address in brackets
-/// (<c>[::1]:8080:80</c>). A host port of 0 (absent, or <c>127.0.0.1::80</c>) means "choose a free one".
+/// (<c>[fd00::1]:8080:80</c>). Without a host address the port is published for both families of the endpoint;
+/// <c>0.0.0.0</c> is every IPv4 address, <c>[::]</c> every IPv6 address. A host port of 0 (absent, or <c>127.0.0.1::80</c>) means "choose a free one".
 /// </summary>
 public sealed record PortSpec(IPAddress? HostIp, ushort HostPortStart, ushort HostPortEnd, ushort ContainerPortStart, ushort ContainerPortEnd, PortProtocol Protocol)
 {
@@ -78,7 +94,7 @@ public sealed record PortSpec(IPAddress? HostIp, ushort HostPortStart, ushort Ho
             default:
                 throw Bad(text, "too many ':' (the form is [hostIp:][hostPort:]containerPort[/protocol]; IPv6 addresses go in brackets)");
         }
-        if (hostIp is not null && (hostIp.Equals(IPAddress.Any) || hostIp.Equals(IPAddress.IPv6Any))) hostIp = null;
+        // 0.0.0.0 and [::] stay: each is its family's wildcard; no address at all means both families.
         var (cs, ce) = Range(text, containerPart, "container port");
         if (cs == 0) throw Bad(text, "the container port is missing");
         ushort hs = 0, he = 0;

@@ -261,7 +261,7 @@ public sealed class RepairService : ModelService
         var recorded = endpoints.Where(e => e.Mode == EndpointMode.Bridge).ToList();
         foreach (var (port, target, owner) in Ports.ListPorts(net))
         {
-            var holder = recorded.FirstOrDefault(e => target.Equals(e.IPv4Address));
+            var holder = recorded.FirstOrDefault(e => target.Equals(e.IPv4Address) || target.Equals(e.IPv6Address));
             if (holder is not null && (owner is null || !owner.StartsWith("endpoint:", StringComparison.Ordinal) || owner == NetworkRules.EndpointOwner(holder)))
                 continue;
             var (pp, tt) = (port, target);
@@ -272,7 +272,7 @@ public sealed class RepairService : ModelService
         var present = owned.Any(e => e.Ports.Count > 0) ? Ports.ListPorts(net) : [];
         foreach (var e in owned)
         {
-            var missing = Ports.MissingPorts(e, present);
+            var missing = PortPublishing.MissingPorts(e, present);
             if (missing.Count == 0) continue;
             var ep = e;
             found("MissingPortMapping", net.Name, e.Id,

@@ -111,27 +111,32 @@ public sealed partial class ContainerFirewall
 
     /// <summary>
     /// True when host port <paramref name="hostPort"/> is published for <paramref name="protocol"/> on
-    /// <paramref name="hostAddress"/> (null: every address) or in a way that overlaps it: looked up by key in the map of
-    /// every address, and for a mapping on every address also in the host-address-bound map. IPv4 unless the address is IPv6.
+    /// <paramref name="hostAddress"/> or in a way that overlaps it: looked up by key in the map of every address, and for
+    /// a mapping on every address also in the host-address-bound map. A host address (0.0.0.0 and :: included) looks in
+    /// its family's maps; null (Docker's bare <c>8080:80</c>, published for both families) in both families'.
     /// </summary>
     public bool IsPublished(PortProtocol protocol, int hostPort, IPAddress? hostAddress = null)
     {
-        var host = hostAddress is null ? null : Normalize(hostAddress);
-        if (host is not null && (host.Equals(IPAddress.Any) || host.Equals(IPAddress.IPv6Any))) host = null;
         if (hostPort is < 1 or > 65535) return false;
-        var v6 = host is not null && IsV6(host);
-        var unbound = new Normalized(protocol, null, hostPort, hostPort, v6 ? IPAddress.IPv6Loopback : IPAddress.Loopback, 1, 1, null);
-        if (_nft.GetElement(Family, TableName, unbound.Map, Key(unbound, hostPort)) is not null) return true;
-        if (host is not null)
+        var host = hostAddress is null ? null : Normalize(hostAddress);
+        var families = host is null ? [false, true] : new[] { IsV6(host) };
+        if (host is not null && (host.Equals(IPAddress.Any) || host.Equals(IPAddress.IPv6Any))) host = null;
+        foreach (var v6 in families)
         {
-            var bound = unbound with { HostAddress = host };
-            return _nft.GetElement(Family, TableName, bound.Map, Key(bound, hostPort)) is not null;
+            var unbound = new Normalized(protocol, null, hostPort, hostPort, v6 ? IPAddress.IPv6Loopback : IPAddress.Loopback, 1, 1, null);
+            if (_nft.GetElement(Family, TableName, unbound.Map, Key(unbound, hostPort)) is not null) return true;
+            if (host is not null)
+            {
+                var bound = unbound with { HostAddress = host };
+                if (_nft.GetElement(Family, TableName, bound.Map, Key(bound, hostPort)) is not null) return true;
+                continue;
+            }
+            if (!_nft.TableExists(Family, TableName)) return false;
+            var alen = v6 ? 16 : 4;
+            foreach (var e in _nft.ListElements(Family, TableName, v6 ? MapHostPorts6 : MapHostPorts4))
+                if (e.Key.Length >= alen + 8 && e.Key[alen] == (byte)protocol && BinaryPrimitives.ReadUInt16BigEndian(e.Key.AsSpan(alen + 4)) == hostPort)
+                    return true;
         }
-        if (!_nft.TableExists(Family, TableName)) return false;
-        const int alen = 4;
-        foreach (var e in _nft.ListElements(Family, TableName, MapHostPorts4))
-            if (e.Key.Length >= alen + 8 && e.Key[alen] == (byte)protocol && BinaryPrimitives.ReadUInt16BigEndian(e.Key.AsSpan(alen + 4)) == hostPort)
-                return true;
         return false;
     }
 

@@ -56,6 +56,86 @@ public sealed class FirewallParityTests : IDisposable
         Assert.NotNull(_f.Run("inside", "nopub").IPv4Address);
     }
 
+    /// <summary>A dual-stack listener (socat, IPv4 and IPv6 on one socket) answering with a word and the peer's address.</summary>
+    private static Traffic.Listener Listen6(string ns, int port, string reply)
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo("ip") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var a in new[] { "netns", "exec", ns, "socat", $"TCP6-LISTEN:{port},ipv6only=0,reuseaddr,fork", $"SYSTEM:echo {reply} $SOCAT_PEERADDR" })
+            psi.ArgumentList.Add(a);
+        var p = System.Diagnostics.Process.Start(psi)!;
+        for (var i = 0; i < 100 && !Cli.InNs(ns, "ss", "-Hltn", $"sport = :{port}").Stdout.Contains($":{port}"); i++) Thread.Sleep(20);
+        return new Traffic.Listener(p);
+    }
+
+    [Fact]
+    public void Publish_OnADualStackNetwork_ReachesTheContainerOverBothFamilies_EachWildcardItsOwn()
+    {
+        var outside = Outside.Create(_f);
+        _f.Host.Rtnl.AddAddress("uplink0", Ip("fd00:99::1"), 64);
+        Cli.InNs(outside, "ip", "-6", "addr", "add", "fd00:99::2/64", "dev", "eth0", "nodad").Ok();
+        _f.Manager.CreateNetwork(new NetworkSpec { Name = "ds", BridgeName = "cn-ds", Subnet = Net("172.21.0.0/16"), SubnetV6 = Net("fd00:21::/64") });
+        var web = _f.Run("ds", "web6", "8080:80", "[::]:8081:81", "0.0.0.0:8082:82", "[fd00:99::1]:8083:83/tcp");
+        var listeners = new[] { 80, 81, 82, 83 }.Select(p => Listen6(web.Namespace!, p, "p" + p)).ToList();
+        try
+        {
+            // what the listener said: its word and the peer address it saw (socat writes it in full, IPv4 mapped)
+            static string? Seen(string? answer)
+            {
+                if (answer is null) return null;
+                var parts = answer.Split(' ', 2);
+                var a = System.Net.IPAddress.Parse(parts[1].Trim('[', ']'));
+                return $"{parts[0]} {(a.IsIPv4MappedToIPv6 ? a.MapToIPv4() : a)}";
+            }
+            string? V4(int port) => Seen(Traffic.Fetch(outside, Outside.HostAddress, port));
+            string? V6(int port) => Seen(Traffic.Fetch(outside, "fd00:99::1", port));
+            // a bare 8080:80 publishes both families; the container sees the client's own address in each
+            Assert.Equal($"p80 {Outside.Address}", V4(8080));
+            Assert.Equal("p80 fd00:99::2", V6(8080));
+            // [::] is IPv6 only, 0.0.0.0 IPv4 only, [fd00:99::1] that address (IPv6) only
+            Assert.Null(V4(8081));
+            Assert.Equal("p81 fd00:99::2", V6(8081));
+            Assert.Equal($"p82 {Outside.Address}", V4(8082));
+            Assert.Null(V6(8082));
+            Assert.Null(V4(8083));
+            Assert.Equal("p83 fd00:99::2", V6(8083));
+            // read back: the IPv6 maps point at the container's IPv6 address
+            var maps = Cli.InNs(_f.HostName, "nft", "-j", "list", "ruleset").Ok().Stdout;
+            Assert.Contains($"\"{web.IPv6Address}\", 80", maps);
+            Assert.Contains("\"fd00:99::1\"", maps);
+            // Test and Repair see every mapping as the endpoint's own: nothing missing, no orphan
+            Assert.Empty(_f.Manager.Repair());
+            Assert.DoesNotContain(_f.Manager.Test(web.Container), h => h.Status == HopStatus.Broken);
+            // one family's element of a dual-stack port deleted: Test names it, Repair puts back that one alone
+            Cli.InNs(_f.HostName, "nft", "delete", "element", "inet", "containernetworking", "ports6", "{ tcp . 8080 }").Ok();
+            Assert.Null(V6(8080));
+            var hop = Assert.Single(_f.Manager.Test(web.Container), h => h.Hop == "PublishedPorts");
+            Assert.Equal(HopStatus.Broken, hop.Status);
+            Assert.Contains($"8080:80/tcp -> [{web.IPv6Address}]:80", hop.Detail);
+            var fixedOne = Assert.Single(_f.Manager.Repair());
+            Assert.Equal(("MissingPortMapping", "Recreated"), (fixedOne.Kind, fixedOne.Action));
+            Assert.Equal("p80 fd00:99::2", V6(8080));
+            Assert.Equal($"p80 {Outside.Address}", V4(8080));
+            Assert.Empty(_f.Manager.Repair());
+            // a host address of a family the network lacks is refused, naming the fix
+            _f.Manager.CreateNetwork(new NetworkSpec { Name = "four", BridgeName = "cn-four", Subnet = Net("172.22.0.0/16") });
+            var before = _f.Snapshot();
+            var e = Assert.Throws<ContainerNetworkingException>(() => _f.Run("four", "v6pub", "[::]:9000:80"));
+            Assert.Equal("InvalidPortSpec", e.ErrorId);
+            Assert.Contains("-IPv6", e.Message);
+            Assert.Equal(before, _f.Snapshot());
+            // Disconnect takes both families' mappings away
+            _f.Manager.Disconnect(web.Container, "ds");
+            Assert.Null(V6(8080));
+            var after = Cli.InNs(_f.HostName, "nft", "-j", "list", "ruleset").Ok().Stdout;
+            Assert.DoesNotContain($"\"{web.IPv6Address}\"", after);
+            Assert.DoesNotContain($"\"{web.IPv4Address}\"", after);
+        }
+        finally
+        {
+            foreach (var l in listeners) l.Dispose();
+        }
+    }
+
     [Fact]
     public void Bridge_IPv6Addresses_AreNotTentative_RightAfterCreation()
     {

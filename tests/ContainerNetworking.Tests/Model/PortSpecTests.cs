@@ -15,7 +15,9 @@ public sealed class PortSpecTests
     [InlineData("53/UDP", null, 0, 0, 53, 53, PortProtocol.Udp)]
     [InlineData("127.0.0.1::80", "127.0.0.1", 0, 0, 80, 80, PortProtocol.Tcp)]
     [InlineData("[::1]:8080:80", "::1", 8080, 8080, 80, 80, PortProtocol.Tcp)]
-    [InlineData("0.0.0.0:9001:80", null, 9001, 9001, 80, 80, PortProtocol.Tcp)]
+    [InlineData("0.0.0.0:9001:80", "0.0.0.0", 9001, 9001, 80, 80, PortProtocol.Tcp)]
+    [InlineData("[::]:9001:80", "::", 9001, 9001, 80, 80, PortProtocol.Tcp)]
+    [InlineData("[fd00::1]:8080:80/udp", "fd00::1", 8080, 8080, 80, 80, PortProtocol.Udp)]
     [InlineData("9000-9005:80/sctp", null, 9000, 9005, 80, 80, PortProtocol.Sctp)]
     public void Parses_DockerNotation(string text, string? ip, int hs, int he, int cs, int ce, PortProtocol proto)
     {
@@ -62,5 +64,15 @@ public sealed class PortSpecTests
             () => PortSpec.Parse("8080:80").Resolve(existing.ConflictsWith)).ErrorId);
         Assert.Single(PortSpec.Parse("127.0.0.2:8080:80").Resolve(existing.ConflictsWith));
         Assert.Single(PortSpec.Parse("8080:80/udp").Resolve(existing.ConflictsWith));
+        // each family's wildcard claims that family only; no address claims both
+        var v4Any = new PublishedPort(IPAddress.Any, 8080, 80, PortProtocol.Tcp);
+        Assert.True(v4Any.ConflictsWith(existing));
+        Assert.Single(PortSpec.Parse("[::]:8080:80").Resolve(v4Any.ConflictsWith));
+        Assert.Single(PortSpec.Parse("[fd00::1]:8080:80").Resolve(v4Any.ConflictsWith));
+        Assert.Throws<ContainerNetworkingException>(() => PortSpec.Parse("8080:80").Resolve(v4Any.ConflictsWith));
+        Assert.Throws<ContainerNetworkingException>(() => PortSpec.Parse("[fd00::1]:8080:80").Resolve(new PublishedPort(IPAddress.IPv6Any, 8080, 80, PortProtocol.Tcp).ConflictsWith));
+        Assert.True(v4Any.Covers(System.Net.Sockets.AddressFamily.InterNetwork));
+        Assert.False(v4Any.Covers(System.Net.Sockets.AddressFamily.InterNetworkV6));
+        Assert.True(existing with { HostIp = null } is { } both && both.Covers(System.Net.Sockets.AddressFamily.InterNetworkV6));
     }
 }
