@@ -1,11 +1,16 @@
-// Test agent: connects endpoints to a network from a process of its own.
+// Test agent: runs the model's state-changing commands from a process of its own.
 //   connect HOSTNS STATEDIR NETWORK COUNT NSPREFIX [PUBLISH…]
 // creates namespaces NSPREFIX0 … NSPREFIX{COUNT-1} through Connect, printing "ok ID ADDRESS" per endpoint.
-// With CONTAINERNETWORKING_FAULT_STEP set, the process kills itself before that step (see FaultInjection).
+//   disconnect HOSTNS STATEDIR NETWORK CONTAINER | new-network HOSTNS STATEDIR NAME BRIDGE SUBNET |
+//   remove-network HOSTNS STATEDIR NAME (with -Force) | allow HOSTNS STATEDIR NET1 NET2 | disallow HOSTNS STATEDIR NET1 NET2
+// run that one command and print "ok".
+// With CONTAINERNETWORKING_FAULT_STEP set, the process kills itself before that fault point; with
+// CONTAINERNETWORKING_FAULT_TRACE=1 it prints every fault point it passes (see FaultInjection).
 //   pin-check NS
 // as the first socket use of a fresh process, opens a listening socket inside NS through NetNamespace.Run, then prints
 // "clean" (exit 0) when no thread of the process is left in NS, or "pinned: NAMES" (exit 1).
 using System.Globalization;
+using System.Net;
 using ContainerNetworking;
 using ContainerNetworking.Model;
 using ContainerNetworking.Namespaces;
@@ -27,6 +32,31 @@ if (args.Length == 2 && args[0] == "pin-check")
         .ToList();
     Console.WriteLine(pinned.Count == 0 ? "clean" : "pinned: " + string.Join(", ", pinned));
     return pinned.Count == 0 ? 0 : 1;
+}
+if (args.Length >= 4 && args[0] is "disconnect" or "new-network" or "remove-network" or "allow" or "disallow")
+{
+    using var h = NetNamespace.Open(args[1]);
+    var m = new ContainerNetworkManager(h, args[2]);
+    try
+    {
+        switch (args[0])
+        {
+            case "disconnect": m.Disconnect(args[4], args[3]); break;
+            case "new-network":
+                m.CreateNetwork(new NetworkSpec { Name = args[3], BridgeName = args[4], Subnet = IPNetwork.Parse(args[5]) });
+                break;
+            case "remove-network": m.RemoveNetwork(args[3], force: true); break;
+            case "allow": m.AllowBetweenNetworks(args[3], args[4]); break;
+            default: m.DisallowBetweenNetworks(args[3], args[4]); break;
+        }
+    }
+    catch (ContainerNetworkingException e)
+    {
+        Console.Error.WriteLine($"{e.ErrorId}: {e.Message}");
+        return 1;
+    }
+    Console.WriteLine("ok");
+    return 0;
 }
 if (args.Length < 5 || args[0] != "connect")
 {

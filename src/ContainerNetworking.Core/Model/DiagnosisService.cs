@@ -33,7 +33,9 @@ public sealed class DiagnosisService : ModelService
 
         if (e.State != RecordState.Ready)
         {
-            Add("Endpoint", HopStatus.Broken, $"Endpoint {e.Id[..12]} is half-built (state {e.State}).", $"{repair}  # then connect the container again");
+            Add("Endpoint", HopStatus.Broken, e.State == RecordState.Removing
+                ? $"Endpoint {e.Id[..12]} is half-disconnected (state Removing): a Disconnect was interrupted."
+                : $"Endpoint {e.Id[..12]} is half-built (state {e.State}).", $"{repair}  # then connect the container again");
             return hops;
         }
         if (e.Mode == EndpointMode.Host)

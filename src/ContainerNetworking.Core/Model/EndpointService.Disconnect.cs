@@ -39,14 +39,26 @@ public sealed partial class EndpointService
             throw new ContainerNetworkingException("EndpointInUse", ErrorKind.InvalidOperation,
                 $"Containers {string.Join(", ", sharers.Select(s => s.Container))} share the namespace of '{ep.Container}'. Disconnect them first, or use -Force to disconnect them too.");
         var plan = new OperationPlan($"Disconnect {ep.Container} from network {ep.Network}");
-        foreach (var s in sharers) AddDisconnectSteps(plan, s);
-        AddDisconnectSteps(plan, ep);
+        foreach (var s in sharers) AddDisconnectSteps(plan, s, markRemoving: true);
+        AddDisconnectSteps(plan, ep, markRemoving: true);
         return plan;
     }
 
-    internal void AddDisconnectSteps(OperationPlan plan, ContainerEndpoint ep)
+    /// <summary>
+    /// The steps that remove what Connect made of <paramref name="ep"/>; each skips what is gone already, so they also
+    /// finish a removal that a killed process left half-done (Repair). With <paramref name="markRemoving"/> the first
+    /// step marks the record Removing (written durably before anything is taken away), so that Repair finishes a
+    /// Disconnect killed half-way instead of re-creating its ports; a network's removal marks the network instead.
+    /// </summary>
+    internal void AddDisconnectSteps(OperationPlan plan, ContainerEndpoint ep, bool markRemoving)
     {
         var net = Context.Networks.FindNetwork(ep.Network);
+        if (markRemoving && ep.State != RecordState.Removing)
+            plan.Add("MarkEndpointRemoving", $"mark endpoint {ep.Id[..12]} Removing ({State.Root}/networks/{ep.Network}/endpoints/{ep.Id}.json)", () =>
+            {
+                ep.State = RecordState.Removing;
+                State.WriteEndpoint(ep);
+            });
         BackgroundWork? flushing = null;
         if (ep.Ports.Count > 0 && net is not null && net.Driver == NetworkDriver.Bridge)
             plan.Add("UnpublishPorts", "nft delete " + Ports.DescribePorts(net, ep), () => Ports.RemovePorts(net, ep));
@@ -167,18 +179,24 @@ public sealed partial class EndpointService
     /// </summary>
     public static readonly TimeSpan TeardownWait = TimeSpan.FromSeconds(1);
 
-    /// <summary>Deletes /run/netns/NAME if it is still the namespace of that inode (0: any); true when it did.</summary>
+    /// <summary>
+    /// Deletes /run/netns/NAME if it is still the namespace of that inode (0: any); true when it did. An empty plain file
+    /// of that name is what a delete of ours killed between its umount and its unlink leaves: it is removed too (nothing
+    /// could open it as a namespace any more, and it would block the name for ever).
+    /// </summary>
     internal static bool DeleteNamespaceIfSame(string name, ulong id)
     {
         if (!NetNamespace.Exists(name)) return false;
-        if (id != 0)
+        try
         {
-            try
-            {
-                using var ns = NetNamespace.Open(name);
-                if (ns.Id != id) return false; // someone made a new namespace of that name: not ours
-            }
-            catch (NetNamespaceNotFoundException) { return false; }
+            using var ns = NetNamespace.Open(name);
+            if (id != 0 && ns.Id != id) return false; // someone made a new namespace of that name: not ours
+        }
+        catch (NetNamespaceNotFoundException) { return false; }
+        catch (NotANetNamespaceException)
+        {
+            var file = new FileInfo(Path.Combine(NetNamespace.RunDirectory, name));
+            if (!file.Exists || file.Length != 0) throw;
         }
         try
         {

@@ -94,7 +94,9 @@ public sealed partial class EndpointService : ModelService
         var net = Context.Networks.GetNetwork(spec.Network);
         if (net.State != RecordState.Ready)
             throw new ContainerNetworkingException("NetworkIncomplete", ErrorKind.InvalidOperation,
-                $"Network '{net.Name}' was left half-built by a process that stopped (state {net.State}). Run Repair-ContainerNetwork, then create it again.");
+                net.State == RecordState.Removing
+                    ? $"Network '{net.Name}' is being removed (state Removing): a removal was interrupted. Run Repair-ContainerNetwork to finish it, then create the network again."
+                    : $"Network '{net.Name}' was left half-built by a process that stopped (state {net.State}). Run Repair-ContainerNetwork, then create it again.");
         var specs = spec.Publish.Select(PortSpec.Parse).ToList();
         if (specs.Count > 0 && net.Driver != NetworkDriver.Bridge)
             throw new ContainerNetworkingException("PortsNotSupported", ErrorKind.InvalidArgument,

@@ -57,6 +57,9 @@ public sealed class NetworkPairs : ModelService
             if (n.IsPredefined)
                 throw new ContainerNetworkingException("PredefinedNetwork", ErrorKind.InvalidOperation,
                     $"Network '{n.Name}' is predefined ({n.Driver}): it has no bridge to isolate or connect. Give two bridge networks (Get-ContainerNetwork lists them).");
+            else if (n.State != RecordState.Ready)
+                throw new ContainerNetworkingException("NetworkIncomplete", ErrorKind.InvalidOperation,
+                    $"Network '{n.Name}' is half-{(n.State == RecordState.Removing ? "removed" : "built")} (state {n.State}): a process that changed it was interrupted. Run Repair-ContainerNetwork first.");
         if (a.Name == b.Name)
             throw new ContainerNetworkingException("InvalidNetworkPair", ErrorKind.InvalidArgument,
                 $"Network '{a.Name}' cannot be allowed to talk to itself: traffic inside one network is governed by its ICC setting. Give another network.");

@@ -244,13 +244,30 @@ public sealed class NetworkService : ModelService
             throw new ContainerNetworkingException("PredefinedNetwork", ErrorKind.InvalidOperation,
                 $"Network '{name}' is predefined and cannot be removed. Disconnect its endpoints with Disconnect-ContainerNetwork instead.");
         var endpoints = State.ListEndpoints(name);
-        if (endpoints.Count > 0 && !force)
+        if (endpoints.Count > 0 && !force && net.State != RecordState.Removing)
             throw new ContainerNetworkingException("NetworkHasEndpoints", ErrorKind.InvalidOperation,
                 $"Network '{name}' still has {endpoints.Count} endpoint(s) ({string.Join(", ", endpoints.Take(5).Select(e => e.Container))}{(endpoints.Count > 5 ? ", …" : "")}). Disconnect them first, or use -Force to disconnect them and remove the network.");
+        return BuildRemoval(net, endpoints);
+    }
+
+    /// <summary>
+    /// The steps that remove a network with its endpoints. The first marks the record Removing (durably, before anything
+    /// is taken away), so that Repair finishes a removal killed half-way rather than re-creating the network; every other
+    /// step skips what is gone, so the same steps finish it (<see cref="FinishRemoval"/>).
+    /// </summary>
+    private OperationPlan BuildRemoval(ContainerNetwork net, IReadOnlyList<ContainerEndpoint> endpoints)
+    {
+        var name = net.Name;
         var plan = new OperationPlan($"Remove network {name} (bridge {net.BridgeName})");
+        if (net.State != RecordState.Removing)
+            plan.Add("MarkNetworkRemoving", $"mark network {name} Removing ({State.Root}/networks/{name}/network.json)", () =>
+            {
+                net.State = RecordState.Removing;
+                State.WriteNetwork(net);
+            });
         // Container-mode endpoints first: they lean on the others' namespaces.
         foreach (var e in endpoints.OrderBy(e => e.Mode == EndpointMode.Container ? 0 : 1))
-            Context.Endpoints.AddDisconnectSteps(plan, e);
+            Context.Endpoints.AddDisconnectSteps(plan, e, markRemoving: false);
         plan.Add("RemoveNetworkRules", "nft delete " + Rules.DescribeNetwork(net), () => Rules.RemoveNetwork(net));
         // The endpoints' veths go with their namespaces, asynchronously (see Disconnect): the network is only gone when
         // they are, so this waits for them, and for those of earlier Disconnects (once for all of them: the kernel cleans
@@ -263,11 +280,19 @@ public sealed class NetworkService : ModelService
             foreach (var left in WaitForVethsToGo(dying, EndpointService.TeardownWait)) DeleteLinkIfExists(Host, left);
             Context.Endpoints.WaitForTeardown(); // and those of containers disconnected before
         });
-        plan.Add("DeleteNetworkRecord", $"rm -r {State.Root}/networks/{name}", () => State.DeleteNetwork(name));
+        // The other networks' records forget this one while its own record still says Removing: a crash in between
+        // leaves a removal that Repair finishes, never a name in another record that no network has.
         if (net.AllowedNetworks.Count > 0)
             plan.Add("ForgetAllowedNetworks", $"remove {name} from allowedNetworks of {string.Join(", ", net.AllowedNetworks)}", () => Context.Pairs.ForgetAllowances(name));
+        plan.Add("DeleteNetworkRecord", $"rm -r {State.Root}/networks/{name}", () => State.DeleteNetwork(name));
         return plan;
     }
+
+    /// <summary>
+    /// Finishes the removal of a network whose record says Removing (its remover was killed half-way): the same steps
+    /// as <see cref="RemoveNetwork"/>, each skipping what is gone. Call under the state lock.
+    /// </summary>
+    internal void FinishRemoval(ContainerNetwork net) => BuildRemoval(net, State.ListEndpoints(net.Name)).Execute();
 
     private static void CheckOverlap(IPNetwork subnet, IEnumerable<ContainerNetwork> others)
     {

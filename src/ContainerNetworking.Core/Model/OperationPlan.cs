@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 
 namespace ContainerNetworking.Model;
@@ -85,57 +84,4 @@ public sealed class OperationPlan
         for (var i = 0; i < _steps.Count; i++) sb.Append('\n').Append(i + 1).Append(". ").Append(_steps[i]);
         return sb.ToString();
     }
-}
-
-/// <summary>
-/// Fault injection for the all-or-nothing tests. With <c>CONTAINERNETWORKING_FAULT_STEP=STEP</c> in the
-/// environment the process kills itself (SIGKILL) right before the step of that name: a real crash, nothing
-/// undone, the state lock released by the kernel. In-process tests set <see cref="CrashBefore"/> instead: a
-/// <see cref="SimulatedCrashException"/> is thrown there and, like a crash, runs no undo.
-/// </summary>
-public static class FaultInjection
-{
-    public const string Variable = "CONTAINERNETWORKING_FAULT_STEP";
-    private static readonly string? FromEnvironment = Environment.GetEnvironmentVariable(Variable);
-    private static readonly AsyncLocal<string?> Simulated = new();
-
-    /// <summary>The step before which the current async flow "crashes" (in-process tests).</summary>
-    public static string? CrashBefore
-    {
-        get => Simulated.Value;
-        set => Simulated.Value = value;
-    }
-
-    private static readonly AsyncLocal<(string Step, Action Action)?> Interleaved = new();
-
-    /// <summary>
-    /// In-process tests: runs <paramref name="action"/> once, right before the step <paramref name="step"/> of the
-    /// current async flow: another process's work arriving between two steps (null clears it).
-    /// </summary>
-    public static void Interleave(string? step, Action? action) =>
-        Interleaved.Value = step is null || action is null ? null : (step, action);
-
-    internal static void Before(string step)
-    {
-        if (Interleaved.Value is { } i && string.Equals(i.Step, step, StringComparison.Ordinal))
-        {
-            Interleaved.Value = null;
-            i.Action();
-        }
-        if (FromEnvironment is not null && string.Equals(FromEnvironment, step, StringComparison.Ordinal))
-        {
-            Console.Error.WriteLine($"{Variable}: killing process {Environment.ProcessId} before step {step}");
-            Console.Error.Flush();
-            Process.GetCurrentProcess().Kill();
-            Thread.Sleep(Timeout.Infinite);
-        }
-        if (Simulated.Value is { } s && string.Equals(s, step, StringComparison.Ordinal))
-            throw new SimulatedCrashException(step);
-    }
-}
-
-/// <summary>Thrown by <see cref="FaultInjection"/> to simulate a process dying before a step.</summary>
-public sealed class SimulatedCrashException(string step) : Exception($"Simulated crash before step {step}.")
-{
-    public string Step { get; } = step;
 }

@@ -29,14 +29,17 @@ public enum EndpointMode
 
 /// <summary>
 /// A record's life: written as <see cref="Creating"/> before the first change (an intent log listing what will
-/// be made), <see cref="Ready"/> once everything is in place. A Creating record found under the state lock belongs
-/// to a process that died half-way: Repair undoes what it lists.
+/// be made), <see cref="Ready"/> once everything is in place, <see cref="Removing"/> before the first piece of it is
+/// taken away. A Creating record found under the state lock belongs to a process that died half-way: Repair undoes what
+/// it lists. A Removing one belongs to a removal that died half-way: Repair finishes it (it never re-creates the
+/// pieces already gone).
 /// </summary>
 [JsonConverter(typeof(JsonStringEnumConverter<RecordState>))]
 public enum RecordState
 {
     Creating,
     Ready,
+    Removing,
 }
 
 /// <summary>A container network as persisted in <c>STATE/networks/NAME/network.json</c>.</summary>

@@ -61,6 +61,14 @@ public sealed class RepairService : ModelService
             using var ignoring = State.IgnoringCorruptRecords();
             foreach (var net in State.ListNetworks())
             {
+                if (net.State == RecordState.Removing)
+                {
+                    var removing = net;
+                    Found("IncompleteNetworkRemoval", net.Name, net.Name,
+                        $"The removal of network '{net.Name}' was interrupted half-way; it is finished (its endpoints, rules, bridge {net.BridgeName} and record are removed), not undone.",
+                        () => Context.Networks.FinishRemoval(removing));
+                    continue;
+                }
                 if (net.State == RecordState.Creating)
                 {
                     Found("IncompleteNetwork", net.Name, net.Name,
@@ -101,6 +109,20 @@ public sealed class RepairService : ModelService
             found("LeftoverTemporaryFile", NetworkOfPath(f), f,
                 $"{f} was being written by process {StateStore.TemporaryFileWriter(f)}, which was killed before it renamed it into place; it is removed (the record it was to replace is intact).",
                 () => File.Delete(file));
+        }
+        foreach (var d in State.LeftoverDeletedDirectories())
+        {
+            var dir = d;
+            found("LeftoverDeletedDirectory", "", d,
+                $"{d} is the directory of a removed network that a process killed during the removal left; it is deleted.",
+                () => Directory.Delete(dir, recursive: true));
+        }
+        foreach (var d in State.EmptyNetworkDirectories())
+        {
+            var dir = d;
+            found("LeftoverNetworkDirectory", Path.GetFileName(d), d,
+                $"{d} holds no network record and no file (a New-ContainerNetwork killed before it wrote its record left it); it is removed.",
+                () => Directory.Delete(dir, recursive: true));
         }
         foreach (var r in State.FindCorruptRecords())
         {
@@ -190,6 +212,19 @@ public sealed class RepairService : ModelService
         {
             string? why = null;
             string kind = "BrokenEndpoint";
+            if (e.State == RecordState.Removing)
+            {
+                var removing = e;
+                found("IncompleteDisconnect", net.Name, e.Id,
+                    $"The Disconnect of endpoint {e.Id[..12]} ({e.Container}) was interrupted half-way; it is finished (what is left of its ports, veth, namespace, leases and record is removed), not undone.",
+                    () =>
+                    {
+                        var plan = new OperationPlan($"Finish disconnecting {removing.Container} from network {net.Name}");
+                        Context.Endpoints.AddDisconnectSteps(plan, removing, markRemoving: false);
+                        plan.Execute();
+                    });
+                continue;
+            }
             if (e.State == RecordState.Creating)
             {
                 kind = "IncompleteEndpoint";
@@ -293,7 +328,24 @@ public sealed class RepairService : ModelService
             foreach (var otherName in net.AllowedNetworks)
             {
                 if (!nets.TryGetValue(otherName, out var other)) continue;
-                if (string.CompareOrdinal(net.Name, otherName) > 0 && other.AllowedNetworks.Contains(net.Name)) continue; // seen from the other side
+                if (!other.AllowedNetworks.Contains(net.Name))
+                {
+                    // An Allow writes both records before the rules, a Disallow after them: one record written and not
+                    // the other is one of them interrupted between the two writes. The records are made to agree (the
+                    // pair allowed, as the one record says), then the rules follow them.
+                    var (n, o) = (net, other);
+                    found("HalfRecordedAllowance", net.Name, $"{net.BridgeName} <-> {other.BridgeName}",
+                        $"Network '{net.Name}' lists '{other.Name}' as allowed, but '{other.Name}' does not list '{net.Name}' (an Allow or Disallow was interrupted between its two record writes); both records list each other now and the rules that let them talk ({NetworkRules.DescribeAllowance(net, other)}) are in place. Disallow the pair again if it should not talk.",
+                        () =>
+                        {
+                            o.AllowedNetworks.Add(n.Name);
+                            o.AllowedNetworks.Sort(StringComparer.Ordinal);
+                            State.WriteNetwork(o);
+                            if (!Rules.HasAllowance(n, o)) Rules.AllowNetworks(n, o);
+                        }, recreate: true);
+                    continue;
+                }
+                if (string.CompareOrdinal(net.Name, otherName) > 0) continue; // seen from the other side
                 if (Rules.HasAllowance(net, other)) continue;
                 found("MissingNetworkAllowance", net.Name, $"{net.BridgeName} <-> {other.BridgeName}",
                     $"Networks '{net.Name}' and '{other.Name}' are allowed to talk, but the rules that let them ({NetworkRules.DescribeAllowance(net, other)}) are missing (flushed?); they are re-created.",

@@ -141,6 +141,7 @@ public sealed partial class StateStore
     {
         var tmp = path + TemporaryMarker + Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "-" + Environment.CurrentManagedThreadId.ToString(CultureInfo.InvariantCulture);
         DurableFile.Write(tmp, bytes);
+        FaultInjection.Point("RenameStateFile");
         File.Move(tmp, path, overwrite: true);
         DirectoryChanged(Path.GetDirectoryName(path)!);
     }
@@ -168,6 +169,36 @@ public sealed partial class StateStore
             found.Add(f);
         }
         return found;
+    }
+
+    /// <summary>
+    /// Directories of removed networks that a process killed during the removal left (ROOT/.deleted-NAME-GUID: renamed
+    /// aside under the lock, then deleted). Only a holder of the lock makes one, and it deletes it before letting go, so
+    /// call this under the lock.
+    /// </summary>
+    public IReadOnlyList<string> LeftoverDeletedDirectories()
+    {
+        if (!Directory.Exists(Root)) return [];
+        try { return Directory.EnumerateDirectories(Root, DeletedMarker + "*").Order(StringComparer.Ordinal).ToList(); }
+        catch (IOException) { return []; }
+    }
+
+    private const string DeletedMarker = ".deleted-";
+
+    /// <summary>
+    /// Network directories without a record and without any file (only empty endpoints/ and leases/): what a network's
+    /// creation killed before its first record was renamed into place leaves. Call under the lock.
+    /// </summary>
+    public IReadOnlyList<string> EmptyNetworkDirectories()
+    {
+        if (!Directory.Exists(NetworksDir)) return [];
+        try
+        {
+            return Directory.EnumerateDirectories(NetworksDir)
+                .Where(d => !Directory.EnumerateFiles(d, "*", SearchOption.AllDirectories).Any())
+                .Order(StringComparer.Ordinal).ToList();
+        }
+        catch (IOException) { return []; }
     }
 
     /// <summary>Removes <see cref="LeftoverTemporaryFiles"/>; returns the files removed.</summary>

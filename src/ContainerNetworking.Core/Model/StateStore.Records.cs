@@ -38,12 +38,13 @@ public sealed partial class StateStore
         var d = NetworkDir(name);
         if (!Directory.Exists(d)) return;
         // Rename first, so that a crash half-way through the recursive delete leaves no half network behind.
-        var trash = Path.Combine(Root, ".deleted-" + name + "-" + Guid.NewGuid().ToString("N"));
+        var trash = Path.Combine(Root, DeletedMarker + name + "-" + Guid.NewGuid().ToString("N"));
         Changing();
         Directory.Move(d, trash);
         DirectoryChanged(NetworksDir);
         DirectoryChanged(Root);
         lock (_cacheSync) _endpointCache.Remove(name);
+        FaultInjection.Point("DeleteTrash");
         Directory.Delete(trash, recursive: true);
     }
 

@@ -35,7 +35,7 @@ public sealed class NetNamespace : IDisposable, global::ContainerNetworking.Netf
         Name = name;
         Path = path;
         IsCurrent = isCurrent;
-        Id = ReadInode(handle);
+        Id = ReadInode(handle, path);
         if (routeSocket is not null) _route = NewRouteConnection(routeSocket);
     }
 
@@ -237,7 +237,7 @@ public sealed class NetNamespace : IDisposable, global::ContainerNetworking.Netf
         var h = OpenFile(path);
         try
         {
-            var isCurrent = ReadInode(h) == CurrentId();
+            var isCurrent = ReadInode(h, path) == CurrentId();
             if (name is null && path.StartsWith(RunDirectory + "/", StringComparison.Ordinal)) name = path[(RunDirectory.Length + 1)..];
             return new NetNamespace(h, name, path, isCurrent);
         }
@@ -317,7 +317,9 @@ public sealed class NetNamespace : IDisposable, global::ContainerNetworking.Netf
 
     /// <summary>
     /// Deletes a named namespace as <c>ip netns delete NAME</c> does: unmounts and removes /run/netns/NAME. The
-    /// namespace itself ends when nothing else (a process, an open handle) still holds it.
+    /// namespace itself ends when nothing else (a process, an open handle) still holds it. A plain file of that name (a
+    /// delete interrupted between the umount and the unlink leaves one, see <see cref="NotANetNamespaceException"/>) is
+    /// removed too.
     /// </summary>
     public static void Delete(string name)
     {
@@ -330,6 +332,7 @@ public sealed class NetNamespace : IDisposable, global::ContainerNetworking.Netf
             var e = Errno.Last;
             if (e != LibC.EINVAL) throw new LinuxException(e, $"umount {path}");
         }
+        FaultInjection.Point("UnlinkNamespace");
         if (LibC.unlink(path) < 0) throw new LinuxException(Errno.Last, $"unlink {path}");
     }
 
@@ -500,7 +503,7 @@ public sealed class NetNamespace : IDisposable, global::ContainerNetworking.Netf
     {
         if (_currentId is { } id) return id;
         using var h = OpenFile("/proc/self/ns/net");
-        return (_currentId = ReadInode(h)).Value;
+        return (_currentId = ReadInode(h, "/proc/self/ns/net")).Value;
     }
 
     private static SafeFileHandle OpenFile(string path)
@@ -510,14 +513,14 @@ public sealed class NetNamespace : IDisposable, global::ContainerNetworking.Netf
         return new SafeFileHandle(fd, ownsHandle: true);
     }
 
-    private static unsafe ulong ReadInode(SafeFileHandle h)
+    private static unsafe ulong ReadInode(SafeFileHandle h, string path)
     {
         var fd = (int)h.DangerousGetHandle();
         var type = LibC.ioctl(fd, LibC.NS_GET_NSTYPE);
         if (type != LibC.CLONE_NEWNET)
-            throw new ArgumentException(type < 0
-                ? "The file is not a namespace (NS_GET_NSTYPE: " + Errno.Name(Errno.Last) + "). Name a file under /run/netns or /proc/PID/ns/net."
-                : "The file is a namespace, but not a network namespace.");
+            throw new NotANetNamespaceException(path, type < 0
+                ? $"'{path}' is not a network namespace (NS_GET_NSTYPE: {Errno.Name(Errno.Last)}): a plain file{(path.StartsWith(RunDirectory + "/", StringComparison.Ordinal) ? $", such as one an interrupted 'ip netns delete' leaves between its umount and its unlink. Remove it with Remove-NetNamespace {path[(RunDirectory.Length + 1)..]} (or rm {path}), then" : ".")} name a file under /run/netns or /proc/PID/ns/net."
+                : $"'{path}' is a namespace, but not a network namespace. Name a file under /run/netns or /proc/PID/ns/net.");
         LibC.statx_t st;
         Errno.ThrowIfError(LibC.statx(fd, "", LibC.AT_EMPTY_PATH, LibC.STATX_INO, &st), "statx(namespace)");
         return st.stx_ino;
@@ -544,6 +547,16 @@ public sealed class NetNamespaceNotFoundException(string name, string message)
     : ContainerNetworkingException("NetNamespaceNotFound", ErrorKind.NotFound, message)
 {
     public string NamespaceName { get; } = name;
+}
+
+/// <summary>
+/// The file is not a network namespace: a plain file (e.g. /run/netns/NAME left by a delete killed between its umount and
+/// its unlink, which <see cref="NetNamespace.Delete"/> removes), or a namespace of another type.
+/// </summary>
+public sealed class NotANetNamespaceException(string path, string message)
+    : ContainerNetworkingException("NotANetNamespace", ErrorKind.InvalidArgument, message)
+{
+    public string NamespacePath { get; } = path;
 }
 
 /// <summary>A namespace of that name exists already.</summary>

@@ -143,17 +143,34 @@ public static class Agent
 {
     public static string Path => System.IO.Path.Combine(AppContext.BaseDirectory, "ContainerNetworking.TestAgent.dll");
 
+    /// <summary>
+    /// Starts a Connect of <paramref name="count"/> new namespaces NSPREFIX0…; those names are tracked by the fixture
+    /// (deleted on Dispose, whatever the agent leaves).
+    /// </summary>
     public static Process Start(ModelFixture f, string network, int count, string nsPrefix, Dictionary<string, string>? env = null, params string[] publish)
     {
+        for (var i = 0; i < count; i++) f.Track(nsPrefix + i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return StartCommand(env, ["connect", f.HostName, f.StateDir, network, count.ToString(System.Globalization.CultureInfo.InvariantCulture), nsPrefix, .. publish]);
+    }
+
+    public static Cli.Result Run(ModelFixture f, string network, int count, string nsPrefix, Dictionary<string, string>? env = null, params string[] publish) =>
+        Wait(Start(f, network, count, nsPrefix, env, publish));
+
+    /// <summary>Runs one agent command (connect, disconnect, new-network, remove-network, allow, disallow) to its end.</summary>
+    public static Cli.Result RunCommand(Dictionary<string, string>? env, params string[] args) => Wait(StartCommand(env, args));
+
+    private static Process StartCommand(Dictionary<string, string>? env, IEnumerable<string> args)
+    {
         var psi = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { Path, "connect", f.HostName, f.StateDir, network, count.ToString(), nsPrefix }.Concat(publish)) psi.ArgumentList.Add(a);
+        psi.ArgumentList.Add(Path);
+        foreach (var a in args) psi.ArgumentList.Add(a);
         foreach (var (k, v) in env ?? []) psi.Environment[k] = v;
         return Process.Start(psi)!;
     }
 
-    public static Cli.Result Run(ModelFixture f, string network, int count, string nsPrefix, Dictionary<string, string>? env = null, params string[] publish)
+    private static Cli.Result Wait(Process started)
     {
-        using var p = Start(f, network, count, nsPrefix, env, publish);
+        using var p = started;
         var o = p.StandardOutput.ReadToEndAsync();
         var e = p.StandardError.ReadToEndAsync();
         if (!p.WaitForExit(120_000)) { p.Kill(true); throw new TimeoutException("agent"); }

@@ -140,9 +140,12 @@ public sealed class StateLockAndDurabilityTests : IDisposable
         try
         {
             // Connect from a process of its own, traced: every file it writes (record, lease, last_reserved_ip) is one
-            // temporary file renamed into place (last_reserved_ip, a hint, is written in place).
+            // temporary file renamed into place (last_reserved_ip, a hint, is written in place). The agent creates the
+            // namespace PREFIX0: that is the name the fixture must delete (tracking only PREFIX left one per run).
+            var prefix = TestNamespaces.UniqueName("durable") + "x";
+            _f.Track(prefix + "0");
             var r = Cli.Run("strace", ["-f", "-qq", "-y", "-e", "trace=fsync,rename,renameat,renameat2", "-o", trace,
-                "dotnet", Agent.Path, "connect", _f.HostName, _f.StateDir, "bridge", "1", _f.Container("durable")], TimeSpan.FromSeconds(120));
+                "dotnet", Agent.Path, "connect", _f.HostName, _f.StateDir, "bridge", "1", prefix], TimeSpan.FromSeconds(120));
             Assert.True(r.ExitCode == 0, r.Stderr + r.Stdout);
             var lines = File.ReadAllLines(trace);
             var renames = new List<(int Line, string From, string To)>();
