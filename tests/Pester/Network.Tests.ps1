@@ -354,6 +354,19 @@ Describe 'Connect-, Disconnect-ContainerNetwork and Get-ContainerEndpoint' -Tag 
         Remove-ContainerNetwork second @p
     }
 
+    It 'New-ContainerNetwork -Route puts the routes into every container, -NoDefaultRoute leaves none; a bad route is InvalidRoute' {
+        $routed = New-ContainerNetwork routed -Subnet 172.27.0.0/24 -Route '10.99.0.0/16=172.27.0.254', '10.98.0.0/24' -NoDefaultRoute @p
+        @($routed.Routes).Count | Should -Be 2
+        $r = New-ContainerName 'routed'
+        Connect-ContainerNetwork routed -Container $r -CreateNamespace @p | Out-Null
+        $routes = @(Get-IpJson $r '-4', 'route', 'show' | Where-Object gateway | ForEach-Object { "$($_.dst) via $($_.gateway) dev $($_.dev)" } | Sort-Object)
+        $routes | Should -Be @('10.98.0.0/24 via 172.27.0.1 dev eth0', '10.99.0.0/16 via 172.27.0.254 dev eth0')
+        { New-ContainerNetwork bad -Subnet 172.26.0.0/24 -Route '10.99.0.0/16=10.1.1.1' @p -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidRoute,*'
+        Get-ContainerNetwork bad @p -ErrorAction Ignore | Should -BeNullOrEmpty
+        Remove-ContainerNetwork routed -Force @p -Confirm:$false
+        Test-Path "/run/netns/$r" | Should -BeFalse
+    }
+
     It 'none mode gives only lo, up; host mode records the container only' {
         $n = New-ContainerName 'none'
         $e = Connect-ContainerNetwork none -Container $n -CreateNamespace @p

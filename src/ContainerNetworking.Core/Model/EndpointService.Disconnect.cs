@@ -136,7 +136,7 @@ public sealed partial class EndpointService
         if ((v6 ? ep.GatewayV6 : ep.Gateway) is null) return;
         foreach (var m in mates.OrderByDescending(m => m.GatewayPriority))
         {
-            if (m.NoDefaultRoute || Context.Networks.FindNetwork(m.Network) is not { } mnet || mnet.Internal) continue;
+            if (m.NoDefaultRoute || Context.Networks.FindNetwork(m.Network) is not { } mnet || mnet.Internal || mnet.NoDefaultRoute) continue;
             if ((v6 ? mnet.GatewayV6 : mnet.Gateway) is not { } gw) continue;
             plan.Add("MoveDefaultRoute" + (v6 ? "V6" : ""), $"ip -n {m.Namespace}{(v6 ? " -6" : "")} route replace default via {gw} dev {m.InterfaceName} (network {m.Network})", () =>
             {

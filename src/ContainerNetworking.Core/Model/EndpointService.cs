@@ -210,7 +210,7 @@ public sealed partial class EndpointService : ModelService
         // The container on other networks already (docker network connect): one default route per family, the one of
         // the highest gateway priority (ties: the network connected first).
         var mates = NamespaceMates(nsId, net.Name);
-        var wantsRoute = !net.Internal && spec.DefaultRoute;
+        var wantsRoute = !net.Internal && !net.NoDefaultRoute && spec.DefaultRoute;
         var holder4 = mates.FirstOrDefault(e => e.Gateway is not null);
         var holder6 = mates.FirstOrDefault(e => e.GatewayV6 is not null);
         var take4 = wantsRoute && (holder4 is null || spec.GatewayPriority > holder4.GatewayPriority);
@@ -287,6 +287,10 @@ public sealed partial class EndpointService : ModelService
                     () => cref.Value!.Rtnl.AddAddress(ifName, ip6, record.PrefixLengthV6));
             AddDefaultRouteStep(plan, record, record.Gateway, holder4, e => e.Gateway, (e, g) => e.Gateway = g, () => cref.Value!);
             AddDefaultRouteStep(plan, record, record.GatewayV6, holder6, e => e.GatewayV6, (e, g) => e.GatewayV6 = g, () => cref.Value!);
+            var routes = net.ResolvedRoutes().Where(r => ip6 is not null || r.Destination.BaseAddress.AddressFamily == AddressFamily.InterNetwork).ToList();
+            if (routes.Count > 0)
+                plan.Add("AddNetworkRoutes", string.Join("; ", routes.Select(r => $"ip -n {nsName} route add {r.Destination} via {r.Gateway} dev {ifName}")),
+                    () => { foreach (var r in routes) cref.Value!.Rtnl.AddRoute(new RouteSpec(r.Destination, r.Gateway, ifName)); });
             if (ports.Count > 0)
                 plan.Add("PublishPorts", Ports.DescribePorts(net, record),
                     () => PublishChoosingAgain(net, record, specs), () => Ports.RemovePorts(net, record));

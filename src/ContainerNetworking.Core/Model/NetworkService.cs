@@ -134,6 +134,8 @@ public sealed class NetworkService : ModelService
             pool6 = AddressPool.Create(s6, spec.GatewayV6, spec.IpRangeV6);
         }
 
+        CheckRoutes(spec, pool4, pool6);
+
         // Without the gateway on the bridge the host routes nothing for the network (CNI bridge: forwarding only with isGateway).
         var routes = !spec.Internal && !spec.ExternalGateway;
         var forwardingOff = routes && Host.ReadSysctl("net.ipv4.ip_forward") != "1";
@@ -160,6 +162,8 @@ public sealed class NetworkService : ModelService
             Routed = spec.Routed && !spec.Internal,
             BridgeMacAddress = MacAddress.Random(),
             ForwardingWasOff = forwardingOff,
+            Routes = [.. spec.Routes],
+            NoDefaultRoute = spec.NoDefaultRoute,
             Created = DateTimeOffset.UtcNow,
             State = RecordState.Creating,
             OwnerPid = Environment.ProcessId,
@@ -301,6 +305,32 @@ public sealed class NetworkService : ModelService
                 if (s is { } o && AddressMath.Overlaps(o, subnet))
                     throw new ContainerNetworkingException("SubnetOverlap", ErrorKind.AlreadyExists,
                         $"Subnet {subnet} overlaps subnet {o} of network '{n.Name}'. Choose a subnet that overlaps no other network, or omit -Subnet to get a free one.");
+    }
+
+    /// <summary>
+    /// Each static route: its gateway (or the network's) inside the network's subnet of the destination's family, so
+    /// the containers reach it on the link; a default route (/0) only with NoDefaultRoute (it would clash with the gateway's).
+    /// </summary>
+    private static void CheckRoutes(NetworkSpec spec, AddressPool pool4, AddressPool? pool6)
+    {
+        foreach (var r in spec.Routes)
+        {
+            var v6 = r.Destination.BaseAddress.AddressFamily == AddressFamily.InterNetworkV6;
+            var pool = v6 ? pool6 : pool4;
+            if (pool is null)
+                throw new ContainerNetworkingException("InvalidRoute", ErrorKind.InvalidArgument,
+                    $"Route {r} is IPv6 but network '{spec.Name}' has no IPv6 subnet. Add -SubnetV6 (or -IPv6), or drop the route.");
+            var gw = r.Gateway ?? pool.Gateway;
+            if (gw.AddressFamily != r.Destination.BaseAddress.AddressFamily || !pool.Subnet.Contains(gw))
+                throw new ContainerNetworkingException("InvalidRoute", ErrorKind.InvalidArgument,
+                    $"The gateway {gw} of route {r} is not inside the network's subnet {pool.Subnet}, so the containers cannot reach it. Give a gateway inside {pool.Subnet}.");
+            if (r.Destination.PrefixLength == 0 && !spec.NoDefaultRoute)
+                throw new ContainerNetworkingException("InvalidRoute", ErrorKind.InvalidArgument,
+                    $"Route {r} is a default route, which the network's containers already get via {pool.Gateway}. Add -NoDefaultRoute to route the default elsewhere.");
+        }
+        if (spec.Routes.GroupBy(r => r.Destination).FirstOrDefault(g => g.Count() > 1) is { } dup)
+            throw new ContainerNetworkingException("InvalidRoute", ErrorKind.InvalidArgument,
+                $"Destination {dup.Key} is routed twice. Give each destination once.");
     }
 
     private static void CheckFamily(IPNetwork n, AddressFamily f, string what)

@@ -84,6 +84,13 @@ public sealed class ContainerNetwork
     /// see <see cref="ContainerNetworkManager.AllowBetweenNetworks"/>. Repair re-creates their rules from here.
     /// </summary>
     public List<string> AllowedNetworks { get; init; } = [];
+    /// <summary>Static routes in every container of the network (podman's --route); Connect and Repair put them there.</summary>
+    public List<NetworkRoute> Routes { get; init; } = [];
+    /// <summary>The network's containers get no default route via its gateway.</summary>
+    public bool NoDefaultRoute { get; init; }
+    /// <summary>The routes with their gateways resolved (the network's of the family when none was given).</summary>
+    public IEnumerable<NetworkRoute> ResolvedRoutes() => Routes.Select(r => r.Gateway is not null ? r :
+        r with { Gateway = r.Destination.BaseAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? GatewayV6 : Gateway });
     public DateTimeOffset Created { get; init; }
     public RecordState State { get; set; } = RecordState.Ready;
     /// <summary>The process that wrote a Creating record.</summary>

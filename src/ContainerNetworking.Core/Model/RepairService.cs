@@ -314,6 +314,39 @@ public sealed class RepairService : ModelService
                 $"Endpoint {e.Id[..12]} ({e.Container}) publishes {string.Join(", ", missing)} but {(missing.Count == 1 ? "that mapping is" : "those mappings are")} not in the kernel (deleted or flushed?); {(missing.Count == 1 ? "it is" : "they are")} re-created, the others stay.",
                 () => Ports.AddPorts(net, ep, missing), recreate: true);
         }
+        RepairRoutes(net, owned, found);
+    }
+
+    /// <summary>The network's static routes missing in a live container (deleted by hand): added again.</summary>
+    private static void RepairRoutes(ContainerNetwork net, IEnumerable<ContainerEndpoint> owned, Finding found)
+    {
+        var routes = net.ResolvedRoutes().ToList();
+        if (routes.Count == 0) return;
+        foreach (var e in owned)
+        {
+            if (e.Namespace is null || e.InterfaceName is null) continue;
+            List<NetworkRoute> missing;
+            try
+            {
+                using var ns = NetNamespace.Open(e.Namespace);
+                var have = ns.Rtnl.GetRoutes();
+                missing = routes.Where(r => (e.IPv6Address is not null || r.Destination.BaseAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
+                    && !have.Any(h => h.Destination.Equals(r.Destination) && Equals(h.Gateway, r.Gateway) && h.OutputInterface == e.InterfaceName)).ToList();
+            }
+            catch (Exception x) when (x is ContainerNetworkingException or IOException or ArgumentException)
+            {
+                continue; // the namespace went meanwhile: nothing to route
+            }
+            if (missing.Count == 0) continue;
+            var ep = e;
+            found("MissingRoute", net.Name, e.Id,
+                $"Container '{e.Container}' lacks the network's route{(missing.Count > 1 ? "s" : "")} {string.Join(", ", missing.Select(r => $"{r.Destination} via {r.Gateway}"))} on {e.InterfaceName}; added again.",
+                () =>
+                {
+                    using var ns = NetNamespace.Open(ep.Namespace!);
+                    foreach (var r in missing) ns.Rtnl.AddRoute(new Route.RouteSpec(r.Destination, r.Gateway, ep.InterfaceName), replace: true);
+                }, recreate: true);
+        }
     }
 
     /// <summary>
@@ -359,7 +392,17 @@ public sealed class RepairService : ModelService
     {
         if (net.Driver == NetworkDriver.Bridge && e.Ports.Count > 0 && e.Mode == EndpointMode.Bridge) Ports.RemovePorts(net, e);
         if (e.HostInterface is { } veth) DeleteLinkIfExists(Host, veth);
-        if (e.CreatedNamespace && e.Namespace is { } n && !n.StartsWith('/')) EndpointService.DeleteNamespaceIfSame(n, e.NamespaceId);
+        if (e.CreatedNamespace && e.Namespace is { } n && !n.StartsWith('/'))
+        {
+            // The container stays on another network: that one owns the namespace now, which stays.
+            if (e.NamespaceId != 0 && State.ListAllEndpoints().FirstOrDefault(o => o.Id != e.Id && o.NamespaceId == e.NamespaceId
+                    && o.Network != e.Network && o.Mode == EndpointMode.Bridge && o.State == RecordState.Ready) is { } heir)
+            {
+                heir.CreatedNamespace = true;
+                State.WriteEndpoint(heir);
+            }
+            else EndpointService.DeleteNamespaceIfSame(n, e.NamespaceId);
+        }
         foreach (var (address, owner) in State.Leases(e.Network))
             if (owner == e.Id) State.ReleaseLease(e.Network, address, e.Id);
         if (e.IPv4Address is { } ip && e.Mode == EndpointMode.Bridge) Rules.FlushConntrack(ip);

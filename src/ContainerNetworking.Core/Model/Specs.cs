@@ -43,6 +43,45 @@ public sealed record NetworkSpec
     /// is dropped and only published ports get in, as Docker 28 does.
     /// </summary>
     public bool Routed { get; init; }
+    /// <summary>Static routes pushed into every container of the network (podman network create --route, netavark's routes).</summary>
+    public IReadOnlyList<NetworkRoute> Routes { get; init; } = [];
+    /// <summary>The network's containers get no default route via its gateway (podman network create --opt no_default_route).</summary>
+    public bool NoDefaultRoute { get; init; }
+}
+
+/// <summary>
+/// A static route of a network, inside each of its containers: <c>ip route add DESTINATION via GATEWAY dev ethN</c>.
+/// Written "10.99.0.0/16=172.20.0.254" (or podman's "10.99.0.0/16,172.20.0.254"); without a gateway, via the network's.
+/// </summary>
+public sealed record NetworkRoute
+{
+    public required IPNetwork Destination { get; init; }
+    /// <summary>The next hop, inside the network's subnet of the destination's family; null: the network's gateway.</summary>
+    public IPAddress? Gateway { get; init; }
+
+    /// <summary>Parses "DEST=GW", "DEST,GW" or "DEST". "InvalidRoute" (with the expected form) when it is none of them.</summary>
+    public static NetworkRoute Parse(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var sep = text.IndexOfAny(['=', ',']);
+        var dest = (sep < 0 ? text : text[..sep]).Trim();
+        var gw = sep < 0 ? null : text[(sep + 1)..].Trim();
+        try
+        {
+            return new NetworkRoute
+            {
+                Destination = AddressMath.ParseSubnet(dest, "route destination"),
+                Gateway = gw is null ? null : AddressMath.ParseAddress(gw, "route gateway"),
+            };
+        }
+        catch (ContainerNetworkingException e)
+        {
+            throw new ContainerNetworkingException("InvalidRoute", ErrorKind.InvalidArgument,
+                $"Route '{text}': {e.Message} Write a route as DESTINATION=GATEWAY, e.g. 10.99.0.0/16=172.20.0.254, or DESTINATION alone for the network's gateway.");
+        }
+    }
+
+    public override string ToString() => Gateway is null ? Destination.ToString() : $"{Destination}={Gateway}";
 }
 
 /// <summary>What <see cref="ContainerNetworkManager.Connect"/> attaches (<c>docker run --network … -p …</c>).</summary>

@@ -70,6 +70,27 @@ public sealed class MultiNetworkTests : IDisposable
     }
 
     [Fact]
+    public void Repair_OfABrokenEndpoint_WhoseContainerStaysOnAnotherNetwork_HandsTheNamespaceOver()
+    {
+        Networks();
+        var web = _f.Run("front", "web");
+        var db = _f.Run("back", "db");
+        _f.Manager.Connect(new EndpointSpec { Network = "back", Namespace = web.Namespace });
+        // The veth of the network that created the namespace is deleted behind our back.
+        Cli.Run("ip", "-n", _f.HostName, "link", "del", web.HostInterface!).Ok();
+        var f = Assert.Single(_f.Manager.Repair());
+        Assert.Equal("EndpointLinkGone", f.Kind);
+        Assert.True(NetNamespace.Exists(web.Namespace!));
+        Assert.True(new ContainerNetworkManager(_f.Host, _f.StateDir).GetEndpoint(web.Container, "back").CreatedNamespace);
+        Assert.True(Cli.Ping(web.Namespace!, "172.31.0.2"), "web -> db on back after the repair");
+        Assert.Empty(_f.Manager.Repair());
+        // The namespace now goes with its last network.
+        _f.Manager.Disconnect(web.Container, "back");
+        Assert.False(NetNamespace.Exists(web.Namespace!));
+        Assert.True(NetNamespace.Exists(db.Namespace!));
+    }
+
+    [Fact]
     public void GatewayPriority_TakesTheDefaultRoute_AndItComesBackOnDisconnect()
     {
         Networks();

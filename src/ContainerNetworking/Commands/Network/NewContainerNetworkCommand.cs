@@ -75,6 +75,18 @@ public sealed class NewContainerNetworkCommand : PipelineContainerNetworkCmdlet
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public SwitchParameter Routed { get; set; }
 
+    /// <summary>
+    /// Static routes in every container of the network (podman network create --route): DESTINATION=GATEWAY, e.g.
+    /// 10.99.0.0/16=172.20.0.254 (podman's DESTINATION,GATEWAY too), or DESTINATION alone for the network's gateway.
+    /// </summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string[] Route { get; set; } = [];
+
+    /// <summary>The network's containers get no default route via its gateway (podman's --opt no_default_route=1).</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public SwitchParameter NoDefaultRoute { get; set; }
+
     protected override void ProcessRecord()
     {
         if (!Try(Name, BuildSpec, out var spec)) return;
@@ -101,5 +113,7 @@ public sealed class NewContainerNetworkCommand : PipelineContainerNetworkCmdlet
         Masquerade = !DisableMasquerade,
         Icc = !DisableIcc,
         Routed = Routed,
+        Routes = [.. Route.Select(NetworkRoute.Parse)],
+        NoDefaultRoute = NoDefaultRoute,
     };
 }
