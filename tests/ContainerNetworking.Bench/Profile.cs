@@ -91,18 +91,33 @@ public static class Profile
         model.SetupNetwork(t);
         var connect = new double[n];
         var disconnect = new double[n];
-        for (var i = 0; i < n; i++)
+        // The plans' steps, summed per name (Connect's and Disconnect's apart), the time outside them too.
+        var stepMs = new Dictionary<string, double>();
+        var stepOrder = new List<string>();
+        var phase = "Connect";
+        ContainerNetworking.Model.OperationPlan.StepTimes = (name, ms) =>
         {
-            var sw = Stopwatch.StartNew();
-            model.SetupContainers(t, i, i + 1);
-            connect[i] = sw.Elapsed.TotalMilliseconds;
-        }
-        for (var i = 0; i < n; i++)
+            var key = phase + " " + name;
+            if (!stepMs.TryAdd(key, ms)) stepMs[key] += ms;
+            else stepOrder.Add(key);
+        };
+        try
         {
-            var sw = Stopwatch.StartNew();
-            model.TeardownContainers(t, i, i + 1);
-            disconnect[i] = sw.Elapsed.TotalMilliseconds;
+            for (var i = 0; i < n; i++)
+            {
+                var sw = Stopwatch.StartNew();
+                model.SetupContainers(t, i, i + 1);
+                connect[i] = sw.Elapsed.TotalMilliseconds;
+            }
+            phase = "Disconnect";
+            for (var i = 0; i < n; i++)
+            {
+                var sw = Stopwatch.StartNew();
+                model.TeardownContainers(t, i, i + 1);
+                disconnect[i] = sw.Elapsed.TotalMilliseconds;
+            }
         }
+        finally { ContainerNetworking.Model.OperationPlan.StepTimes = null; }
         var settle = Stopwatch.StartNew();
         while (t.BridgePorts() != 0 && settle.Elapsed.TotalSeconds < 60) Thread.Sleep(10);
         var settled = settle.Elapsed.TotalMilliseconds;
@@ -112,6 +127,9 @@ public static class Profile
         Console.WriteLine($"profile of ours-model, N={n} (ms per container, median of the first / last {tenth}; load {File.ReadAllText("/proc/loadavg").Trim()}):");
         Console.WriteLine($"  {Med(connect, 0, tenth),8:F3} / {Med(connect, n - tenth, tenth),8:F3}  Connect (namespace, veth + hairpin, addresses, route, 1 port, IPAM + state)");
         Console.WriteLine($"  {Med(disconnect, 0, tenth),8:F3} / {Med(disconnect, n - tenth, tenth),8:F3}  Disconnect (port, namespace — the veth goes with it —, lease, conntrack, record)");
+        foreach (var k in stepOrder) Console.WriteLine($"  {stepMs[k] / n,8:F3}  {k} (mean of every container)");
+        foreach (var (what, total, prefix) in new[] { ("Connect", connect.Sum(), "Connect "), ("Disconnect", disconnect.Sum(), "Disconnect ") })
+            Console.WriteLine($"  {(total - stepOrder.Where(k => k.StartsWith(prefix, StringComparison.Ordinal)).Sum(k => stepMs[k])) / n,8:F3}  {what} outside its steps: planning (validation, IPAM, ids), the lock, the directory fsyncs at its release");
         Console.WriteLine($"  mean Connect {connect.Average():F3} ms, mean Disconnect {disconnect.Average():F3} ms; the kernel finished removing the veths {settled:F0} ms after the last Disconnect");
     }
 }

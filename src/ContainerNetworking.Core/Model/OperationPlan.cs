@@ -41,6 +41,9 @@ public sealed class OperationPlan
 
     public IReadOnlyList<PlanStep> Steps => _steps;
 
+    /// <summary>The bench's profile (--profile): told each applied step's name and milliseconds; null otherwise.</summary>
+    internal static Action<string, double>? StepTimes { get; set; }
+
     internal void Add(string name, string description, Action apply, Action? undo = null) =>
         _steps.Add(new PlanStep(name, description, apply, undo));
 
@@ -51,12 +54,15 @@ public sealed class OperationPlan
     internal void Execute()
     {
         var done = new Stack<PlanStep>();
+        var timed = StepTimes;
         try
         {
             foreach (var s in _steps)
             {
                 FaultInjection.Before(s.Name);
+                var started = timed is null ? 0 : Stopwatch.GetTimestamp();
                 s.Apply();
+                timed?.Invoke(s.Name, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                 done.Push(s);
             }
         }
