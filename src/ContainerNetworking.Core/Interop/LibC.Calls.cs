@@ -74,6 +74,11 @@ internal static unsafe partial class LibC
 
     internal static int fsync(int fd) => T.fsync(fd);
 
+    /// <summary>SYNC_FILE_RANGE_WRITE: start writeback of the range without waiting for it.</summary>
+    internal const uint SYNC_FILE_RANGE_WRITE = 2;
+
+    internal static int sync_file_range(int fd, long offset, long nbytes, uint flags) => T.sync_file_range(fd, offset, nbytes, flags);
+
     internal static nint pread(int fd, byte* buf, nuint count, long offset) => (nint)(long)T.pread(fd, buf, (size_t)(ulong)count, offset);
 
     internal static nint pwrite(int fd, byte* buf, nuint count, long offset) => (nint)(long)T.pwrite(fd, buf, (size_t)(ulong)count, offset);

@@ -250,8 +250,9 @@ public sealed partial class EndpointService : ModelService
             AddNamespaceSteps(plan, spec, record, h => cref.Value = h);
             plan.Add("LeaseAddress", $"lease {ip4}{(ip6 is null ? "" : " and " + ip6)} ({State.Root}/networks/{net.Name}/leases/)", () =>
             {
-                State.WriteLease(net.Name, ip4, id);
-                if (ip6 is not null) State.WriteLease(net.Name, ip6, id);
+                // Staged: made durable and put in place with the Ready record (CommitEndpoint), one fsync for both.
+                State.WriteLease(net.Name, ip4, id, staged: true);
+                if (ip6 is not null) State.WriteLease(net.Name, ip6, id, staged: true);
             }, () =>
             {
                 State.ReleaseLease(net.Name, ip4, id);
@@ -454,10 +455,10 @@ public sealed partial class EndpointService : ModelService
             State.WriteEndpoint(rec);
         }, () => State.DeleteEndpoint(net.Name, rec.Id));
         middle();
-        plan.Add("CommitEndpoint", $"mark endpoint {rec.Id[..12]} Ready", () =>
+        plan.Add("CommitEndpoint", $"mark endpoint {rec.Id[..12]} Ready (with its lease: one group commit)", () =>
         {
             rec.State = RecordState.Ready;
-            State.WriteEndpoint(rec);
+            State.WriteEndpoint(rec, withStaged: true);
         });
     }
 

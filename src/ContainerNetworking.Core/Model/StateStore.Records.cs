@@ -78,12 +78,25 @@ public sealed partial class StateStore
 
     public ContainerEndpoint? ReadEndpoint(string network, string id) => Read(Path.Combine(EndpointsDir(network), id + ".json"), StateJson.Default.ContainerEndpoint);
 
-    public void WriteEndpoint(ContainerEndpoint endpoint)
+    public void WriteEndpoint(ContainerEndpoint endpoint) => WriteEndpoint(endpoint, withStaged: false);
+
+    /// <summary>
+    /// Writes an endpoint's record; with <paramref name="withStaged"/>, as the last file of this hold's staged group
+    /// (<see cref="CommitStaged"/>): the record and, say, its lease, staged before, made durable with about one fsync
+    /// and renamed into place, the record last.
+    /// </summary>
+    public void WriteEndpoint(ContainerEndpoint endpoint, bool withStaged)
     {
         Changing();
         EnsureDirectory(EndpointsDir(endpoint.Network));
         var before = DirectoryStamp(EndpointsDir(endpoint.Network));
-        Write(Path.Combine(EndpointsDir(endpoint.Network), endpoint.Id + ".json"), endpoint, StateJson.Default.ContainerEndpoint);
+        var path = Path.Combine(EndpointsDir(endpoint.Network), endpoint.Id + ".json");
+        if (withStaged)
+        {
+            Stage(path, JsonSerializer.SerializeToUtf8Bytes(endpoint, StateJson.Default.ContainerEndpoint));
+            CommitStaged();
+        }
+        else Write(path, endpoint, StateJson.Default.ContainerEndpoint);
         Cached(endpoint.Network, before, c => c[endpoint.Id] = endpoint);
     }
 
@@ -129,18 +142,33 @@ public sealed partial class StateStore
             try { map[a] = File.ReadAllText(f).Trim(); }
             catch (FileNotFoundException) { }
         }
+        foreach (var (path, tmp) in StagedIn(d))
+            if (IPAddress.TryParse(Path.GetFileName(path), out var a)) map[a] = File.ReadAllText(tmp).Trim();
         return map;
     }
 
-    /// <summary>True when <paramref name="address"/> is leased in <paramref name="network"/> (one file lookup, not a listing).</summary>
-    public bool IsLeased(string network, IPAddress address) => File.Exists(Path.Combine(LeasesDir(network), address.ToString()));
+    /// <summary>True when <paramref name="address"/> is leased in <paramref name="network"/> (one file lookup, not a listing), staged leases of this hold included.</summary>
+    public bool IsLeased(string network, IPAddress address)
+    {
+        var f = Path.Combine(LeasesDir(network), address.ToString());
+        return File.Exists(f) || IsStaged(f);
+    }
 
     /// <summary>Writes the lease file of <paramref name="address"/> (call under the lock, after checking it is free).</summary>
-    public void WriteLease(string network, IPAddress address, string endpointId)
+    public void WriteLease(string network, IPAddress address, string endpointId) => WriteLease(network, address, endpointId, staged: false);
+
+    /// <summary>
+    /// Writes the lease file of <paramref name="address"/>; <paramref name="staged"/>: as part of this hold's group, put
+    /// in place by the group's commit (<see cref="WriteEndpoint(ContainerEndpoint, bool)"/>, <see cref="CommitStaged"/>)
+    /// or not at all if the hold ends first.
+    /// </summary>
+    public void WriteLease(string network, IPAddress address, string endpointId, bool staged)
     {
         Changing();
         EnsureDirectory(LeasesDir(network));
-        WriteText(Path.Combine(LeasesDir(network), address.ToString()), endpointId);
+        var path = Path.Combine(LeasesDir(network), address.ToString());
+        if (staged) Stage(path, System.Text.Encoding.UTF8.GetBytes(endpointId));
+        else WriteText(path, endpointId);
     }
 
     /// <summary>
@@ -159,6 +187,7 @@ public sealed partial class StateStore
     public bool ReleaseLease(string network, IPAddress address, string? endpointId)
     {
         var f = Path.Combine(LeasesDir(network), address.ToString());
+        if (IsStaged(f) && (endpointId is null || Leases(network).GetValueOrDefault(address) == endpointId)) return Unstage(f);
         if (!File.Exists(f)) return false;
         if (endpointId is not null && File.ReadAllText(f).Trim() != endpointId) return false;
         Changing();

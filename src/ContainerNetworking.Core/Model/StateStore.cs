@@ -188,6 +188,7 @@ public sealed partial class StateStore
 
     private void Release()
     {
+        DiscardStaged();
         bool changed;
         List<string> unsynced;
         lock (_cacheSync)

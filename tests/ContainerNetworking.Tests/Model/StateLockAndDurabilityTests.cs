@@ -167,4 +167,42 @@ public sealed class StateLockAndDurabilityTests : IDisposable
         }
         finally { File.Delete(trace); }
     }
+
+    [Fact]
+    public void StagedWrites_AreSeenByTheHolderOnly_CommittedTogether_AndDroppedWhenTheHoldEndsWithoutACommit()
+    {
+        // Group commit (a Connect's lease and its Ready record): a staged lease is leased for the holder (IPAM does not
+        // hand it out twice in one hold) but not on disk; the commit puts it in place; a hold that ends without one
+        // (the operation failed) writes nothing and leaves no temporary file; releasing a staged lease unstages it.
+        _f.Manager.CreateNetwork(new NetworkSpec { Name = "bridge", BridgeName = "docker0", Subnet = Net("172.17.0.0/16") });
+        var s = _f.Manager.State;
+        var leases = Path.Combine(_f.StateDir, "networks", "bridge", "leases");
+        System.Net.IPAddress a = System.Net.IPAddress.Parse("172.17.0.50"), b = System.Net.IPAddress.Parse("172.17.0.51");
+        using (s.Lock())
+        {
+            s.WriteLease("bridge", a, "abc", staged: true);
+            Assert.True(s.IsLeased("bridge", a));
+            Assert.Equal("abc", s.Leases("bridge")[a]);
+            Assert.False(File.Exists(Path.Combine(leases, "172.17.0.50")));
+        }
+        Assert.False(s.IsLeased("bridge", a));
+        Assert.Empty(Directory.GetFiles(leases));
+
+        using (s.Lock())
+        {
+            s.WriteLease("bridge", a, "abc", staged: true);
+            s.WriteLease("bridge", b, "def", staged: true);
+            Assert.True(s.ReleaseLease("bridge", b, "def"));
+            Assert.False(s.IsLeased("bridge", b));
+            s.CommitStaged();
+            Assert.Equal("abc", File.ReadAllText(Path.Combine(leases, "172.17.0.50")));
+        }
+        Assert.Equal(["172.17.0.50"], Directory.GetFiles(leases).Select(Path.GetFileName));
+
+        // A Connect: its lease is on disk once it returns, beside the record marked Ready.
+        var e = _f.Manager.Connect(new EndpointSpec { Network = "bridge", Namespace = _f.Container("grouped"), CreateNamespace = true });
+        Assert.Equal(e.Id, File.ReadAllText(Path.Combine(leases, e.IPv4Address!.ToString())));
+        Assert.Contains("\"Ready\"", File.ReadAllText(Path.Combine(_f.StateDir, "networks", "bridge", "endpoints", e.Id + ".json")));
+        Assert.DoesNotContain(Directory.GetFiles(Path.Combine(_f.StateDir, "networks", "bridge"), "*", SearchOption.AllDirectories), f => f.Contains(".tmp-"));
+    }
 }
