@@ -69,16 +69,28 @@ public sealed partial class EndpointService : ModelService
     public ContainerEndpoint Connect(EndpointSpec spec)
     {
         lock (Sync)
-        using (State.Lock())
         {
-            NsRef? ns = null;
+            var t = OperationPlan.StepTimes is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
+            var held = State.Lock();
             try
             {
-                var plan = BuildConnect(spec, out var endpoint, out ns);
-                plan.Execute();
-                return endpoint;
+                OperationPlan.Timed("(lock)", ref t);
+                NsRef? ns = null;
+                try
+                {
+                    var plan = BuildConnect(spec, out var endpoint, out ns);
+                    OperationPlan.Timed("(plan: validation, IPAM, id, ports)", ref t);
+                    plan.Execute();
+                    t = OperationPlan.StepTimes is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
+                    return endpoint;
+                }
+                finally { ns?.Value?.Dispose(); }
             }
-            finally { ns?.Value?.Dispose(); }
+            finally
+            {
+                held.Dispose();
+                OperationPlan.Timed("(unlock: directory fsyncs)", ref t);
+            }
         }
     }
 
@@ -217,6 +229,7 @@ public sealed partial class EndpointService : ModelService
         var take6 = wantsRoute && net.GatewayV6 is not null && (holder6 is null || spec.GatewayPriority > holder6.GatewayPriority);
 
         var veth = "veth" + id[..7];
+        var side = new ContainerSide(() => cref.Value!);
         var record = new ContainerEndpoint
         {
             Id = id,
@@ -262,7 +275,7 @@ public sealed partial class EndpointService : ModelService
                 $"bridge link set dev {veth} hairpin {(spec.Hairpin ? "on" : "off")}",
                 () =>
                 {
-                    var index = CreateHostVeth(net, veth, ifName, cref.Value!, new VethOptions
+                    (var index, side.PeerIndex) = CreateHostVeth(net, veth, ifName, cref.Value!, new VethOptions
                     {
                         Mtu = net.Mtu > 0 ? net.Mtu : null,
                         PeerMacAddress = mac,
@@ -276,18 +289,21 @@ public sealed partial class EndpointService : ModelService
                     if (spec.Hairpin) Host.Rtnl.SetBridgePort(index, new BridgePortOptions { Hairpin = true });
                 },
                 () => DeleteLinkIfExists(Host, veth));
-            plan.Add("InterfacesUp", $"ip -n {nsName} link set lo up; ip -n {nsName} link set {ifName} up", () =>
-            {
-                cref.Value!.Rtnl.SetLinkUp("lo");
-                cref.Value!.Rtnl.SetLinkUp(ifName);
-            });
-            plan.Add("AddAddress", $"ip -n {nsName} addr add {ip4}/{record.PrefixLength} dev {ifName}",
-                () => cref.Value!.Rtnl.AddAddress(ifName, ip4, record.PrefixLength));
+            // The container's requests (links up, addresses, default routes) are queued by their steps and sent in one
+            // datagram by the last of them (ContainerSide): one round trip instead of one per request and per lookup.
+            plan.Add("InterfacesUp", $"ip -n {nsName} link set lo up; ip -n {nsName} link set {ifName} up", side.Queue(
+                b => b.SetLinkUp(LoopbackIndex, "lo").SetLinkUp(side.PeerIndex, ifName),
+                r => { r.SetLinkUp("lo"); r.SetLinkUp(ifName); }));
+            plan.Add("AddAddress", $"ip -n {nsName} addr add {ip4}/{record.PrefixLength} dev {ifName}", side.Queue(
+                b => b.AddAddress(side.PeerIndex, ifName, ip4, record.PrefixLength),
+                r => r.AddAddress(ifName, ip4, record.PrefixLength)));
             if (ip6 is not null)
-                plan.Add("AddAddressV6", $"ip -n {nsName} addr add {ip6}/{record.PrefixLengthV6} dev {ifName}",
-                    () => cref.Value!.Rtnl.AddAddress(ifName, ip6, record.PrefixLengthV6));
-            AddDefaultRouteStep(plan, record, record.Gateway, holder4, e => e.Gateway, (e, g) => e.Gateway = g, () => cref.Value!);
-            AddDefaultRouteStep(plan, record, record.GatewayV6, holder6, e => e.GatewayV6, (e, g) => e.GatewayV6 = g, () => cref.Value!);
+                plan.Add("AddAddressV6", $"ip -n {nsName} addr add {ip6}/{record.PrefixLengthV6} dev {ifName}", side.Queue(
+                    b => b.AddAddress(side.PeerIndex, ifName, ip6, record.PrefixLengthV6),
+                    r => r.AddAddress(ifName, ip6, record.PrefixLengthV6)));
+            AddDefaultRouteStep(plan, record, record.Gateway, holder4, e => e.Gateway, (e, g) => e.Gateway = g, () => cref.Value!, side);
+            AddDefaultRouteStep(plan, record, record.GatewayV6, holder6, e => e.GatewayV6, (e, g) => e.GatewayV6 = g, () => cref.Value!, side);
+            // Sent after the container's batch (the link is up and has its address by then).
             var routes = net.ResolvedRoutes().Where(r => ip6 is not null || r.Destination.BaseAddress.AddressFamily == AddressFamily.InterNetwork).ToList();
             if (routes.Count > 0)
                 plan.Add("AddNetworkRoutes", string.Join("; ", routes.Select(r => $"ip -n {nsName} route add {r.Destination} via {r.Gateway} dev {ifName}")),
@@ -342,21 +358,23 @@ public sealed partial class EndpointService : ModelService
     /// record no longer claims it; rolled back, the holder's route comes back.
     /// </summary>
     private void AddDefaultRouteStep(OperationPlan plan, ContainerEndpoint record, IPAddress? gateway, ContainerEndpoint? holder,
-        Func<ContainerEndpoint, IPAddress?> get, Action<ContainerEndpoint, IPAddress?> set, Func<NetNamespace> ns)
+        Func<ContainerEndpoint, IPAddress?> get, Action<ContainerEndpoint, IPAddress?> set, Func<NetNamespace> ns, ContainerSide side)
     {
         if (gateway is null) return;
         var v6 = gateway.AddressFamily == AddressFamily.InterNetworkV6 ? " -6" : "";
         var ifName = record.InterfaceName!;
         if (holder is null)
         {
-            plan.Add("AddDefaultRoute" + (v6.Length > 0 ? "V6" : ""), $"ip -n {record.Namespace}{v6} route add default via {gateway} dev {ifName}",
-                () => ns().Rtnl.AddDefaultRoute(gateway, ifName));
+            plan.Add("AddDefaultRoute" + (v6.Length > 0 ? "V6" : ""), $"ip -n {record.Namespace}{v6} route add default via {gateway} dev {ifName}", side.Queue(
+                b => b.AddDefaultRoute(gateway, side.PeerIndex, ifName),
+                r => r.AddDefaultRoute(gateway, ifName)));
             return;
         }
         var old = get(holder)!;
         plan.Add("MoveDefaultRoute" + (v6.Length > 0 ? "V6" : ""),
             $"ip -n {record.Namespace}{v6} route replace default via {gateway} dev {ifName} (from {old} of network {holder.Network}: higher gateway priority)", () =>
             {
+                side.Send(); // the link up and its address first
                 ns().Rtnl.AddRoute(DefaultRoute(gateway, ifName), replace: true);
                 set(holder, null);
                 State.WriteEndpoint(holder);
@@ -382,14 +400,14 @@ public sealed partial class EndpointService : ModelService
     /// The bridge's index is remembered per bridge name; if the kernel refuses it (the bridge was re-created, so the
     /// index is gone) it is looked up again by name and the request retried once.
     /// </summary>
-    private int CreateHostVeth(ContainerNetwork net, string veth, string ifName, NetNamespace container, VethOptions options)
+    private (int Index, int PeerIndex) CreateHostVeth(ContainerNetwork net, string veth, string ifName, NetNamespace container, VethOptions options)
     {
         var bridge = net.BridgeName!;
         var cached = _bridgeIndex.TryGetValue(bridge, out var known);
         var index = cached ? known : Host.Rtnl.GetLink(bridge).Index;
         try
         {
-            var i = Host.Rtnl.CreateVethIndex(veth, ifName, container.Handle, options, index);
+            var i = Host.Rtnl.CreateVethIndexes(veth, ifName, container.Handle, options, index);
             _bridgeIndex[bridge] = index;
             return i;
         }
@@ -398,7 +416,7 @@ public sealed partial class EndpointService : ModelService
             _bridgeIndex.Remove(bridge);
             var fresh = Host.Rtnl.GetLink(bridge).Index;
             if (fresh == index) throw;
-            var i = Host.Rtnl.CreateVethIndex(veth, ifName, container.Handle, options, fresh);
+            var i = Host.Rtnl.CreateVethIndexes(veth, ifName, container.Handle, options, fresh);
             _bridgeIndex[bridge] = fresh;
             return i;
         }
@@ -460,6 +478,48 @@ public sealed partial class EndpointService : ModelService
             rec.State = RecordState.Ready;
             State.WriteEndpoint(rec, withStaged: true);
         });
+    }
+
+    /// <summary>The ifindex of lo in every network namespace (the kernel's LOOPBACK_IFINDEX: registered first).</summary>
+    private const int LoopbackIndex = 1;
+
+    /// <summary>
+    /// The container's side of a Connect: its requests, queued by their steps and sent in one datagram
+    /// (<see cref="RouteRequestBatch"/>) by the last of those steps, so that a failure fails a step of the plan like any
+    /// other (the namespace or the veth is undone, taking the rest along; none of these steps has an undo of its own).
+    /// Without the peer's ifindex (a kernel older than 6.1 sends no echo of the new veth) each step makes its own calls,
+    /// by name, as before.
+    /// </summary>
+    private sealed class ContainerSide(Func<NetNamespace> ns)
+    {
+        private RouteRequestBatch? _batch;
+        private int _steps;
+
+        /// <summary>The container end's ifindex in its namespace, from the veth's creation; 0: unknown.</summary>
+        public int PeerIndex;
+
+        /// <summary>A step's action: queues its requests; the last step so made sends them all.</summary>
+        public Action Queue(Action<RouteRequestBatch> add, Action<RouteClient> single)
+        {
+            var ordinal = ++_steps;
+            return () =>
+            {
+                if (PeerIndex <= 0)
+                {
+                    single(ns().Rtnl);
+                    return;
+                }
+                add(_batch ??= ns().Rtnl.Batch());
+                if (ordinal == _steps) Send();
+            };
+        }
+
+        public void Send()
+        {
+            var b = _batch;
+            _batch = null;
+            b?.Send();
+        }
     }
 
     /// <summary>The container namespace an operation opens or creates, disposed when it ends.</summary>

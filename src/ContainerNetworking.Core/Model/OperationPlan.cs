@@ -44,6 +44,15 @@ public sealed class OperationPlan
     /// <summary>The bench's profile (--profile): told each applied step's name and milliseconds; null otherwise.</summary>
     internal static Action<string, double>? StepTimes { get; set; }
 
+    /// <summary>Tells <see cref="StepTimes"/> the time since <paramref name="since"/> as <paramref name="name"/> and restarts it.</summary>
+    internal static void Timed(string name, ref long since)
+    {
+        if (StepTimes is not { } t) return;
+        var now = Stopwatch.GetTimestamp();
+        t(name, Stopwatch.GetElapsedTime(since, now).TotalMilliseconds);
+        since = now;
+    }
+
     internal void Add(string name, string description, Action apply, Action? undo = null) =>
         _steps.Add(new PlanStep(name, description, apply, undo));
 

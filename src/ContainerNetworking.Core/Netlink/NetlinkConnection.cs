@@ -86,6 +86,63 @@ public sealed class NetlinkConnection : IDisposable
         }
     }
 
+    /// <summary>
+    /// Sends several requests in one datagram (one sendmsg), each with NLM_F_ACK, and reads their answers together:
+    /// the kernel handles them one after another, in order, and answers each. A refused request does not stop the ones
+    /// after it (rtnetlink is not transactional): the caller's undo must cover the whole batch. Throws the
+    /// <see cref="NetlinkException"/> of the first refused request (errno, ext-ACK text, its own context), with
+    /// <c>Data["Applied"]</c> = how many requests before it succeeded and <c>Data["Refused"]</c> = every refusal's message
+    /// when more than one was refused.
+    /// </summary>
+    public void ExecuteMany(IReadOnlyList<NetlinkRequest> requests)
+    {
+        if (requests.Count == 0) return;
+        if (requests.Count == 1)
+        {
+            var r = requests[0];
+            Request(r.Type, r.Flags, r.Body, r.Context);
+            return;
+        }
+        lock (_lock)
+        {
+            var seqs = new uint[requests.Count];
+            var index = new Dictionary<uint, int>(requests.Count);
+            var batch = new NetlinkWriter(512 * requests.Count);
+            for (var i = 0; i < requests.Count; i++)
+            {
+                var r = requests[i];
+                seqs[i] = NextSequence();
+                index[seqs[i]] = i;
+                batch.BeginMessage(r.Type, (ushort)(r.Flags | Nl.NLM_F_REQUEST | Nl.NLM_F_ACK), seqs[i]);
+                r.Body(batch);
+                batch.EndMessage();
+            }
+            if (GrowReceiveBufferForBatches)
+                Socket.EnsureReceiveBuffer((requests.Count + 1) * AnswerCost + batch.Written.Length);
+            Socket.Send(batch.Written);
+            var errors = new NetlinkException?[requests.Count];
+            var pending = requests.Count;
+            var rx = new List<NetlinkMessage>();
+            while (pending > 0)
+            {
+                ReceiveInto(rx);
+                foreach (var m in rx)
+                {
+                    if (m.Type != Nl.NLMSG_ERROR) continue; // replies (echoes) are not asked for here
+                    if (!index.Remove(m.ErrorSequence, out var i)) continue; // an earlier, abandoned request's
+                    pending--;
+                    if (m.ErrorCode != 0) errors[i] = Error(m, requests[i].Type, seqs[i], requests[i].Context);
+                }
+            }
+            var failed = Array.FindIndex(errors, e => e is not null);
+            if (failed < 0) return;
+            var ex = errors[failed]!;
+            ex.Data["Applied"] = failed;
+            if (errors.Count(e => e is not null) > 1) ex.Data["Refused"] = string.Join("; ", errors.Where(e => e is not null).Select(e => e!.Message));
+            throw ex;
+        }
+    }
+
     /// <summary>Sends one request that must succeed; the ACK is awaited.</summary>
     public void Execute(ushort type, ushort flags, Action<NetlinkWriter> body, string? context = null) =>
         Request(type, flags, body, context);
@@ -234,3 +291,6 @@ public sealed class NetlinkConnection : IDisposable
 
     public void Dispose() => Socket.Dispose();
 }
+
+/// <summary>One request of <see cref="NetlinkConnection.ExecuteMany"/>: its type, flags (NLM_F_REQUEST and NLM_F_ACK are added), body and what it is meant to do.</summary>
+public readonly record struct NetlinkRequest(ushort Type, ushort Flags, Action<NetlinkWriter> Body, string? Context);

@@ -174,7 +174,15 @@ public sealed partial class RouteClient
     /// namespace's client. <c>ip link add NAME [mtu M] [address A] [master BR] [up] type veth peer name PEER [address A] netns NS</c>.
     /// </summary>
     /// <returns>The ifindex of the local end.</returns>
-    public int CreateVethIndex(string name, string peerName, SafeFileHandle? peerNamespace = null, VethOptions? options = null, int? masterIndex = null)
+    public int CreateVethIndex(string name, string peerName, SafeFileHandle? peerNamespace = null, VethOptions? options = null, int? masterIndex = null) =>
+        CreateVethIndexes(name, peerName, peerNamespace, options, masterIndex).Index;
+
+    /// <summary>
+    /// <see cref="CreateVethIndex"/>, also returning the peer's ifindex in its namespace, from the echo's IFLA_LINK (what
+    /// <c>ip link</c> prints as <c>vethX@ifN</c>), so that the peer's namespace can address it without a lookup
+    /// (<see cref="RouteRequestBatch"/>); 0 when the kernel sent no echo (older than 6.1).
+    /// </summary>
+    public (int Index, int PeerIndex) CreateVethIndexes(string name, string peerName, SafeFileHandle? peerNamespace = null, VethOptions? options = null, int? masterIndex = null)
     {
         options ??= new VethOptions();
         InterfaceName.Validate(name, "Veth name");
@@ -198,8 +206,8 @@ public sealed partial class RouteClient
             _conn.Request(RTM_NEWLINK, (ushort)(CreateFlags | Nl.NLM_F_ECHO), w => WriteCreateVeth(w, name, peerName, fd, options, mac, peerMac, master),
                 $"create veth {name} peer {peerName}"));
         foreach (var m in replies)
-            if (DecodeLink(m, NamespaceName) is { } l && l.Name == name) return l.Index;
-        return IndexOf(name);
+            if (DecodeLink(m, NamespaceName) is { } l && l.Name == name) return (l.Index, l.PeerIndex ?? 0);
+        return (IndexOf(name), 0);
     }
 
     /// <summary>

@@ -24,6 +24,44 @@ public sealed class AddressRouteTests : IDisposable
     }
 
     [Fact]
+    public void Batch_SendsAContainersRequestsInOneWrite_AndAFailureInTheMiddleKeepsErrnoExtAckAndWhatWasApplied()
+    {
+        // A container's set-up as Connect sends it: the veth's echo gives the peer's ifindex, then lo up, eth0 up, the
+        // address and the default route in one datagram, read back with ip -j.
+        var host = _nss.Create("bhost");
+        var c = _nss.Create("bctr");
+        var (index, peer) = host.Rtnl.CreateVethIndexes("vb0", "eth0", c.Handle, new VethOptions { Up = true });
+        Assert.True(index > 0);
+        Assert.Equal(c.Rtnl.GetLink("eth0").Index, peer);
+        var before = c.RouteConnection.MessagesReceived;
+        c.Rtnl.Batch().SetLinkUp(1, "lo").SetLinkUp(peer, "eth0").AddAddress(peer, "eth0", IPAddress.Parse("10.7.0.2"), 24)
+            .AddDefaultRoute(IPAddress.Parse("10.7.0.1"), peer, "eth0").Send();
+        Assert.Equal(4, c.RouteConnection.MessagesReceived - before); // four ACKs, nothing else
+        var links = Cli.IpJson(c.Name!, "link", "show").EnumerateArray().ToDictionary(l => l.GetProperty("ifname").GetString()!, l => l);
+        Assert.Contains("UP", links["lo"].GetProperty("flags").EnumerateArray().Select(f => f.GetString()));
+        Assert.Contains("UP", links["eth0"].GetProperty("flags").EnumerateArray().Select(f => f.GetString()));
+        Assert.Contains(Cli.IpJson(c.Name!, "-4", "addr", "show", "dev", "eth0").EnumerateArray().SelectMany(a => a.GetProperty("addr_info").EnumerateArray()),
+            a => a.GetProperty("local").GetString() == "10.7.0.2");
+        Assert.Equal("10.7.0.1", Assert.Single(Cli.IpJson(c.Name!, "-4", "route", "show", "default").EnumerateArray()).GetProperty("gateway").GetString());
+
+        // The second request is refused (the address exists): the error is that request's, with its errno, and says one
+        // before it was applied; the kernel went on with the third (rtnetlink is not transactional), which the caller
+        // must know to undo.
+        var x = Assert.Throws<NetlinkException>(() => c.Rtnl.Batch().SetLinkUp(peer, "eth0", up: false)
+            .AddAddress(peer, "eth0", IPAddress.Parse("10.7.0.2"), 24).AddAddress(peer, "eth0", IPAddress.Parse("10.7.0.3"), 24).Send());
+        Assert.Equal(Interop.LibC.EEXIST, x.ErrorNumber);
+        Assert.Equal("add address 10.7.0.2/24 to eth0", x.Context);
+        Assert.Equal(1, x.Data["Applied"]);
+        Assert.Contains(Cli.IpJson(c.Name!, "-4", "addr", "show", "dev", "eth0").EnumerateArray().SelectMany(a => a.GetProperty("addr_info").EnumerateArray()),
+            a => a.GetProperty("local").GetString() == "10.7.0.3");
+        // a refusal with the kernel's ext-ACK text keeps it
+        var y = Assert.Throws<NetlinkException>(() => c.Rtnl.Batch().SetLinkUp(1, "lo").AddDefaultRoute(IPAddress.Parse("10.9.0.1"), peer, "eth0").Send());
+        Assert.Equal("add route default via 10.9.0.1 dev eth0", y.Context);
+        Assert.Equal(1, y.Data["Applied"]);
+        Assert.False(string.IsNullOrEmpty(y.ExtAckMessage), y.Message);
+    }
+
+    [Fact]
     public void GetRoutes_OfANamespaceWithoutRoutes_IsEmpty()
     {
         // A fresh namespace has no IPv4 FIB table yet: the dump is ENOENT in the kernel, an empty list here (ip shows nothing).
