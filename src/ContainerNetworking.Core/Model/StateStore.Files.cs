@@ -227,6 +227,7 @@ public sealed partial class StateStore
         }
         foreach (var (path, tmp) in staged)
         {
+            FaultInjection.Point("RenameStateFile");
             File.Move(tmp, path, overwrite: true);
             DirectoryChanged(Path.GetDirectoryName(path)!);
         }
