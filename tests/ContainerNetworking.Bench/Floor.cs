@@ -9,15 +9,20 @@ namespace ContainerNetworking.Bench;
 /// does (file, unshare, bind mount), one RTM_NEWLINK for the veth (host end on the bridge and up, eth0 in the
 /// container), then in the container lo up, eth0 up, eth0's index, the address and the default route; teardown is
 /// one RTM_DELLINK and the unmount. No NAT, no ports. It times itself, so its process start is not counted.
+/// <para>
+/// <paramref name="batched"/> ("floor-batch"): the same requests, several per sendmsg, as the best a program can do: the
+/// veth created with NLM_F_ECHO (its answer names eth0's ifindex, IFLA_LINK, so no RTM_GETLINK), then the container's
+/// four requests (lo up, eth0 up, address, route) in one datagram; teardown sends the RTM_DELLINKs 32 per datagram.
+/// </para>
 /// </summary>
-public sealed class FloorImpl : Impl
+public sealed class FloorImpl(bool batched = false) : Impl
 {
     private string? _exe;
     private string? _why;
     private Process? _proc;
 
-    public override string Name => "floor";
-    public override string Description => "raw netlink in C (ns+veth+addr+route only)";
+    public override string Name => batched ? "floor-batch" : "floor";
+    public override string Description => batched ? "raw netlink in C, several requests per sendmsg (ns+veth+addr+route only)" : "raw netlink in C (ns+veth+addr+route only)";
     public override bool Complete => false;
     public override string? Unavailable => EnsureBuilt() ? null : _why;
 
@@ -46,7 +51,7 @@ public sealed class FloorImpl : Impl
 
     public override void SetupContainers(Topology t, int n)
     {
-        _proc = Sh.Start(_exe!, [t.HostPath, Cleanup.Own + "ctr", n.ToString(CultureInfo.InvariantCulture), Topology.Bridge]);
+        _proc = Sh.Start(_exe!, [t.HostPath, Cleanup.Own + "ctr", n.ToString(CultureInfo.InvariantCulture), Topology.Bridge, batched ? "batched" : "sequential"]);
         SelfSetupMs = ReadTime("setup_ns");
     }
 
@@ -93,10 +98,11 @@ public sealed class FloorImpl : Impl
         #include <linux/rtnetlink.h>
         #include <linux/veth.h>
 
-        static char msg[4096], rx[16384];
+        static char buf[65536], rx[65536];
+        static char *msg = buf;         // the message being built; batched ones follow each other in buf
         static int mlen;
         static unsigned seq = 1;
-        static int last_index;
+        static int last_index, last_link;
 
         static void die(const char *what) { fprintf(stderr, "%s: %s\n", what, strerror(errno)); exit(1); }
 
@@ -137,9 +143,41 @@ public sealed class FloorImpl : Impl
                         if (e->error) { fprintf(stderr, "%s: %s\n", what, strerror(-e->error)); exit(1); }
                         return;
                     }
-                    if (h->nlmsg_type == RTM_NEWLINK) last_index = ((struct ifinfomsg *)NLMSG_DATA(h))->ifi_index;
+                    if (h->nlmsg_type == RTM_NEWLINK) {
+                        struct ifinfomsg *ifi = NLMSG_DATA(h);
+                        last_index = ifi->ifi_index;
+                        int len = IFLA_PAYLOAD(h);
+                        for (struct rtattr *a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len))
+                            if (a->rta_type == IFLA_LINK) last_link = *(int *)RTA_DATA(a);
+                    }
                 }
             }
+        }
+        // Batched: close the message being built and start the next one after it in buf.
+        static int queued;
+        static unsigned first_seq;
+        static void queue(void) {
+            ((struct nlmsghdr *)msg)->nlmsg_len = mlen;
+            if (!queued) first_seq = seq;
+            queued++;
+            msg += NLMSG_ALIGN(mlen);
+        }
+        // Sends every queued message in one datagram and waits for all their ACKs.
+        static void talk_many(int fd, const char *what) {
+            if (send(fd, buf, msg - buf, 0) < 0) die("send");
+            int pending = queued;
+            while (pending > 0) {
+                int n = recv(fd, rx, sizeof rx, 0);
+                if (n < 0) die("recv");
+                for (struct nlmsghdr *h = (struct nlmsghdr *)rx; NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) {
+                    if (h->nlmsg_type != NLMSG_ERROR || h->nlmsg_seq < first_seq || h->nlmsg_seq > seq) continue;
+                    struct nlmsgerr *e = NLMSG_DATA(h);
+                    if (e->error) { fprintf(stderr, "%s: %s\n", what, strerror(-e->error)); exit(1); }
+                    pending--;
+                }
+            }
+            msg = buf;
+            queued = 0;
         }
         static int link_index(int fd, const char *name) {
             begin(RTM_GETLINK, 0);
@@ -153,7 +191,8 @@ public sealed class FloorImpl : Impl
         static long now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec * 1000000000L + t.tv_nsec; }
 
         int main(int argc, char **argv) {
-            if (argc != 5) { fprintf(stderr, "usage: floor HOSTNS PREFIX N BRIDGE\n"); return 2; }
+            if (argc != 6) { fprintf(stderr, "usage: floor HOSTNS PREFIX N BRIDGE sequential|batched\n"); return 2; }
+            int batched = strcmp(argv[5], "batched") == 0;
             const char *prefix = argv[2];
             int n = atoi(argv[3]);
             int hostfd = open(argv[1], O_RDONLY | O_CLOEXEC);
@@ -179,7 +218,7 @@ public sealed class FloorImpl : Impl
                 if (setns(hostfd, CLONE_NEWNET) < 0) die("setns back");
 
                 // ip link add vhI master BR up type veth peer name eth0 netns PREFIXi up
-                begin(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
+                begin(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL | (batched ? NLM_F_ECHO : 0));
                 struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_flags = IFF_UP, .ifi_change = IFF_UP };
                 put(&ifi, sizeof ifi);
                 snprintf(name, sizeof name, "vh%d", i);
@@ -195,20 +234,23 @@ public sealed class FloorImpl : Impl
                 attr(IFLA_IFNAME, "eth0", 5);
                 attr(IFLA_NET_NS_FD, &nsfd, 4);
                 end_nest(p); end_nest(d); end_nest(li);
+                last_link = 0;
                 talk(hs, "RTM_NEWLINK veth");
+                if (batched && !last_link) { fprintf(stderr, "no IFLA_LINK in the echo of the new veth\n"); return 1; }
 
                 // ip -n C link set lo up
                 begin(RTM_NEWLINK, 0);
                 struct ifinfomsg lo = { .ifi_family = AF_UNSPEC, .ifi_index = 1, .ifi_flags = IFF_UP, .ifi_change = IFF_UP };
                 put(&lo, sizeof lo);
-                talk(cs, "RTM_NEWLINK lo");
+                if (batched) queue(); else talk(cs, "RTM_NEWLINK lo");
                 // ip -n C link set eth0 up
                 begin(RTM_NEWLINK, 0);
-                struct ifinfomsg up = { .ifi_family = AF_UNSPEC, .ifi_flags = IFF_UP, .ifi_change = IFF_UP };
+                struct ifinfomsg up = { .ifi_family = AF_UNSPEC, .ifi_index = batched ? last_link : 0, .ifi_flags = IFF_UP, .ifi_change = IFF_UP };
                 put(&up, sizeof up);
-                attr(IFLA_IFNAME, "eth0", 5);
-                talk(cs, "RTM_NEWLINK eth0 up");
-                int eth0 = link_index(cs, "eth0");
+                if (!batched) attr(IFLA_IFNAME, "eth0", 5);
+                int eth0;
+                if (batched) { queue(); eth0 = last_link; }
+                else { talk(cs, "RTM_NEWLINK eth0 up"); eth0 = link_index(cs, "eth0"); }
 
                 // ip -n C addr add 10.123.x.y/16 dev eth0
                 struct in_addr ip; ip.s_addr = htonl(ntohl(gw.s_addr) + 1 + i);
@@ -217,7 +259,7 @@ public sealed class FloorImpl : Impl
                 put(&ifa, sizeof ifa);
                 attr(IFA_LOCAL, &ip, 4);
                 attr(IFA_ADDRESS, &ip, 4);
-                talk(cs, "RTM_NEWADDR");
+                if (batched) queue(); else talk(cs, "RTM_NEWADDR");
 
                 // ip -n C route add default via 10.123.0.1
                 begin(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
@@ -226,7 +268,7 @@ public sealed class FloorImpl : Impl
                 put(&rt, sizeof rt);
                 attr(RTA_GATEWAY, &gw, 4);
                 attr(RTA_OIF, &eth0, 4);
-                talk(cs, "RTM_NEWROUTE");
+                if (batched) { queue(); talk_many(cs, "container batch"); } else talk(cs, "RTM_NEWROUTE");
                 close(cs);
                 close(nsfd);
             }
@@ -242,7 +284,13 @@ public sealed class FloorImpl : Impl
                 put(&ifi, sizeof ifi);
                 snprintf(name, sizeof name, "vh%d", i);
                 attr(IFLA_IFNAME, name, strlen(name) + 1);
+                if (batched) { queue(); if (queued == 32 || i == n - 1) talk_many(hs, "RTM_DELLINK batch"); continue; }
                 talk(hs, "RTM_DELLINK");
+                snprintf(path, sizeof path, "/run/netns/%s%d", prefix, i);
+                umount2(path, MNT_DETACH);
+                unlink(path);
+            }
+            for (int i = 0; batched && i < n; i++) {
                 snprintf(path, sizeof path, "/run/netns/%s%d", prefix, i);
                 umount2(path, MNT_DETACH);
                 unlink(path);

@@ -8,8 +8,9 @@ public sealed record FlowTeardownResult(int N, int Flows, double PerContainerMs,
 /// <summary>
 /// Teardown with a busy conntrack table: N containers through the network model (ours-model), torn down once with an
 /// empty conntrack table and once after <c>conntrack -R</c> loaded K unrelated entries (10.200.x.y → 10.201.0.1:80)
-/// into the host namespace. Disconnect deletes the container's flows through kernel-filtered dumps, so its cost should
-/// not grow with K (it did when every Disconnect dumped the whole table).
+/// into the host namespace. Disconnect has the kernel delete the container's flows (a flush with a filter, one pass
+/// over the occupied buckets; kernel-filtered dumps before 6.5), so its cost should not grow with K (it did when every
+/// Disconnect dumped the whole table).
 /// </summary>
 public static class FlowTeardown
 {

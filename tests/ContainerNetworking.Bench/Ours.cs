@@ -16,9 +16,10 @@ public static class Ours
 }
 
 /// <summary>
-/// "ours": the low-level path, what the cmdlets New-NetNamespace | New-VethPair | Add-BridgePort … do: per container
-/// NetNamespace.Create, one RouteClient.CreateVeth (peer eth0 straight into the container, host end up on the
-/// bridge), lo up, the address and the default route over the container's own connection, and one published port;
+/// "ours": the low-level path, the library as a program would call it: per container NetNamespace.Create, one
+/// RouteClient.CreateVethIndexes (peer eth0 straight into the container, host end up on the bridge given by index, the
+/// echo naming eth0's index), lo up, eth0 up, the address and the default route in one datagram over the container's
+/// own connection (RouteClient.Batch), and one published port;
 /// once per network the bridge, its address, forwarding and masquerade.
 /// </summary>
 public sealed partial class OursLowLevel : Impl
@@ -42,17 +43,20 @@ public sealed partial class OursLowLevel : Impl
     {
         var host = t.HostNs.Rtnl;
         var veth = new VethOptions { Up = true, Master = Topology.Bridge };
+        var bridge = host.GetLink(Topology.Bridge).Index;
         for (var i = 0; i < n; i++)
         {
             var c = NetNamespace.Create(Topology.ContainerNs(i));
             _containers[i] = c;
-            host.CreateVeth(Topology.HostVeth(i), "eth0", c.Handle, veth);
-            var r = c.Rtnl;
-            r.SetLinkUp("lo");
-            // Not PeerUp: kernel 6.18 refuses IFF_UP on the peer in the create request with ENOTCONN.
-            r.SetLinkUp("eth0");
-            r.AddAddress("eth0", IPAddress.Parse(Topology.ContainerIp(i)), Topology.PrefixLength);
-            r.AddDefaultRoute(Gw, "eth0");
+            // The echo of the new veth names eth0's ifindex: the container's requests need no lookup and go in one
+            // datagram. Not PeerUp: kernel 6.18 refuses IFF_UP on the peer in the create request with ENOTCONN.
+            var (_, eth0) = host.CreateVethIndexes(Topology.HostVeth(i), "eth0", c.Handle, veth, bridge);
+            c.Rtnl.Batch()
+                .SetLinkUp(1, "lo")
+                .SetLinkUp(eth0, "eth0")
+                .AddAddress(eth0, "eth0", IPAddress.Parse(Topology.ContainerIp(i)), Topology.PrefixLength)
+                .AddDefaultRoute(Gw, eth0, "eth0")
+                .Send();
             Publish(t, i);
         }
     }

@@ -133,7 +133,11 @@ namespace ContainerNetworking.Bench
         {
             var l = new List<Impl>();
             if (!opt.CniOnly) l.AddRange(Ours.Create());
-            if (!opt.SkipFloor) l.Add(new FloorImpl());
+            if (!opt.SkipFloor)
+            {
+                l.Add(new FloorImpl());
+                l.Add(new FloorImpl(batched: true));
+            }
             if (opt.Peers.Contains("batch")) l.Add(new BatchPeer());
             if (opt.Peers.Contains("seeds")) l.Add(new SeedsPeer());
             if (opt.Peers.Contains("cni")) l.Add(new CniPeer());

@@ -112,6 +112,48 @@ public sealed class Report(Options opt)
     }
 
     /// <summary>
+    /// Issue 14's targets, in ratios within this run (absolute times on a shared machine are noise), at N = 10, 100 and
+    /// 1000 as far as they ran: the model's setup (Connect: IPAM, state, rules) within 1.3× of the floor (the better of
+    /// the sequential and the batched C floor) and at least 3× faster than ip -batch + nft -f; its teardown at most the
+    /// batch's ÷ 3 and flat with unrelated conntrack flows; the library's setup within 1.15× of the floor.
+    /// </summary>
+    public List<Target> Issue14Targets()
+    {
+        var l = new List<Target>();
+        foreach (var n in new[] { 10, 100, 1000 })
+        {
+            ScenarioResult? model = Get("ours-model", n), lib = Get("ours", n), floor = Get("floor", n), floorBatch = Get("floor-batch", n), batch = Get("batch", n);
+            var best = new[] { floor, floorBatch }.OfType<ScenarioResult>().MinBy(x => x.SetupPerContainerMs);
+            var floors = $"floor {(floor is null ? "-" : F(floor.SetupPerContainerMs))}, batched floor {(floorBatch is null ? "-" : F(floorBatch.SetupPerContainerMs))} ms";
+            if (model is not null && best is not null)
+            {
+                var r = model.SetupPerContainerMs / best.SetupPerContainerMs;
+                l.Add(new($"N={n} Connect setup ÷ best floor", "≤ 1.3×", $"{r:F2}× ({F(model.SetupPerContainerMs)} ms; {floors})", r <= 1.3));
+            }
+            if (model is not null && batch is not null)
+            {
+                var r = batch.SetupPerContainerMs / model.SetupPerContainerMs;
+                l.Add(new($"N={n} ip -batch setup ÷ Connect setup", "≥ 3×", $"{r:F2}× ({F(batch.SetupPerContainerMs)} / {F(model.SetupPerContainerMs)} ms)", r >= 3));
+                var d = batch.TeardownPerContainerMs / model.TeardownPerContainerMs;
+                l.Add(new($"N={n} ip -batch teardown ÷ Disconnect", "≥ 3×", $"{d:F2}× ({F(batch.TeardownPerContainerMs)} / {F(model.TeardownPerContainerMs)} ms)", d >= 3));
+            }
+            if (lib is not null && best is not null)
+            {
+                var r = lib.SetupPerContainerMs / best.SetupPerContainerMs;
+                l.Add(new($"N={n} library setup ÷ best floor", "≤ 1.15×", $"{r:F2}× ({F(lib.SetupPerContainerMs)} ms; {floors})", r <= 1.15));
+            }
+        }
+        if (FlowTeardown is { } ft)
+        {
+            var r = ft.PerContainerWithFlowsMs / ft.PerContainerMs;
+            l.Add(new($"Disconnect with {ft.Flows} flows ÷ without (N={ft.N})", "flat (≤ 1.2×)", $"{r:F2}× ({F(ft.PerContainerWithFlowsMs)} / {F(ft.PerContainerMs)} ms)", r <= 1.2));
+        }
+        var im = ImportModule;
+        l.Add(new("Import-Module", "≤ 300 ms", im?.MedianMs is { } ms ? F(ms) + " ms" : im?.Status ?? "n/a", im?.MedianMs is { } m2 ? m2 <= 300 : null));
+        return l;
+    }
+
+    /// <summary>
     /// "CNI ADD/DEL per container: reference chain X / Y ms, ours X / Y ms, speed-up Nx / Mx, goal >= 10x: met/missed",
     /// at the largest N both ran (the plugin executions only); null when either did not run.
     /// </summary>
@@ -221,6 +263,10 @@ public sealed class Report(Options opt)
         foreach (var t in Targets())
             sb.AppendLine($"{t.What,-42} {t.Goal,-20} {t.Measured,-60} {(t.Met is null ? "n/a" : t.Met.Value ? "met" : "MISSED")}");
         sb.AppendLine();
+        sb.AppendLine($"== Issue 14 targets (ratios within this run; load average {string.Join("; ", LoadAverage.Select(kv => kv.Key + " " + kv.Value))}) ==");
+        foreach (var t in Issue14Targets())
+            sb.AppendLine($"{t.What,-42} {t.Goal,-20} {t.Measured,-60} {(t.Met is null ? "n/a" : t.Met.Value ? "met" : "missed")}");
+        sb.AppendLine();
         sb.AppendLine($"Import-Module: {ImportModule?.Status}{(ImportModule?.MedianMs is { } im ? $" — {im:F0} ms (pwsh -c Import-Module {ImportModule.ImportMs:F0} ms − pwsh -c $null {ImportModule.BaselineMs:F0} ms, fastest of {ImportModule.Runs} each)" : "")}");
         foreach (var (k, v) in Skipped) sb.AppendLine($"skipped {k}: {v}");
         sb.AppendLine($"load average: {string.Join("; ", LoadAverage.Select(kv => kv.Key + " " + kv.Value))}  (2 cores, shared)");
@@ -263,6 +309,7 @@ public sealed class Report(Options opt)
             importModule = ImportModule,
             teardownWithFlows = FlowTeardown,
             targets = Targets(),
+            issue14 = Issue14Targets(),
             cni = CniLine(),
             rootNamespaceUnchanged = RootUnchanged,
             error = Error,
