@@ -205,7 +205,8 @@ Describe 'Add-, Get-, Remove-NatMasquerade (S000: -s 192.168.0.0/24 ! -o br0 -j 
     }
 
     It 'reports the documented failures with their ErrorIds and changes nothing' {
-        { Add-NatMasquerade -NetNamespace $t.Host 192.168.0.1/24 -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidDestinationPrefix,*'
+        { Add-NatMasquerade -NetNamespace $t.Host 192.168.0.1/24 -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidSourcePrefix,*'
+        { Add-NatMasquerade -NetNamespace $t.Host -SourcePrefix 10.0.0.300/24 -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidSourcePrefix,*' -ExpectedMessage '*not a source prefix*'
         { Add-NatMasquerade -NetNamespace $t.Host 192.168.0.0/24 -SnatAddress 'not-an-ip' -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidIPAddress,*'
         { Add-NatMasquerade -NetNamespace $t.Host 192.168.0.0/24 -SnatAddress fd00::1 -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidMasquerade,*'
         { Remove-NatMasquerade -NetNamespace $t.Host -SourcePrefix 10.1.0.0/16 -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'MasqueradeNotFound,*'

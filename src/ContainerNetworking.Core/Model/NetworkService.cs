@@ -21,7 +21,7 @@ public sealed class NetworkService : ModelService
     public const string HostNetwork = "host";
     public const string NoneNetwork = "none";
 
-    private static readonly Regex NetworkName = new("^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", RegexOptions.CultureInvariant);
+    private static readonly Regex NetworkName = new("^[A-Za-z0-9][A-Za-z0-9_.-]{0,55}$", RegexOptions.CultureInvariant);
 
     internal NetworkService(NetworkContext context) : base(context)
     {
@@ -91,8 +91,11 @@ public sealed class NetworkService : ModelService
         ArgumentNullException.ThrowIfNull(spec);
         if (string.IsNullOrEmpty(spec.Name) || !NetworkName.IsMatch(spec.Name))
             throw new ContainerNetworkingException("InvalidName", ErrorKind.InvalidArgument,
-                $"'{spec.Name}' is not a valid network name. Use 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit.");
-        if (spec.Name is HostNetwork or NoneNetwork || State.ReadNetwork(spec.Name) is not null)
+                $"'{spec.Name}' is not a valid network name{(spec.Name?.Length > 56 ? $" ({spec.Name.Length} characters)" : "")}. Use 1-56 letters, digits, '_', '.' or '-', starting with a letter or digit (the name goes into the rules' owner, 'network:NAME', at most 64 characters).");
+        if (spec.Name is HostNetwork or NoneNetwork)
+            throw new ContainerNetworkingException("NetworkExists", ErrorKind.AlreadyExists,
+                $"'{spec.Name}' is a predefined network (as Docker's host and none): it always exists and cannot be created or removed. Choose another name, or connect containers to it with Connect-ContainerNetwork {spec.Name}.");
+        if (State.ReadNetwork(spec.Name) is not null)
             throw new ContainerNetworkingException("NetworkExists", ErrorKind.AlreadyExists,
                 $"Network '{spec.Name}' already exists. Choose another name, or remove it first with Remove-ContainerNetwork -Name {spec.Name}.");
         if (spec.Mtu != 0) RtnlValidation.ValidateMtu(spec.Mtu); // 0: the kernel's default
@@ -106,7 +109,7 @@ public sealed class NetworkService : ModelService
                 $"Bridge '{bridge}' already belongs to network '{sameBridge.Name}'. Give the new network another -BridgeName.");
         if (Host.Rtnl.FindLink(bridge) is { } existing)
             throw new ContainerNetworkingException("BridgeExists", ErrorKind.AlreadyExists,
-                $"A link named '{bridge}' ({existing.Kind ?? "device"}) already exists in the host namespace. Give another -BridgeName, or remove the link first (Remove-… / ip link del {bridge}).");
+                $"A link named '{bridge}' ({existing.Kind ?? "device"}) already exists in the host namespace. Give another -BridgeName, or remove the link first: {FixCommand.WithIp("Remove-NetLink " + bridge, Host.Label, "link del " + bridge)}.");
 
         // IPv4 subnet: the given one must overlap no other network; a chosen one also no route or address of the host.
         IPNetwork subnet;

@@ -30,6 +30,7 @@ public sealed partial class StateStore
         try { bytes = File.ReadAllBytes(path); }
         catch (FileNotFoundException) { return (null, null); }
         catch (DirectoryNotFoundException) { return (null, null); }
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException && Directory.Exists(path)) { return (null, "it is a directory, not a file"); }
         if (bytes.Length == 0) return (null, "it is empty");
         try
         {

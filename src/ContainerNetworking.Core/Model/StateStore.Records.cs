@@ -14,6 +14,7 @@ public sealed partial class StateStore
 
     public IReadOnlyList<ContainerNetwork> ListNetworks()
     {
+        CheckRoot();
         if (!Directory.Exists(NetworksDir)) return [];
         var list = new List<ContainerNetwork>();
         foreach (var d in Directory.EnumerateDirectories(NetworksDir))

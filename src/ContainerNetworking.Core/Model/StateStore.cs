@@ -91,7 +91,26 @@ public sealed partial class StateStore
     /// For reading only (plans, -WhatIf): the lock when the store exists; when it does not, there is nothing to read
     /// and nothing is created, so a plan leaves no state directory or lock file behind.
     /// </summary>
-    public IDisposable LockForReading() => Directory.Exists(Root) ? Lock() : NotLocked.Instance;
+    public IDisposable LockForReading()
+    {
+        CheckRoot();
+        return Directory.Exists(Root) ? Lock() : NotLocked.Instance;
+    }
+
+    /// <summary>
+    /// "StateDirectoryNotADirectory" when the state directory, or a directory above it, is a file: nothing could be
+    /// read or written there (the file is left alone).
+    /// </summary>
+    private void CheckRoot()
+    {
+        for (var d = Root; !string.IsNullOrEmpty(d); d = Path.GetDirectoryName(d))
+        {
+            if (!File.Exists(d)) continue;
+            throw new ContainerNetworkingException("StateDirectoryNotADirectory", ErrorKind.InvalidArgument,
+                $"The state directory {Root} cannot be used: {d} is a file, not a directory. Give -StateDirectory (or ${StateDirVariable}) " +
+                "a directory or a path that does not exist yet, or move the file away.");
+        }
+    }
 
     private sealed class NotLocked : IDisposable
     {
@@ -109,6 +128,7 @@ public sealed partial class StateStore
     /// <inheritdoc cref="Lock()"/>
     public IDisposable Lock(CancellationToken cancel)
     {
+        CheckRoot();
         EnsureDirectory(Root);
         var path = Path.Combine(Root, ".lock");
         var timeout = EffectiveLockTimeout();

@@ -25,7 +25,7 @@ public enum RouteScope
 
 /// <summary>
 /// Parsing of the text users type for addresses and prefixes, with errors that name the problem and the fix
-/// (ErrorIds "InvalidIPAddress", "InvalidPrefixLength", "InvalidDestinationPrefix", "PrefixLengthRequired").
+/// (ErrorIds "InvalidIPAddress", "InvalidPrefixLength", "InvalidDestinationPrefix", "InvalidSourcePrefix", "PrefixLengthRequired").
 /// </summary>
 public static class InputParsing
 {
@@ -85,10 +85,13 @@ public static class InputParsing
 
     /// <summary>
     /// A destination prefix: "10.0.0.0/8", "fd00::/64", a bare address (a host route, /32 or /128), or "default"
-    /// (0.0.0.0/0, or ::/0 when <paramref name="familyHint"/> is IPv6).
+    /// (0.0.0.0/0, or ::/0 when <paramref name="familyHint"/> is IPv6). With <paramref name="source"/> it is a source
+    /// prefix (masquerade): the errors say so and their ErrorId is InvalidSourcePrefix.
     /// </summary>
-    public static IPNetwork ParsePrefix(string text, AddressFamily? familyHint = null)
+    public static IPNetwork ParsePrefix(string text, AddressFamily? familyHint = null, bool source = false)
     {
+        var id = source ? "InvalidSourcePrefix" : "InvalidDestinationPrefix";
+        var kind = source ? "source" : "destination";
         var t = text?.Trim() ?? "";
         if (t.Equals("default", StringComparison.OrdinalIgnoreCase))
             return familyHint == AddressFamily.InterNetworkV6 ? new IPNetwork(IPAddress.IPv6Any, 0) : new IPNetwork(IPAddress.Any, 0);
@@ -97,21 +100,21 @@ public static class InputParsing
         int prefix;
         try
         {
-            address = ParseAddress(slash < 0 ? t : t[..slash], "destination address");
+            address = ParseAddress(slash < 0 ? t : t[..slash], kind + " address");
         }
         catch (ContainerNetworkingException)
         {
-            throw new ContainerNetworkingException("InvalidDestinationPrefix", ErrorKind.InvalidArgument,
-                $"'{text}' is not a destination prefix. Write it as 192.168.15.0/24, fd00::/64 or 'default'.");
+            throw new ContainerNetworkingException(id, ErrorKind.InvalidArgument,
+                $"'{text}' is not a {kind} prefix. Write it as 192.168.15.0/24{(source ? " or fd00::/64" : ", fd00::/64 or 'default'")}.");
         }
         if (slash < 0) prefix = address.AddressFamily == AddressFamily.InterNetwork ? 32 : 128;
         else if (!int.TryParse(t[(slash + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out prefix))
-            throw new ContainerNetworkingException("InvalidDestinationPrefix", ErrorKind.InvalidArgument,
+            throw new ContainerNetworkingException(id, ErrorKind.InvalidArgument,
                 $"'{text}' has no valid prefix length after '/'. Write it as {address}/24.");
         IPPrefix.ValidateLength(address, prefix);
         var network = IPPrefix.Network(address, prefix);
         if (!network.BaseAddress.Equals(address))
-            throw new ContainerNetworkingException("InvalidDestinationPrefix", ErrorKind.InvalidArgument,
+            throw new ContainerNetworkingException(id, ErrorKind.InvalidArgument,
                 $"'{text}' has host bits set after the prefix. Did you mean {network}?");
         return network;
     }

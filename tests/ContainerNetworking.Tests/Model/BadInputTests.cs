@@ -108,4 +108,58 @@ public sealed class BadInputTests : IDisposable
         // IPv6 neighbours need DAD to finish; ping retries for a few seconds.
         Assert.True(Cli.Ping(a.Namespace!, "fd00:28::3", count: 1, waitSeconds: 5) || Cli.Ping(a.Namespace!, "fd00:28::3", count: 3, waitSeconds: 5));
     }
+    [Fact]
+    public void UnclearRefusals_NameTheProblemAndAFixThatWorks()
+    {
+        _f.Manager.CreateNetwork(new NetworkSpec { Name = "bridge", BridgeName = "docker0", Subnet = Net("172.17.0.0/16") });
+        // 'host' is predefined: the advice must not be a removal that is refused.
+        Refused("NetworkExists", () => _f.Manager.CreateNetwork(new NetworkSpec { Name = "host" }), "predefined");
+        Assert.DoesNotContain("Remove-ContainerNetwork", Assert.ThrowsAny<ContainerNetworkingException>(() => _f.Manager.CreateNetwork(new NetworkSpec { Name = "none" })).Message);
+        // 57-64 characters: refused up front (the owner 'network:NAME' holds 64), not later as InvalidOwner.
+        Refused("InvalidName", () => _f.Manager.CreateNetwork(new NetworkSpec { Name = new string('n', 57), Subnet = Net("172.30.0.0/16") }), "1-56");
+        Refused("InvalidName", () => _f.Manager.CreateNetwork(new NetworkSpec { Name = new string('n', 64), Subnet = Net("172.30.0.0/16") }), "64 characters");
+        var longest = _f.Manager.CreateNetwork(new NetworkSpec { Name = new string('n', 56), Subnet = Net("172.30.0.0/16") });
+        _f.Manager.RemoveNetwork(longest.Name);
+        // A link of that name exists: the fix names the cmdlet and the namespace.
+        _f.Host.Rtnl.CreateBridge("taken0");
+        Refused("BridgeExists", () => _f.Manager.CreateNetwork(new NetworkSpec { Name = "n4", BridgeName = "taken0", Subnet = Net("172.30.0.0/16") }),
+            $"Remove-NetLink taken0 -NetNamespace {_f.HostName}  # or: ip -n {_f.HostName} link del taken0");
+    }
+
+    [Fact]
+    public void AStateDirectoryThatIsAFile_IsNamed_ByEveryOperation()
+    {
+        var file = Path.Combine(_f.StateDir, "state-file");
+        File.WriteAllText(file, "not a directory");
+        var m = new ContainerNetworkManager(_f.Host, file);
+        var before = Snapshot();
+        foreach (var act in new Action[]
+                 {
+                     () => m.CreateNetwork(new NetworkSpec { Name = "n1", Subnet = Net("172.30.0.0/16") }),
+                     () => m.GetNetworks(),
+                     () => m.Repair(),
+                     () => m.Connect(new EndpointSpec { Network = "bridge", Namespace = "x", CreateNamespace = true }),
+                 })
+        {
+            var e = Assert.ThrowsAny<ContainerNetworkingException>(act);
+            Assert.Equal("StateDirectoryNotADirectory", e.ErrorId);
+            Assert.Contains(file + " is a file", e.Message);
+            Assert.Contains("-StateDirectory", e.Message);
+        }
+        Assert.Equal(before, Snapshot());
+        Assert.Equal("not a directory", File.ReadAllText(file));
+    }
+
+    [Fact]
+    public void ANetworkRecordThatIsADirectory_IsStateCorrupt_NamingIt()
+    {
+        var dir = Path.Combine(_f.StateDir, "networks", "odd", "network.json");
+        Directory.CreateDirectory(dir);
+        var before = Snapshot();
+        var e = Assert.ThrowsAny<ContainerNetworkingException>(() => _f.Manager.GetNetworks());
+        Assert.Equal("StateCorrupt", e.ErrorId);
+        Assert.Contains(dir, e.Message);
+        Assert.Contains("is a directory, not a file", e.Message);
+        Assert.Equal(before, Snapshot());
+    }
 }

@@ -37,7 +37,7 @@ public sealed class AddNatMasqueradeCommand : NatCmdlet
     protected override void ProcessRecord()
     {
         var ns = Namespace;
-        if (!Try(SourcePrefix, () => InputParsing.ParsePrefix(SourcePrefix), out var source)) return;
+        if (!Try(SourcePrefix, () => InputParsing.ParsePrefix(SourcePrefix, source: true), out var source)) return;
         IPAddress? snat = null;
         if (SnatAddress is not null && !Try(SnatAddress, () => InputParsing.ParseAddress(SnatAddress, "SNAT address"), out snat)) return;
         var spec = new MasqueradeSpec(source) { ExcludeOutInterface = ExcludeInterface, SnatAddress = snat, Owner = Owner };

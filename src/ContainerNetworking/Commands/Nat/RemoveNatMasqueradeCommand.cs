@@ -30,7 +30,7 @@ public sealed class RemoveNatMasqueradeCommand : NatCmdlet
             if (!Try(ns, () => fw.GetMasquerades(), out var all)) return;
             foreach (var text in SourcePrefix)
             {
-                if (!Try(text, () => InputParsing.ParsePrefix(text), out var prefix)) continue;
+                if (!Try(text, () => InputParsing.ParsePrefix(text, source: true), out var prefix)) continue;
                 var matching = all.Where(m => m.Source.Equals(prefix)).ToList();
                 if (matching.Count == 0)
                 {

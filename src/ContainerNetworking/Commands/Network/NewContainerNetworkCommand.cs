@@ -12,7 +12,7 @@ namespace ContainerNetworking.Commands;
 [OutputType(typeof(ContainerNetwork))]
 public sealed class NewContainerNetworkCommand : PipelineContainerNetworkCmdlet
 {
-    /// <summary>The network's name (1-64 letters, digits, '_', '.', '-'); not 'host' or 'none'.</summary>
+    /// <summary>The network's name (1-56 letters, digits, '_', '.', '-'); not 'host' or 'none'.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     public string Name { get; set; } = "";
