@@ -142,10 +142,14 @@ public sealed class DiagnosisService : ModelService
                     fwd ? null : FixCommand.WithExec("Enable-IpForwarding", h, "sysctl -w net.ipv4.ip_forward=1"));
             }
 
-            var rules = Rules.HasNetwork(net);
+            var missingRules = Rules.MissingPieces(net);
+            var rules = missingRules.Count == 0;
             var missingBase = rules ? Rules.Fw.FindMissingBase() : [];
+            var allGone = missingRules.Any(m => m.StartsWith("table ", StringComparison.Ordinal) || m.StartsWith("element ", StringComparison.Ordinal));
             Add("NetworkRules", rules && missingBase.Count == 0 ? HopStatus.Ok : HopStatus.Broken,
-                !rules ? $"The nf_tables rules of network '{net.Name}' are missing (flushed?): {(net.Masquerade ? "no masquerade, so replies from outside never come back" : "no forward filter")}."
+                !rules ? allGone
+                    ? $"The nf_tables rules of network '{net.Name}' are missing (flushed?): {(net.Masquerade ? "no masquerade, so replies from outside never come back" : "no forward filter")}."
+                    : $"Rules of network '{net.Name}' are missing (deleted by hand?): {string.Join("; ", missingRules)}."
                 : missingBase.Count > 0 ? $"Parts of the ruleset every network relies on are missing: {string.Join("; ", missingBase)}."
                 : $"The masquerade and forward rules of {net.BridgeName} are in place.",
                 rules && missingBase.Count == 0 ? null : $"{repair}  # re-creates them");

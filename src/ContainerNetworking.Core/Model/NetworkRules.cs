@@ -50,12 +50,29 @@ internal sealed class NetworkRules(NetNamespace host)
     public string? BridgeOwnedBy(string network) =>
         Fw.GetBridgeNetworks().FirstOrDefault(n => n.Spec.Owner == NetworkOwner(network))?.Spec.Bridge;
 
-    /// <summary>True when the network's rules are in the kernel as the record wants them.</summary>
-    public bool HasNetwork(ContainerNetwork n)
+    /// <summary>
+    /// Puts back what <see cref="MissingPieces"/> finds: each missing rule or element in its place, one batch, nothing
+    /// else touched; when the network's settings in the kernel differ from the record, its rules are replaced as a whole.
+    /// </summary>
+    public void RestoreNetwork(ContainerNetwork n)
     {
-        var fw = Fw.GetBridgeNetwork(n.BridgeName!);
-        return fw is not null && fw.Rules.Count > 0 && fw.Spec.Masquerade == n.Masquerade && fw.Spec.Internal == n.Internal
-            && fw.Spec.InterContainerCommunication == n.Icc && fw.Spec.Routed == n.Routed;
+        if (SettingsDiffer(n)) AddNetwork(n);
+        else Fw.RestoreNetworkPieces(Rules(n));
+    }
+
+    /// <summary>True when the kernel holds the network's rules with other settings than its record's (masquerade, internal, ICC, routed).</summary>
+    private bool SettingsDiffer(ContainerNetwork n) => Fw.GetBridgeNetwork(n.BridgeName!) is { } fw
+        && (fw.Spec.Masquerade != n.Masquerade || fw.Spec.Internal != n.Internal || fw.Spec.InterContainerCommunication != n.Icc || fw.Spec.Routed != n.Routed);
+
+    /// <summary>
+    /// What of the network's firewall is not in the kernel as the record wants it: its element of the networks set with
+    /// its settings, and each of its rules (one deleted by hand is named). Empty when everything is there.
+    /// </summary>
+    public IReadOnlyList<string> MissingPieces(ContainerNetwork n)
+    {
+        if (SettingsDiffer(n))
+            return [$"the settings of {n.BridgeName} in set inet {ContainerFirewall.TableName} networks (masquerade, internal, icc, routed) differ from the record"];
+        return Fw.FindMissingNetworkPieces(Rules(n));
     }
 
     private static string? PairOwner(ContainerNetwork a, ContainerNetwork b)

@@ -200,10 +200,11 @@ public sealed class RepairService : ModelService
                         Context.Networks.AddBridgeSteps(p, net);
                         p.Execute();
                     }, recreate: true);
-            if (!Rules.HasNetwork(net))
+            var missingRules = Rules.MissingPieces(net);
+            if (missingRules.Count > 0)
                 found("MissingNetworkRules", net.Name, net.BridgeName!,
-                    $"The nf_tables rules of network '{net.Name}' (masquerade, forward filter) are missing or incomplete (flushed?); they are re-created.",
-                    () => Rules.AddNetwork(net), recreate: true);
+                    $"The nf_tables rules of network '{net.Name}' (masquerade, forward filter) are missing or incomplete (flushed, or deleted by hand?): {string.Join("; ", missingRules)}. They are put back in their places in one batch; no other rule or element is touched.",
+                    () => Rules.RestoreNetwork(net), recreate: true);
         }
 
         // Endpoints: half-built ones, and ones whose namespace or veth is gone.

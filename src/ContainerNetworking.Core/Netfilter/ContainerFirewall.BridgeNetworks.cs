@@ -57,57 +57,18 @@ public sealed partial class ContainerFirewall
                 b.DeleteElements(Family, TableName, SetNetworks, [new NftSetElement(name)]);
             b.AddElements(Family, TableName, SetNetworks, [new NftSetElement(name) { Comment = SpecComment(spec) }]);
 
-            var inBr = NftMatch.IfName(false, spec.Bridge);
-            var outBr = NftMatch.IfName(true, spec.Bridge);
-            var notOutBr = NftMatch.IfName(true, spec.Bridge, equal: false);
-            var notInBr = NftMatch.IfName(false, spec.Bridge, equal: false);
-            foreach (var subnet in spec.Subnets)
+            var bridgeTable = false;
+            foreach (var (rule, _) in NetworkRuleSet(spec, tag))
             {
-                var fam = IsV6(subnet.BaseAddress) ? global::ContainerNetworking.Netfilter.Nft.NFPROTO_IPV6 : global::ContainerNetworking.Netfilter.Nft.NFPROTO_IPV4;
-                if (spec.Masquerade && !spec.Internal)
-                    b.AddRule(Rule(ChainPostrouting, tag, NftMatch.NfProto(fam), NftMatch.Address(true, subnet), notOutBr, E(new NftCounter(), new NftMasq())));
-                // hairpin: a container reaching a published port through the host comes back out of its own bridge
-                b.AddRule(Rule(ChainPostrouting, tag, NftMatch.NfProto(fam), NftMatch.Address(true, subnet), outBr,
-                    NftMatch.CtBits(global::ContainerNetworking.Netfilter.Nft.NFT_CT_STATUS, global::ContainerNetworking.Netfilter.Nft.IPS_DST_NAT), E(new NftCounter(), new NftMasq())));
-            }
-            if (spec.Internal)
-            {
-                b.AddRule(Rule(ChainIsolation, tag, inBr, notOutBr, E(new NftCounter(), NftImmediate.Drop())));
-                b.AddRule(Rule(ChainIsolation, tag, outBr, notInBr, E(new NftCounter(), NftImmediate.Drop())));
-            }
-            else
-            {
-                // Not for a flow a published port translated: a container of another network may use it (through the
-                // host's address), as with Docker and netavark; the forward chain accepts it right after isolation.
-                b.AddRule(Rule(ChainIsolation, tag, inBr, notOutBr,
-                    E(new NftMeta(global::ContainerNetworking.Netfilter.Nft.NFT_META_OIFNAME), new NftLookup(SetNetworks)),
-                    NftMatch.CtBits(global::ContainerNetworking.Netfilter.Nft.NFT_CT_STATUS, global::ContainerNetworking.Netfilter.Nft.IPS_DST_NAT, set: false),
-                    E(new NftCounter(), NftImmediate.Drop())));
-            }
-            b.AddRule(Rule(ChainNetworks, tag, inBr, outBr, E(new NftCounter(), spec.InterContainerCommunication ? NftImmediate.Accept() : NftImmediate.Drop())));
-            if (!spec.Internal) b.AddRule(Rule(ChainNetworks, tag, inBr, E(new NftCounter(), NftImmediate.Accept())));
-            // No direct access (Docker 28's "DROP DIRECT ACCESS"): whatever else is routed to the bridge (a neighbour
-            // with a route to the subnet via this host) is dropped; published ports were accepted before (ct status dnat),
-            // replies before that (established), allowed pairs in isolation. An internal network drops it in isolation.
-            if (!spec.Internal && !spec.Routed) b.AddRule(Rule(ChainNetworks, tag, outBr, E(new NftCounter(), NftImmediate.Drop())));
-            if (!spec.InterContainerCommunication)
-            {
-                // Bridged traffic between two ports never reaches the IP forward hook (unless br_netfilter is loaded):
-                // stop it in the bridge family's forward hook.
-                b.AddTable(new NftTable(NftFamily.Bridge, TableName));
-                b.AddChain(new NftChain(NftFamily.Bridge, TableName, ChainBridgeForward)
-                    { Hook = NftHook.Forward, Priority = 0, Type = "filter", Policy = global::ContainerNetworking.Netfilter.Nft.NF_ACCEPT });
-                // Matched by subnet (both ends inside it), not by "meta ibrname": that needs nft_meta_bridge, which
-                // not every kernel has; the forward hook of the bridge family only sees port-to-port traffic anyway.
-                foreach (var subnet in spec.Subnets)
+                if (rule.Family == NftFamily.Bridge && !bridgeTable)
                 {
-                    var v6 = IsV6(subnet.BaseAddress);
-                    var et = new byte[2];
-                    BinaryPrimitives.WriteUInt16BigEndian(et, v6 ? (ushort)0x86dd : (ushort)0x0800);
-                    b.AddRule(new NftRule(NftFamily.Bridge, TableName, ChainBridgeForward,
-                        [new NftMeta(global::ContainerNetworking.Netfilter.Nft.NFT_META_PROTOCOL), new NftCmp(global::ContainerNetworking.Netfilter.Nft.NFT_CMP_EQ, et),
-                            .. NftMatch.Address(true, subnet), .. NftMatch.Address(false, subnet), new NftCounter(), NftImmediate.Drop()]) { Comment = tag });
+                    // ICC off: the bridge family's table and forward chain, before its first rule.
+                    b.AddTable(new NftTable(NftFamily.Bridge, TableName));
+                    b.AddChain(new NftChain(NftFamily.Bridge, TableName, ChainBridgeForward)
+                        { Hook = NftHook.Forward, Priority = 0, Type = "filter", Policy = global::ContainerNetworking.Netfilter.Nft.NF_ACCEPT });
+                    bridgeTable = true;
                 }
+                b.AddRule(rule);
             }
             return b;
         }, $"set up the firewall of bridge network {spec.Bridge}");
@@ -118,6 +79,71 @@ public sealed partial class ContainerFirewall
         var fw = GetBridgeNetwork(spec.Bridge)!;
         return fw with { Warnings = warnings };
     }
+
+    /// <summary>
+    /// The rules of a bridge network (<see cref="AddBridgeNetwork"/>), in the order they are added, each with its nft
+    /// text; rules of the bridge family (ICC off) have <see cref="NftFamily.Bridge"/>.
+    /// </summary>
+    private static List<(NftRule Rule, string Text)> NetworkRuleSet(BridgeNetworkRules spec, string tag)
+    {
+        var list = new List<(NftRule, string)>();
+        void Add(NftRule r, string text) => list.Add((r, text));
+        var inBr = NftMatch.IfName(false, spec.Bridge);
+        var outBr = NftMatch.IfName(true, spec.Bridge);
+        var notOutBr = NftMatch.IfName(true, spec.Bridge, equal: false);
+        var notInBr = NftMatch.IfName(false, spec.Bridge, equal: false);
+        foreach (var subnet in spec.Subnets)
+        {
+            var fam = IsV6(subnet.BaseAddress) ? global::ContainerNetworking.Netfilter.Nft.NFPROTO_IPV6 : global::ContainerNetworking.Netfilter.Nft.NFPROTO_IPV4;
+            if (spec.Masquerade && !spec.Internal)
+                Add(Rule(ChainPostrouting, tag, NftMatch.NfProto(fam), NftMatch.Address(true, subnet), notOutBr, E(new NftCounter(), new NftMasq())), $"{ChainPostrouting} {Saddr(subnet)} oifname != {spec.Bridge} masquerade");
+            // hairpin: a container reaching a published port through the host comes back out of its own bridge
+            Add(Rule(ChainPostrouting, tag, NftMatch.NfProto(fam), NftMatch.Address(true, subnet), outBr,
+                NftMatch.CtBits(global::ContainerNetworking.Netfilter.Nft.NFT_CT_STATUS, global::ContainerNetworking.Netfilter.Nft.IPS_DST_NAT), E(new NftCounter(), new NftMasq())),
+                $"{ChainPostrouting} {Saddr(subnet)} oifname {spec.Bridge} ct status dnat masquerade");
+        }
+        if (spec.Internal)
+        {
+            Add(Rule(ChainIsolation, tag, inBr, notOutBr, E(new NftCounter(), NftImmediate.Drop())), $"{ChainIsolation} iifname {spec.Bridge} oifname != {spec.Bridge} drop");
+            Add(Rule(ChainIsolation, tag, outBr, notInBr, E(new NftCounter(), NftImmediate.Drop())), $"{ChainIsolation} oifname {spec.Bridge} iifname != {spec.Bridge} drop");
+        }
+        else
+        {
+            // Not for a flow a published port translated: a container of another network may use it (through the
+            // host's address), as with Docker and netavark; the forward chain accepts it right after isolation.
+            Add(Rule(ChainIsolation, tag, inBr, notOutBr,
+                E(new NftMeta(global::ContainerNetworking.Netfilter.Nft.NFT_META_OIFNAME), new NftLookup(SetNetworks)),
+                NftMatch.CtBits(global::ContainerNetworking.Netfilter.Nft.NFT_CT_STATUS, global::ContainerNetworking.Netfilter.Nft.IPS_DST_NAT, set: false),
+                E(new NftCounter(), NftImmediate.Drop())), $"{ChainIsolation} iifname {spec.Bridge} oifname != {spec.Bridge} oifname @{SetNetworks} ct status != dnat drop");
+        }
+        Add(Rule(ChainNetworks, tag, inBr, outBr, E(new NftCounter(), spec.InterContainerCommunication ? NftImmediate.Accept() : NftImmediate.Drop())),
+            $"{ChainNetworks} iifname {spec.Bridge} oifname {spec.Bridge} {(spec.InterContainerCommunication ? "accept" : "drop")}");
+        if (!spec.Internal) Add(Rule(ChainNetworks, tag, inBr, E(new NftCounter(), NftImmediate.Accept())), $"{ChainNetworks} iifname {spec.Bridge} accept");
+        // No direct access (Docker 28's "DROP DIRECT ACCESS"): whatever else is routed to the bridge (a neighbour
+        // with a route to the subnet via this host) is dropped; published ports were accepted before (ct status dnat),
+        // replies before that (established), allowed pairs in isolation. An internal network drops it in isolation.
+        if (!spec.Internal && !spec.Routed) Add(Rule(ChainNetworks, tag, outBr, E(new NftCounter(), NftImmediate.Drop())), $"{ChainNetworks} oifname {spec.Bridge} drop");
+        if (!spec.InterContainerCommunication)
+        {
+            // Bridged traffic between two ports never reaches the IP forward hook (unless br_netfilter is loaded):
+            // stop it in the bridge family's forward hook.
+            // Matched by subnet (both ends inside it), not by "meta ibrname": that needs nft_meta_bridge, which
+            // not every kernel has; the forward hook of the bridge family only sees port-to-port traffic anyway.
+            foreach (var subnet in spec.Subnets)
+            {
+                var v6 = IsV6(subnet.BaseAddress);
+                var et = new byte[2];
+                BinaryPrimitives.WriteUInt16BigEndian(et, v6 ? (ushort)0x86dd : (ushort)0x0800);
+                Add(new NftRule(NftFamily.Bridge, TableName, ChainBridgeForward,
+                    [new NftMeta(global::ContainerNetworking.Netfilter.Nft.NFT_META_PROTOCOL), new NftCmp(global::ContainerNetworking.Netfilter.Nft.NFT_CMP_EQ, et),
+                        .. NftMatch.Address(true, subnet), .. NftMatch.Address(false, subnet), new NftCounter(), NftImmediate.Drop()]) { Comment = tag },
+                    $"bridge {TableName} {ChainBridgeForward} {Saddr(subnet)} {Saddr(subnet).Replace("saddr", "daddr", StringComparison.Ordinal)} drop");
+            }
+        }
+        return list;
+    }
+
+    private static string Saddr(IPNetwork subnet) => $"{(IsV6(subnet.BaseAddress) ? "ip6" : "ip")} saddr {subnet}";
 
     private void SetRouteLocalnet(string bridge, bool on, List<string>? warnings)
     {
