@@ -1,6 +1,8 @@
 // Test agent: runs the model's state-changing commands from a process of its own.
 //   connect HOSTNS STATEDIR NETWORK COUNT NSPREFIX [PUBLISH…]
 // creates namespaces NSPREFIX0 … NSPREFIX{COUNT-1} through Connect, printing "ok ID ADDRESS" per endpoint.
+//   join HOSTNS STATEDIR NETWORK NAMESPACE PRIORITY [PUBLISH…]: connects an existing namespace (a container on a further
+//   network) with that gateway priority.
 //   disconnect HOSTNS STATEDIR NETWORK CONTAINER | new-network HOSTNS STATEDIR NAME BRIDGE SUBNET |
 //   remove-network HOSTNS STATEDIR NAME (with -Force) | allow HOSTNS STATEDIR NET1 NET2 | disallow HOSTNS STATEDIR NET1 NET2
 // run that one command and print "ok".
@@ -33,7 +35,7 @@ if (args.Length == 2 && args[0] == "pin-check")
     Console.WriteLine(pinned.Count == 0 ? "clean" : "pinned: " + string.Join(", ", pinned));
     return pinned.Count == 0 ? 0 : 1;
 }
-if (args.Length >= 4 && args[0] is "disconnect" or "new-network" or "remove-network" or "allow" or "disallow")
+if (args.Length >= 4 && args[0] is "join" or "disconnect" or "new-network" or "remove-network" or "allow" or "disallow")
 {
     using var h = NetNamespace.Open(args[1]);
     var m = new ContainerNetworkManager(h, args[2]);
@@ -41,6 +43,15 @@ if (args.Length >= 4 && args[0] is "disconnect" or "new-network" or "remove-netw
     {
         switch (args[0])
         {
+            case "join":
+                m.Connect(new EndpointSpec
+                {
+                    Network = args[3],
+                    Namespace = args[4],
+                    GatewayPriority = int.Parse(args[5], CultureInfo.InvariantCulture),
+                    Publish = args.Skip(6).ToArray(),
+                });
+                break;
             case "disconnect": m.Disconnect(args[4], args[3]); break;
             case "new-network":
                 m.CreateNetwork(new NetworkSpec { Name = args[3], BridgeName = args[4], Subnet = IPNetwork.Parse(args[5]) });

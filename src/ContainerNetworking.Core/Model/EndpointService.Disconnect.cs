@@ -128,6 +128,22 @@ public sealed partial class EndpointService
     }
 
     /// <summary>
+    /// After <paramref name="gone"/> was removed by Repair (a Connect killed half-way, whose record claims the default
+    /// route it was taking over, or an endpoint whose veth is gone): the container's default route of each family it
+    /// claimed goes via the gateway of its network of the highest priority left, as <see cref="Disconnect"/> moves it,
+    /// and that endpoint's record holds it again.
+    /// </summary>
+    internal void HandDefaultRouteOver(ContainerEndpoint gone)
+    {
+        var mates = NamespaceMates(gone.NamespaceId, gone.Network, gone.Id);
+        if (mates.Count == 0) return;
+        var plan = new OperationPlan($"Give the default route of {gone.Container} back to its other networks");
+        AddRouteHandOver(plan, gone, mates, v6: false);
+        AddRouteHandOver(plan, gone, mates, v6: true);
+        plan.Execute();
+    }
+
+    /// <summary>
     /// When <paramref name="ep"/> held the container's default route of a family, it goes via the gateway of the
     /// container's network of the highest priority left (ties: the one connected first), as Docker moves it.
     /// </summary>

@@ -408,5 +408,7 @@ public sealed class RepairService : ModelService
             if (owner == e.Id) State.ReleaseLease(e.Network, address, e.Id);
         if (e.IPv4Address is { } ip && e.Mode == EndpointMode.Bridge) Rules.FlushConntrack(ip);
         State.DeleteEndpoint(e.Network, e.Id);
+        // It held (or was taking over) the container's default route: the container's other networks get it back.
+        if (e.Mode == EndpointMode.Bridge && (e.Gateway is not null || e.GatewayV6 is not null)) Context.Endpoints.HandDefaultRouteOver(e);
     }
 }

@@ -106,7 +106,7 @@ public sealed class CrashTests : IDisposable
     /// <summary>
     /// One command killed at each of its fault points in turn. <paramref name="setUp"/> builds what the command acts on
     /// (on a host that is back at the base each time) and returns the command; <paramref name="tearDown"/> brings the host
-    /// back to the base after a run that completed. <paramref name="removal"/>: once the record says Removing, Repair
+    /// back to the base from the state before or after the command (it skips what is gone). <paramref name="removal"/>: once the record says Removing, Repair
     /// must finish the removal (the host as after the command), never undo it.
     /// </summary>
     private void KillAtEveryPoint(Func<string[]> setUp, Action tearDown, bool removal, Action<bool>? survivorsWork = null, int minimumPoints = 3)
@@ -146,8 +146,7 @@ public sealed class CrashTests : IDisposable
             Assert.True(Cli.Ping(_keep.Namespace!, _keep2.IPv4Address!.ToString()), $"{at}: keep cannot reach keeptwo");
             Assert.Equal("keep " + Outside.Address, Traffic.Fetch(_outside, Outside.HostAddress, 9001));
             survivorsWork?.Invoke(after == start);
-            if (after == start) tearDown();
-            else if (!removal) tearDown();
+            tearDown(); // idempotent: back to the base from before or after the command
             Assert.Equal(before, Snapshot());
         }
     }
@@ -240,6 +239,64 @@ public sealed class CrashTests : IDisposable
             _f.Manager.AllowBetweenNetworks("victim", "bridge");
             return Agent("disallow", "victim", "bridge");
         }, () => _f.Manager.RemoveNetwork("victim"), removal: false);
+    }
+
+    /// <summary>A container on bridge (publishing 9100) and on victim, whose higher gateway priority holds its default route.</summary>
+    private ContainerEndpoint OnTwoNetworks(bool joinVictim)
+    {
+        _f.Manager.CreateNetwork(new NetworkSpec { Name = "victim", BridgeName = "br-victim", Subnet = Net("172.30.0.0/16") });
+        _victim = _f.Manager.Connect(new EndpointSpec { Network = "bridge", Namespace = _f.Container("victim"), CreateNamespace = true, IPv4Address = Ip("172.17.0.100"), Publish = ["9100:80"] });
+        if (joinVictim) _f.Manager.Connect(new EndpointSpec { Network = "victim", Namespace = _victim.Namespace, GatewayPriority = 10, Publish = ["9300:80"] });
+        return _victim;
+    }
+
+    /// <summary>The container on two networks reaches the outside through its default route, and its bridge port answers.</summary>
+    private void TwoNetworkContainerWorks()
+    {
+        Assert.True(Cli.Ping(_victim!.Namespace!, Outside.Address), "the container's default route leads out");
+        using var web = Traffic.Listen(_victim.Namespace!, 80, "victim");
+        Assert.Equal("victim " + Outside.Address, Traffic.Fetch(_outside, Outside.HostAddress, 9100));
+    }
+
+    /// <summary>
+    /// A container joins a second network of a higher gateway priority (its default route moves there, the first
+    /// network's record gives it up): killed anywhere, Repair leaves it on the first network alone with the default
+    /// route back via the first network's gateway.
+    /// </summary>
+    [Fact]
+    public void JoiningASecondNetwork_KilledAtEveryPoint_RepairGivesTheDefaultRouteBack()
+    {
+        KillAtEveryPoint(() =>
+        {
+            OnTwoNetworks(joinVictim: false);
+            return Agent("join", "victim", _victim!.Namespace!, "10", "9300:80");
+        }, () =>
+        {
+            foreach (var e in _f.Manager.GetEndpoints().Where(e => e.Container.StartsWith("cnt-victim", StringComparison.Ordinal)).OrderByDescending(e => e.Network == "victim"))
+                _f.Manager.Disconnect(e.Id);
+            _f.Manager.WaitForTeardown();
+            _f.Manager.RemoveNetwork("victim");
+        }, removal: false, survivorsWork: _ => TwoNetworkContainerWorks(), minimumPoints: 8);
+    }
+
+    /// <summary>
+    /// Disconnect from one of a container's two networks (the one holding its default route): killed anywhere after it
+    /// began, Repair finishes it; the container stays on the other network with its default route moved there.
+    /// </summary>
+    [Fact]
+    public void DisconnectFromOneOfTwoNetworks_KilledAtEveryPoint_RepairFinishesIt_AndTheDefaultRouteMoves()
+    {
+        KillAtEveryPoint(() =>
+        {
+            OnTwoNetworks(joinVictim: true);
+            return Agent("disconnect", "victim", _victim!.Container);
+        }, () =>
+        {
+            foreach (var e in _f.Manager.GetEndpoints().Where(e => e.Container.StartsWith("cnt-victim", StringComparison.Ordinal)).OrderByDescending(e => e.Network == "victim"))
+                _f.Manager.Disconnect(e.Id);
+            _f.Manager.WaitForTeardown();
+            _f.Manager.RemoveNetwork("victim");
+        }, removal: true, survivorsWork: _ => TwoNetworkContainerWorks(), minimumPoints: 6);
     }
 
     /// <summary>
