@@ -80,7 +80,37 @@ public static class Profile
         foreach (var k in order) Console.WriteLine($"  {steps[k] / (k.EndsWith(" i]", StringComparison.Ordinal) ? Math.Max(1, n / 2) : k.EndsWith("first 3 only)", StringComparison.Ordinal) ? Math.Min(3, n) : n),8:F3}  {k}");
         Console.WriteLine($"  setup {setup / n:F3} ms/container, teardown {teardown / n:F3} ms/container (lines marked [even i]/[odd i]: per container that did it)");
         Thread.Sleep(300 + n);
+        CompareNamespaceThreads(n);
         RunModel(n);
+    }
+
+    /// <summary>
+    /// NetNamespace.Create (unshare, bind mount, the namespace's socket: one job inside it) and one more job inside it
+    /// (Run), on the long-lived worker and on a thread per job, alternating, so that both see the same load.
+    /// </summary>
+    private static void CompareNamespaceThreads(int n)
+    {
+        double worker = 0, own = 0;
+        for (var i = 0; i < n; i++)
+        {
+            var useWorker = i % 2 == 0;
+            NamespaceThread.UseWorkers = useWorker;
+            try
+            {
+                var name = Topology.ContainerNs(i);
+                var sw = Stopwatch.StartNew();
+                using (var c = NetNamespace.Create(name)) c.Run(() => 0);
+                var ms = sw.Elapsed.TotalMilliseconds;
+                NetNamespace.Delete(name);
+                if (useWorker) worker += ms; else own += ms;
+            }
+            finally { NamespaceThread.UseWorkers = true; }
+        }
+        var half = Math.Max(1, n / 2);
+        Console.WriteLine($"namespace work, N={n} alternating (ms per namespace: Create + one Run inside; load {File.ReadAllText("/proc/loadavg").Trim()}):");
+        Console.WriteLine($"  {worker / half,8:F3}  on the long-lived worker");
+        Console.WriteLine($"  {own / half,8:F3}  on a thread per job");
+        Thread.Sleep(300 + n);
     }
 
     /// <summary>The model: Connect and Disconnect per container, the first and the last tenth apart (growth with N).</summary>

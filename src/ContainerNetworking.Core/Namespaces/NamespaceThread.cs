@@ -7,9 +7,10 @@ using Microsoft.Win32.SafeHandles;
 namespace ContainerNetworking.Namespaces;
 
 /// <summary>
-/// Runs work inside another network namespace on a dedicated OS thread that is created for it and then ends.
-/// No other thread ever calls setns, so a PowerShell pipeline thread never changes namespace. This is the pattern
-/// of mdlayher/socket's netns_linux.go: enter, do the work (typically: open a socket), leave, let the thread die.
+/// Runs work inside another network namespace on a dedicated OS thread of ours (a <see cref="Worker"/>, long-lived:
+/// it goes home after every job). No other thread ever calls setns, so a PowerShell pipeline thread never changes
+/// namespace. This is the pattern of mdlayher/socket's netns_linux.go (enter, do the work, typically opening a socket,
+/// leave), without a new thread per job.
 /// </summary>
 internal static class NamespaceThread
 {
@@ -63,6 +64,41 @@ internal static class NamespaceThread
         StartRuntimeThreadsAtHome();
         T result = default!;
         ExceptionDispatchInfo? error = null;
+        // The job runs in the caller's execution context (AsyncLocals: cancellation, fault injection), as it did on a
+        // thread started for it.
+        var context = ExecutionContext.Capture();
+        // Namespace work that itself enters a namespace (none does today) gets a thread that ends afterwards: a worker
+        // started from inside a foreign namespace would call that namespace its home and pin it.
+        if (Worker.IsCurrent || !UseWorkers) return RunOnOwnThread(work, enter);
+        var worker = Worker.Take();
+        worker.Run(() =>
+        {
+            try
+            {
+                if (context is null) Job();
+                else ExecutionContext.Run(context, _ => Job(), null);
+            }
+            catch (Exception e) { error = ExceptionDispatchInfo.Capture(e); }
+
+            void Job()
+            {
+                enter();
+                result = work();
+            }
+        });
+        Worker.Return(worker);
+        error?.Throw();
+        return result;
+    }
+
+    /// <summary>False: a thread per job, as before the workers (the bench's profile compares the two).</summary>
+    internal static bool UseWorkers { get; set; } = true;
+
+    /// <summary>The way without a worker: a thread started for the job, which goes home and ends.</summary>
+    private static T RunOnOwnThread<T>(Func<T> work, Action enter)
+    {
+        T result = default!;
+        ExceptionDispatchInfo? error = null;
         var thread = new Thread(() =>
         {
             int home = -1;
@@ -72,27 +108,123 @@ internal static class NamespaceThread
                 enter();
                 result = work();
             }
-            catch (Exception e)
-            {
-                error = ExceptionDispatchInfo.Capture(e);
-            }
+            catch (Exception e) { error = ExceptionDispatchInfo.Capture(e); }
             finally
             {
                 if (home >= 0)
                 {
-                    // Go home before the thread ends, in case the runtime ever reuses it.
                     LibC.setns(home, LibC.CLONE_NEWNET);
                     LibC.close(home);
                 }
             }
-        }, StackSize)
-        {
-            IsBackground = true,
-            Name = "netns worker",
-        };
+        }, StackSize) { IsBackground = true, Name = "netns worker" };
         thread.Start();
         thread.Join();
         error?.Throw();
         return result;
+    }
+
+    /// <summary>How many idle workers are kept (more run only while callers run namespace work at the same time).</summary>
+    private const int IdleWorkers = 2;
+
+    /// <summary>
+    /// A long-lived OS thread of ours alone (never a pipeline or runtime thread) that runs namespace work one job at a
+    /// time: it enters, works, and goes back to the namespace it started in (its home, held open as a descriptor) before
+    /// it takes the next job, so an idle worker pins no namespace. Creating a thread per job cost a clone, a stack and a
+    /// join each time. A worker that cannot go home (setns fails) ends at once, so that its namespace goes with it.
+    /// </summary>
+    private sealed class Worker
+    {
+        private static readonly Stack<Worker> Idle = new();
+
+        [ThreadStatic]
+        private static bool t_isWorker;
+
+        /// <summary>Whether the calling thread is a worker (running a job).</summary>
+        public static bool IsCurrent => t_isWorker;
+        private readonly SemaphoreSlim _go = new(0);
+        private readonly SemaphoreSlim _done = new(0);
+        private Action? _job;
+        private bool _broken;
+        private int _home = -1;
+        private ExceptionDispatchInfo? _startError;
+
+        private Worker()
+        {
+            var thread = new Thread(Loop, StackSize) { IsBackground = true, Name = "netns worker" };
+            thread.Start();
+        }
+
+        public static Worker Take()
+        {
+            lock (Idle)
+                if (Idle.TryPop(out var w)) return w;
+            return new Worker();
+        }
+
+        public static void Return(Worker w)
+        {
+            if (w._broken) return;
+            lock (Idle)
+            {
+                if (Idle.Count < IdleWorkers)
+                {
+                    Idle.Push(w);
+                    return;
+                }
+            }
+            w.Quit();
+        }
+
+        /// <summary>Runs <paramref name="job"/> on this worker and waits for it (the job catches its own exceptions).</summary>
+        public void Run(Action job)
+        {
+            _job = job;
+            _go.Release();
+            _done.Wait();
+            _startError?.Throw();
+        }
+
+        private void Quit()
+        {
+            _job = null;
+            _go.Release();
+        }
+
+        private void Loop()
+        {
+            t_isWorker = true;
+            try { _home = Errno.ThrowIfError(LibC.open("/proc/thread-self/ns/net", LibC.O_RDONLY | LibC.O_CLOEXEC, 0), "open(/proc/thread-self/ns/net)"); }
+            catch (Exception e)
+            {
+                _startError = ExceptionDispatchInfo.Capture(e);
+                _broken = true;
+            }
+            try
+            {
+                while (true)
+                {
+                    _go.Wait();
+                    var job = _job;
+                    _job = null;
+                    if (job is null) return; // Quit
+                    if (_startError is null)
+                    {
+                        try { job(); }
+                        finally
+                        {
+                            // Home before anything else: an idle worker must hold no namespace.
+                            if (LibC.setns(_home, LibC.CLONE_NEWNET) != 0) _broken = true;
+                        }
+                    }
+                    _done.Release();
+                    if (_broken) return; // ends in whatever namespace it is stuck in, which lets that namespace go
+                }
+            }
+            finally
+            {
+                if (_home >= 0) LibC.close(_home);
+            }
+        }
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using ContainerNetworking.Interop;
 using ContainerNetworking.Namespaces;
 using ContainerNetworking.Tests.Fixtures;
@@ -162,5 +163,45 @@ public sealed class NetNamespaceTests : IDisposable
         var r = Cli.Run("dotnet", [ContainerNetworking.Tests.Model.Agent.Path, "pin-check", ns.Name!], TimeSpan.FromSeconds(60));
         Assert.True(r.ExitCode == 0, r.Stdout + r.Stderr);
         Assert.Equal("clean", r.Stdout.Trim());
+    }
+
+    /// <summary>
+    /// Namespace work runs on long-lived workers of ours that go home after each job: after creating a namespace
+    /// (unshare on a worker) and working inside it (setns on a worker), no thread of the process is in it, a worker is
+    /// alive at home, and the namespace, deleted, really goes (the kernel takes its veth's host end along).
+    /// </summary>
+    [Fact]
+    public void NamespaceWork_LeavesTheWorkerAtHome_AndPinsNothing()
+    {
+        var home = new FileInfo("/proc/self/ns/net").LinkTarget;
+        using var host = _ns.Create("whost");
+        var c = _ns.Create("wctr");
+        host.Rtnl.CreateVeth("vw0", "eth0", c.Handle);
+        Assert.Equal(1, c.Run(() => 1));
+        var inside = $"net:[{c.Id}]";
+        static string? Ns(string task)
+        {
+            try { return new FileInfo(task + "/ns/net").LinkTarget; }
+            catch (IOException) { return null; } // the thread ended meanwhile
+        }
+        static string Comm(string task)
+        {
+            try { return File.ReadAllText(task + "/comm").Trim(); }
+            catch (IOException) { return ""; }
+        }
+        var tasks = Directory.GetDirectories("/proc/self/task");
+        Assert.Empty(tasks.Where(t => Ns(t) == inside).Select(Comm));
+        // Another test may be running a job on a worker right now: some worker is idle at home within a second.
+        var sw = Stopwatch.StartNew();
+        while (!Directory.GetDirectories("/proc/self/task").Any(t => Comm(t) == "netns worker" && Ns(t) == home) && sw.Elapsed < TimeSpan.FromSeconds(1))
+            Thread.Sleep(10);
+        Assert.Contains(Directory.GetDirectories("/proc/self/task"), t => Comm(t) == "netns worker" && Ns(t) == home);
+
+        var name = c.Name!;
+        c.Dispose();
+        NetNamespace.Delete(name);
+        sw.Restart();
+        while (host.Rtnl.FindLink("vw0") is not null && sw.Elapsed < TimeSpan.FromSeconds(10)) Thread.Sleep(20);
+        Assert.Null(host.Rtnl.FindLink("vw0"));
     }
 }
