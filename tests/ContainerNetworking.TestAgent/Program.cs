@@ -4,7 +4,8 @@
 //   join HOSTNS STATEDIR NETWORK NAMESPACE PRIORITY [PUBLISH…]: connects an existing namespace (a container on a further
 //   network) with that gateway priority.
 //   disconnect HOSTNS STATEDIR NETWORK CONTAINER | new-network HOSTNS STATEDIR NAME BRIDGE SUBNET |
-//   remove-network HOSTNS STATEDIR NAME (with -Force) | allow HOSTNS STATEDIR NET1 NET2 | disallow HOSTNS STATEDIR NET1 NET2
+//   remove-network HOSTNS STATEDIR NAME (with -Force) | allow HOSTNS STATEDIR NET1 NET2 | disallow HOSTNS STATEDIR NET1 NET2 |
+//   repair HOSTNS STATEDIR - (prints each finding)
 // run that one command and print "ok".
 // With CONTAINERNETWORKING_FAULT_STEP set, the process kills itself before that fault point; with
 // CONTAINERNETWORKING_FAULT_TRACE=1 it prints every fault point it passes (see FaultInjection).
@@ -35,7 +36,7 @@ if (args.Length == 2 && args[0] == "pin-check")
     Console.WriteLine(pinned.Count == 0 ? "clean" : "pinned: " + string.Join(", ", pinned));
     return pinned.Count == 0 ? 0 : 1;
 }
-if (args.Length >= 4 && args[0] is "join" or "disconnect" or "new-network" or "remove-network" or "allow" or "disallow")
+if (args.Length >= 4 && args[0] is "join" or "repair" or "disconnect" or "new-network" or "remove-network" or "allow" or "disallow")
 {
     using var h = NetNamespace.Open(args[1]);
     var m = new ContainerNetworkManager(h, args[2]);
@@ -53,6 +54,9 @@ if (args.Length >= 4 && args[0] is "join" or "disconnect" or "new-network" or "r
                 });
                 break;
             case "disconnect": m.Disconnect(args[4], args[3]); break;
+            case "repair":
+                foreach (var f in m.Repair()) Console.WriteLine($"{f.Kind} {f.Action} {f.Network} {f.Object}");
+                break;
             case "new-network":
                 m.CreateNetwork(new NetworkSpec { Name = args[3], BridgeName = args[4], Subnet = IPNetwork.Parse(args[5]) });
                 break;

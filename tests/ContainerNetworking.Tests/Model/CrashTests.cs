@@ -107,9 +107,10 @@ public sealed class CrashTests : IDisposable
     /// One command killed at each of its fault points in turn. <paramref name="setUp"/> builds what the command acts on
     /// (on a host that is back at the base each time) and returns the command; <paramref name="tearDown"/> brings the host
     /// back to the base from the state before or after the command (it skips what is gone). <paramref name="removal"/>: once the record says Removing, Repair
-    /// must finish the removal (the host as after the command), never undo it.
+    /// must finish the removal (the host as after the command), never undo it. <paramref name="alwaysAfter"/>: the host
+    /// must be as after the command whatever the point (a Repair killed, then run again).
     /// </summary>
-    private void KillAtEveryPoint(Func<string[]> setUp, Action tearDown, bool removal, Action<bool>? survivorsWork = null, int minimumPoints = 3)
+    private void KillAtEveryPoint(Func<string[]> setUp, Action tearDown, bool removal, Action<bool>? survivorsWork = null, int minimumPoints = 3, bool alwaysAfter = false)
     {
         var before = Snapshot();
         var command = setUp();
@@ -139,7 +140,9 @@ public sealed class CrashTests : IDisposable
             Assert.All(findings, f => Assert.NotEqual("Failed", f.Action));
             Assert.Empty(_f.Manager.Repair());
             var after = Snapshot();
-            if (removal)
+            if (alwaysAfter)
+                Assert.True(after == end, $"{at}: expected the host as after the command:\n{after}");
+            else if (removal)
                 Assert.True(i > decided ? after == end : after == start, $"{at}: expected the host as {(i > decided ? "after" : "before")} the removal:\n{after}");
             else
                 Assert.True(after == start || after == end, $"{at}: the host is neither as before nor as after the command:\n{after}");
@@ -297,6 +300,30 @@ public sealed class CrashTests : IDisposable
             _f.Manager.WaitForTeardown();
             _f.Manager.RemoveNetwork("victim");
         }, removal: true, survivorsWork: _ => TwoNetworkContainerWorks(), minimumPoints: 6);
+    }
+
+    /// <summary>
+    /// Repair itself killed at every point: a host with a Disconnect and a network removal that were killed half-way and a
+    /// rule of a network deleted by hand is repaired by the agent, killed before each of the points of that repair, and
+    /// then repaired again: the host ends as one uninterrupted Repair leaves it (the removals finished, the rule back),
+    /// and the survivors work.
+    /// </summary>
+    [Fact]
+    public void Repair_KilledAtEveryPoint_ASecondRepairFinishesTheJob()
+    {
+        string[] SetUp()
+        {
+            _victim = _f.Manager.Connect(new EndpointSpec { Network = "bridge", Namespace = _f.Container("victim"), CreateNamespace = true, IPv4Address = Ip("172.17.0.100"), Publish = ["9100:80"] });
+            Assert.Equal(137, global::ContainerNetworking.Tests.Model.Agent.RunCommand(new() { [FaultInjection.Variable] = "DeleteNamespace" }, Agent("disconnect", "bridge", _victim.Container)).ExitCode);
+            _f.Manager.CreateNetwork(new NetworkSpec { Name = "victim", BridgeName = "br-victim", Subnet = Net("172.30.0.0/16") });
+            _f.Run("victim", "onvictim", "9300:80");
+            Assert.Equal(137, global::ContainerNetworking.Tests.Model.Agent.RunCommand(new() { [FaultInjection.Variable] = "DeleteBridge" }, Agent("remove-network", "victim")).ExitCode);
+            var drop = Regex.Match(Cli.InNs(_f.HostName, "nft", "-a", "list", "chain", "inet", "containernetworking", "networks").Ok().Stdout,
+                @"oifname ""docker0"" counter packets \d+ bytes \d+ drop comment ""[^""]*"" # handle (\d+)").Groups[1].Value;
+            Cli.InNs(_f.HostName, "nft", "delete", "rule", "inet", "containernetworking", "networks", "handle", drop).Ok();
+            return Agent("repair", "-");
+        }
+        KillAtEveryPoint(SetUp, () => { }, removal: false, minimumPoints: 8, alwaysAfter: true);
     }
 
     /// <summary>
