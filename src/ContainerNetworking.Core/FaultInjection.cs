@@ -5,8 +5,9 @@ namespace ContainerNetworking;
 /// <summary>
 /// Fault injection for the crash tests; the product never enables it otherwise. A fault point is a place where a
 /// process may die and leave work half-done: every step of an operation plan (named for it, e.g. "CreateVeth"), and
-/// inside a step the moments between two system calls that a crash can split: "UnlinkNamespace" (a namespace's bind
-/// mount is gone, its file under /run/netns not yet), "RenameStateFile" (a state file's temporary copy is written and
+/// inside a step the moments between two system calls that a crash can split: "MountNamespace" (a new namespace's file
+/// under /run/netns is made, the namespace not yet mounted onto it), "UnlinkNamespace" (a namespace's bind mount is
+/// gone, its file not yet), "RenameStateFile" (a state file's temporary copy is written and
 /// fsync'ed, not yet renamed into place), "DeleteTrash" (a removed network's directory is renamed aside, not yet deleted).
 /// <para>
 /// With <c>CONTAINERNETWORKING_FAULT_STEP</c> in the environment the process kills itself (SIGKILL) right before a

@@ -142,7 +142,11 @@ public sealed class DiagnosisService : ModelService
                     fwd ? null : FixCommand.WithExec("Enable-IpForwarding", h, "sysctl -w net.ipv4.ip_forward=1"));
             }
 
-            var missingRules = Rules.MissingPieces(net);
+            var missingRules = Rules.MissingPieces(net).ToList();
+            // The networks it is allowed to talk to: both directions' accept rules.
+            foreach (var otherName in net.AllowedNetworks)
+                if (Context.Networks.FindNetwork(otherName) is { State: RecordState.Ready, IsPredefined: false } other && !Rules.HasAllowance(net, other))
+                    missingRules.Add($"the rules that let networks '{net.Name}' and '{other.Name}' talk ({NetworkRules.DescribeAllowance(net, other)})");
             var rules = missingRules.Count == 0;
             var missingBase = rules ? Rules.Fw.FindMissingBase() : [];
             var allGone = missingRules.Any(m => m.StartsWith("table ", StringComparison.Ordinal) || m.StartsWith("element ", StringComparison.Ordinal));

@@ -293,6 +293,7 @@ public sealed class NetNamespace : IDisposable, global::ContainerNetworking.Netf
             throw new LinuxException(e, $"create {path}");
         }
         LibC.close(fd);
+        FaultInjection.Point("MountNamespace"); // the empty file is there, the namespace not yet mounted onto it
         try
         {
             var (handle, socket) = NamespaceThread.RunInNew(() =>

@@ -293,5 +293,35 @@ public sealed class RepairMistakesTests : IDisposable
         }
         Assert.Empty(_f.Manager.Repair());
     }
+
+    /// <summary>
+    /// One of the two rules that let an allowed pair of networks talk deleted by hand: the container of the first network
+    /// can no longer reach the second's; Test names the pair in the NetworkRules hop, Repair puts the pair's rules back
+    /// (the ruleset as before) and the ping crosses again.
+    /// </summary>
+    [Fact]
+    public void ADeletedRuleOfAnAllowedPair_IsNamedByTest_AndPutBackByRepair()
+    {
+        var keep = Network("keep");
+        _f.Manager.CreateNetwork(new NetworkSpec { Name = "second", BridgeName = "cn-second", Subnet = Net("172.18.0.0/16") });
+        var other = _f.Run("second", "other");
+        _f.Manager.AllowBetweenNetworks("bridge", "second");
+        Assert.True(Cli.Ping(keep.Namespace!, other.IPv4Address!.ToString()));
+        var baseline = Snapshot();
+        var handle = Regex.Match(Cli.InNs(_f.HostName, "nft", "-a", "list", "chain", "inet", "containernetworking", "isolation").Ok().Stdout,
+            @"iifname ""docker0"" oifname ""cn-second"" counter packets \d+ bytes \d+ accept comment ""[^""]*"" # handle (\d+)").Groups[1].Value;
+        Cli.InNs(_f.HostName, "nft", "delete", "rule", "inet", "containernetworking", "isolation", "handle", handle).Ok();
+        Assert.False(Cli.Ping(keep.Namespace!, other.IPv4Address!.ToString()));
+
+        var hop = Assert.Single(_f.Manager.Test(keep.Container, "bridge"), h => h.Hop == "NetworkRules");
+        Assert.Equal(HopStatus.Broken, hop.Status);
+        Assert.Contains("let networks 'bridge' and 'second' talk", hop.Detail);
+        var f = Assert.Single(_f.Manager.Repair());
+        Assert.Equal(("MissingNetworkAllowance", "Recreated"), (f.Kind, f.Action));
+        Assert.Equal(baseline, Snapshot());
+        Assert.True(Cli.Ping(keep.Namespace!, other.IPv4Address!.ToString()));
+        Assert.Empty(_f.Manager.Repair());
+        Assert.Equal(HopStatus.Ok, Assert.Single(_f.Manager.Test(keep.Container, "bridge"), h => h.Hop == "NetworkRules").Status);
+    }
 }
 
