@@ -82,6 +82,21 @@ Describe 'Get-NetNamespace' -Tag 'Root' {
         { Get-NetNamespace -Name (New-TestName 'missing') -ErrorAction Stop } | Should -Throw -ErrorId 'NetNamespaceNotFound,*'
     }
 
+    It 'passes over a plain file that ip netns add or delete is halfway through when listing, and names it when asked for it' {
+        # ip netns add touches /run/netns/NAME before it bind-mounts; ip netns delete unmounts before it unlinks.
+        $plain = New-TestName 'plain'
+        New-Item -ItemType File -Path "/run/netns/$plain" | Out-Null
+        try {
+            $listed = Get-NetNamespace -ErrorAction Stop
+            $listed.Name | Should -Contain $ns.Name
+            $listed.Name | Should -Not -Contain $plain
+            (Get-NetNamespace -Name "cnp-plain-$PID-*" -ErrorAction Stop) | Should -BeNullOrEmpty
+            { Get-NetNamespace -Name $plain -ErrorAction Stop } | Should -Throw -ErrorId 'NotANetNamespace,*'
+        } finally {
+            Remove-Item -LiteralPath "/run/netns/$plain" -Force
+        }
+    }
+
     It 'reports ProcessNotFound for a process that does not exist' {
         { Get-NetNamespace -ProcessId 999999999 -ErrorAction Stop } | Should -Throw -ErrorId 'ProcessNotFound,*'
     }

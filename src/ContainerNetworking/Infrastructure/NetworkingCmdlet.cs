@@ -106,6 +106,37 @@ public abstract class NetworkingCmdlet : PSCmdlet, IDisposable
         }
     }
 
+    /// <summary>
+    /// Opens a namespace by name for a cmdlet that lists them. A name the user gave literally in
+    /// <paramref name="requested"/> that cannot be opened is an error of the item; one found only by listing
+    /// /run/netns (no names given, or a wildcard) that is not a namespace or is gone is passed over, with a verbose
+    /// line: <c>ip netns add</c> touches the file before it bind-mounts and <c>ip netns delete</c> unmounts before it
+    /// unlinks, so a listing may meet a namespace halfway, and <c>ip netns list</c> does not fail on it either.
+    /// </summary>
+    protected bool TryOpenNamespace(string name, string[]? requested, out NetNamespace ns)
+    {
+        var literal = requested is { Length: > 0 } && requested.Any(p =>
+            !WildcardPattern.ContainsWildcardCharacters(p) && string.Equals(p, name, StringComparison.Ordinal));
+        if (literal) return Try(name, () => NetNamespaceCache.Get(name), out ns);
+        try
+        {
+            using (CancellationScope.Enter(StopToken)) ns = NetNamespaceCache.Get(name);
+            return true;
+        }
+        catch (Exception e) when (e is NotANetNamespaceException or NetNamespaceNotFoundException)
+        {
+            WriteVerbose($"Passed over {NetNamespace.RunDirectory}/{name}: {e.Message}");
+            ns = null!;
+            return false;
+        }
+        catch (Exception e) when (ErrorMapping.IsMapped(e))
+        {
+            WriteError(ErrorMapping.ToErrorRecord(e, name)!);
+            ns = null!;
+            return false;
+        }
+    }
+
     /// <summary>Writes a non-terminating error for a failure the cmdlet itself detected.</summary>
     protected void WriteError(string errorId, ErrorCategory category, string message, object? target) =>
         WriteError(new ErrorRecord(new ContainerNetworkingException(errorId, ErrorMapping.KindOf(category), message), errorId, category, target));

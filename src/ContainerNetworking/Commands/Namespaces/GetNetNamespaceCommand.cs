@@ -50,7 +50,7 @@ public sealed class GetNetNamespaceCommand : NetworkingCmdlet
                 var names = FilterByName(NetNamespace.ListNames(), n => n, Name, n => NotFound(n));
                 foreach (var name in names)
                 {
-                    if (Try(name, () => NetNamespaceCache.Get(name), out var ns)) WriteObject(ns);
+                    if (TryOpenNamespace(name, Name, out var ns)) WriteObject(ns);
                 }
                 break;
         }

@@ -51,7 +51,7 @@ public sealed class GetNetTopologyCommand : NetworkingCmdlet
         var namespaces = new List<Namespaces.NetNamespace>();
         if (_names.Count == 0 && !ExcludeCurrent) namespaces.Add(NetNamespaceCache.Current);
         foreach (var name in chosen)
-            if (Try(name, () => NetNamespaceCache.Get(name), out var ns)) namespaces.Add(ns);
+            if (TryOpenNamespace(name, _names.ToArray(), out var ns)) namespaces.Add(ns);
         if (!Try(Store, () => TopologyNodeNames.Read(Store, Prefix), out var nodes)) return;
         if (Try(namespaces, () => NetworkTopology.Read(namespaces, NetworkTopology.ReadPublishedPorts, nodes), out var topology))
             WriteObject(topology);
@@ -125,7 +125,7 @@ public sealed class ExportNetTopologyCommand : NetworkingCmdlet
             var namespaces = new List<Namespaces.NetNamespace>();
             if (_names.Count == 0) namespaces.Add(NetNamespaceCache.Current);
             foreach (var name in chosen)
-                if (Try(name, () => NetNamespaceCache.Get(name), out var ns)) namespaces.Add(ns);
+                if (TryOpenNamespace(name, _names.ToArray(), out var ns)) namespaces.Add(ns);
             if (!Try(Store, () => TopologyNodeNames.Read(Store, Prefix), out var nodes)) return;
             if (!Try(namespaces, () => NetworkTopology.Read(namespaces, NetworkTopology.ReadPublishedPorts, nodes), out topology)) return;
         }
