@@ -367,6 +367,24 @@ Describe 'Connect-, Disconnect-ContainerNetwork and Get-ContainerEndpoint' -Tag 
         Test-Path "/run/netns/$r" | Should -BeFalse
     }
 
+    It 'containers of a network resolve each other by name and -Alias, through ip netns exec and Invoke-NetNamespace; Disconnect takes the name away' {
+        New-ContainerNetwork names -Subnet 172.28.0.0/24 @p | Out-Null
+        $a = New-ContainerName 'na'
+        $b = New-ContainerName 'nb'
+        Connect-ContainerNetwork names -Container $a -CreateNamespace @p | Out-Null
+        $eb = Connect-ContainerNetwork names -Container $b -CreateNamespace -Alias 'database' @p
+        (& ip netns exec $a getent -s files hosts $b) | Should -Match "^$([regex]::Escape($eb.IPv4Address.ToString()))\s"
+        (Invoke-NetNamespace $a -- getent -s files hosts database) | Should -Match "^$([regex]::Escape($eb.IPv4Address.ToString()))\s+$b database"
+        (Invoke-NetNamespace $a -ErrorAction Stop -- ping -c 1 -W 2 database) -join "`n" | Should -Match ' 0% packet loss'
+        Get-Content /etc/hosts -Raw | Should -Not -Match $b    # the mounts were the child's only
+        { Connect-ContainerNetwork names -Container (New-ContainerName 'nbad') -CreateNamespace -Alias 'bad name' @p -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidName,*'
+        Disconnect-ContainerNetwork names $b @p -Confirm:$false
+        Invoke-NetNamespace $a -IgnoreExitCode -- getent -s files hosts database | Should -BeNullOrEmpty
+        Test-Path "/etc/netns/$b" | Should -BeFalse
+        Remove-ContainerNetwork names -Force @p -Confirm:$false
+        Test-Path "/etc/netns/$a" | Should -BeFalse
+    }
+
     It 'none mode gives only lo, up; host mode records the container only' {
         $n = New-ContainerName 'none'
         $e = Connect-ContainerNetwork none -Container $n -CreateNamespace @p

@@ -26,6 +26,8 @@ function Remove-TestNamespaces {
     foreach ($n in $script:CreatedNamespaces) {
         if (Test-Path "/run/netns/$n") { Remove-NetNamespace -Name $n -Confirm:$false -ErrorAction SilentlyContinue }
         if (Test-Path "/run/netns/$n") { & ip netns delete $n 2>$null }
+        # The hosts and resolv.conf Connect-ContainerNetwork writes for a container (only our unique test names).
+        if (Test-Path "/etc/netns/$n") { Remove-Item -Recurse -Force "/etc/netns/$n" -ErrorAction SilentlyContinue }
     }
     $script:CreatedNamespaces.Clear()
 }

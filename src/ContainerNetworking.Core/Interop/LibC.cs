@@ -35,11 +35,13 @@ internal static unsafe partial class LibC
 
     // <sched.h>
     internal static int CLONE_NEWNET => T.CLONE_NEWNET;
+    internal static int CLONE_NEWNS => T.CLONE_NEWNS;
 
     // <sys/mount.h>
     internal static ulong MS_BIND => T.MS_BIND;
     internal static ulong MS_REC => T.MS_REC;
     internal static ulong MS_SHARED => T.MS_SHARED;
+    internal static ulong MS_SLAVE => T.MS_SLAVE;
     internal static int MNT_DETACH => T.MNT_DETACH;
 
     // <fcntl.h>

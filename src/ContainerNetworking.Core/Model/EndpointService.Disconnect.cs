@@ -125,6 +125,10 @@ public sealed partial class EndpointService
                 else flushing.Join();
             });
         plan.Add("DeleteEndpointRecord", $"rm {State.Root}/networks/{ep.Network}/endpoints/{ep.Id}.json", () => State.DeleteEndpoint(ep.Network, ep.Id));
+        // The others of the network forget its name; its own files follow its networks left, or go with the last.
+        if (ep.Mode == EndpointMode.Bridge && ep.Namespace is { } n && !n.StartsWith('/'))
+            plan.Add("UpdateHostsFiles", $"rewrite {State.NetworkHostsPath(ep.Network)}{(mates.Count > 0 ? $" and {NameResolution.DirectoryOf(n)}/hosts" : $"; rm {NameResolution.DirectoryOf(n)}/hosts and resolv.conf")}",
+                () => Context.Names.Refresh([ep.Network], [n]));
     }
 
     /// <summary>

@@ -110,6 +110,7 @@ public sealed partial class EndpointService : ModelService
                     ? $"Network '{net.Name}' is being removed (state Removing): a removal was interrupted. Run Repair-ContainerNetwork to finish it, then create the network again."
                     : $"Network '{net.Name}' was left half-built by a process that stopped (state {net.State}). Run Repair-ContainerNetwork, then create it again.");
         var specs = spec.Publish.Select(PortSpec.Parse).ToList();
+        NameResolution.ValidateAliases(spec.Aliases);
         if (specs.Count > 0 && net.Driver != NetworkDriver.Bridge)
             throw new ContainerNetworkingException("PortsNotSupported", ErrorKind.InvalidArgument,
                 $"Ports cannot be published on the '{net.Name}' network: {(net.Driver == NetworkDriver.Host ? "a host-mode container already listens on the host's own addresses" : "a none-mode container has no outside interface")}. Remove -Publish, or connect to a bridge network.");
@@ -251,6 +252,7 @@ public sealed partial class EndpointService : ModelService
             GatewayPriority = spec.GatewayPriority,
             NoDefaultRoute = !spec.DefaultRoute,
             Ports = ports,
+            Aliases = [.. spec.Aliases],
             Origin = spec.Origin,
             Created = DateTimeOffset.UtcNow,
             State = RecordState.Creating,
@@ -318,6 +320,9 @@ public sealed partial class EndpointService : ModelService
                 State.WriteLastReserved(net.Name, ip4);
                 if (ip6 is not null) State.WriteLastReserved(net.Name, ip6);
             });
+            if (!nsName.StartsWith('/'))
+                plan.Add("WriteHostsFiles", $"write {NameResolution.DirectoryOf(nsName)}/hosts and those of the other containers of {net.Name}",
+                    () => Context.Names.Refresh([net.Name], [nsName], staged: true), () => Context.Names.Refresh([net.Name], [nsName], record.Id, staged: true));
         });
         return plan;
     }

@@ -16,6 +16,7 @@ public sealed class NetworkContext
     private NetworkPairs? _pairs;
     private RepairService? _repair;
     private DiagnosisService? _diagnosis;
+    private NameResolution? _names;
 
     /// <param name="host">The namespace that plays the host: bridges, veth host ends and rules live here.</param>
     /// <param name="stateRoot">The state directory; by default <see cref="StateStore.DefaultRoot"/> for <paramref name="host"/>.</param>
@@ -54,6 +55,9 @@ public sealed class NetworkContext
 
     /// <summary>Finds and removes or re-creates what a killed process left behind.</summary>
     public RepairService Repair => _repair ??= new RepairService(this);
+
+    /// <summary>The containers' hosts files (/etc/netns/NAME/hosts): names between containers of a network.</summary>
+    public NameResolution Names => _names ??= new NameResolution(this);
 
     /// <summary>Walks an endpoint's path hop by hop.</summary>
     public DiagnosisService Diagnosis => _diagnosis ??= new DiagnosisService(this);

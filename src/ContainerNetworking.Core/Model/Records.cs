@@ -143,6 +143,8 @@ public sealed class ContainerEndpoint
     /// <summary>Connected without a default route (CNI's isDefaultGateway false): never takes one over from another network.</summary>
     public bool NoDefaultRoute { get; init; }
     public List<PublishedPort> Ports { get; init; } = [];
+    /// <summary>More names of the container on the network (docker network connect --alias), in the other containers' hosts files.</summary>
+    public List<string> Aliases { get; init; } = [];
     /// <summary>Container mode: the id of the endpoint whose namespace this one shares.</summary>
     public string? SharedWith { get; init; }
     /// <summary>Who made the endpoint: null for the cmdlets and the library, "cni" for the CNI plugin (whose GC collects only its own).</summary>

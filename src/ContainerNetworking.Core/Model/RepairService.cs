@@ -88,6 +88,9 @@ public sealed class RepairService : ModelService
                 RepairNetwork(net, whatIf, Found);
             }
             RepairAllowances(Found);
+            // Names between containers: hosts files deleted or changed by hand, or left stale by a killed process.
+            foreach (var (network, obj, detail, fix) in Context.Names.FindStale())
+                Found("StaleHostsFile", network, obj, detail, fix, recreate: true);
             return findings;
         }
     }
@@ -410,5 +413,6 @@ public sealed class RepairService : ModelService
         State.DeleteEndpoint(e.Network, e.Id);
         // It held (or was taking over) the container's default route: the container's other networks get it back.
         if (e.Mode == EndpointMode.Bridge && (e.Gateway is not null || e.GatewayV6 is not null)) Context.Endpoints.HandDefaultRouteOver(e);
+        if (e.Mode == EndpointMode.Bridge && e.Namespace is { } name && !name.StartsWith('/')) Context.Names.Refresh([e.Network], [name]);
     }
 }

@@ -113,6 +113,8 @@ public sealed record EndpointSpec
     public bool Hairpin { get; init; } = true;
     /// <summary>Ports to publish, in Docker's notation: '8088:80', '127.0.0.1:8080:80/tcp', '8000-8010:80-90/udp', '80'.</summary>
     public IReadOnlyList<string> Publish { get; init; } = [];
+    /// <summary>More names of the container on the network (docker network connect --alias): host names, in every hosts file of the network.</summary>
+    public IReadOnlyList<string> Aliases { get; init; } = [];
     /// <summary>Who makes the endpoint, recorded as <see cref="ContainerEndpoint.Origin"/> (the CNI plugin: "cni").</summary>
     public string? Origin { get; init; }
     /// <summary>Container mode: the endpoint (id, id prefix or container name) whose namespace this container joins.</summary>

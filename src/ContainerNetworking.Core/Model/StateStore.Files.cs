@@ -337,6 +337,70 @@ public sealed partial class StateStore
         return int.TryParse(rest[(dash + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out _) ? pid : null;
     }
 
+    // ---- files beside the records (hosts files: ROOT/networks/NAME/hosts, /etc/netns/CONTAINER/) ----------------
+
+    /// <summary>The hosts file of a network's containers (see <see cref="NameResolution"/>): ROOT/networks/NAME/hosts.</summary>
+    internal string NetworkHostsPath(string network) => Path.Combine(NetworkDir(network), "hosts");
+
+    /// <summary>The copy of the host's resolv.conf for a network's containers: ROOT/networks/NAME/resolv.conf.</summary>
+    internal string NetworkResolvConfPath(string network) => Path.Combine(NetworkDir(network), "resolv.conf");
+
+    /// <summary>
+    /// Writes a file that is not a record (a hosts file) as a record is written: NAME.tmp-PID-TID fsync'ed, renamed into
+    /// place, its directory fsync'ed when the lock is let go; its directory (and parents) made first.
+    /// </summary>
+    internal void WriteFileDurably(string path, string text)
+    {
+        EnsureDirectory(Path.GetDirectoryName(path)!);
+        WriteBytes(path, System.Text.Encoding.UTF8.GetBytes(text));
+    }
+
+    /// <summary>As <see cref="WriteFileDurably"/>, but staged: made durable with the rest of this hold's group (<see cref="CommitStaged"/>).</summary>
+    internal void StageFile(string path, string text)
+    {
+        EnsureDirectory(Path.GetDirectoryName(path)!);
+        Stage(path, System.Text.Encoding.UTF8.GetBytes(text));
+    }
+
+    /// <summary>Makes <paramref name="path"/> a symbolic link to <paramref name="target"/>, atomically (a temporary link renamed over it) and durably.</summary>
+    internal void LinkDurably(string path, string target)
+    {
+        var dir = Path.GetDirectoryName(path)!;
+        EnsureDirectory(dir);
+        var tmp = path + TemporaryMarker + Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "-" + Environment.CurrentManagedThreadId.ToString(CultureInfo.InvariantCulture);
+        File.Delete(tmp);
+        File.CreateSymbolicLink(tmp, target);
+        File.Move(tmp, path, overwrite: true);
+        DirectoryChanged(dir);
+    }
+
+    /// <summary>Removes a file or symbolic link (a dangling one too) that is not a record, durably; nothing when it is not there.</summary>
+    internal void DeleteFileDurably(string path)
+    {
+        if (!File.Exists(path) && new FileInfo(path).LinkTarget is null) return;
+        File.Delete(path);
+        DirectoryChanged(Path.GetDirectoryName(path)!);
+    }
+
+    /// <summary>Removes <paramref name="dir"/> when it is empty, durably (its parent fsync'ed when the lock goes); true when it did.</summary>
+    internal bool DeleteEmptyDirectoryDurably(string dir)
+    {
+        if (!Directory.Exists(dir) || Directory.EnumerateFileSystemEntries(dir).Any()) return false;
+        try { Directory.Delete(dir); }
+        catch (IOException) { return false; } // something appeared meanwhile: it stays
+        DirectoryChanged(Path.GetDirectoryName(dir)!);
+        return true;
+    }
+
+    /// <summary>The temporary files of writers that no longer run in <paramref name="dir"/> (not below it).</summary>
+    internal static IReadOnlyList<string> DeadWritersFiles(string dir)
+    {
+        if (!Directory.Exists(dir)) return [];
+        return Directory.EnumerateFiles(dir, "*" + TemporaryMarker + "*")
+            .Where(f => TemporaryOwner(Path.GetFileName(f)) is { } pid && pid != Environment.ProcessId && !Directory.Exists("/proc/" + pid.ToString(CultureInfo.InvariantCulture)))
+            .Order(StringComparer.Ordinal).ToList();
+    }
+
     /// <summary>Creates a directory (and its parents) if missing, and fsyncs each new one's parent so the creation survives a power cut.</summary>
     private void EnsureDirectory(string dir)
     {

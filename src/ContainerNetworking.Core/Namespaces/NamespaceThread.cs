@@ -17,13 +17,53 @@ internal static class NamespaceThread
     private const int StackSize = 256 * 1024;
 
     /// <summary>Runs <paramref name="work"/> with the thread's network namespace set to <paramref name="ns"/>.</summary>
-    public static T Run<T>(SafeFileHandle ns, Func<T> work) => RunCore(work, () =>
+    public static T Run<T>(SafeFileHandle ns, Func<T> work) => RunCore(work, () => Enter(ns));
+
+    /// <summary>setns(CLONE_NEWNET) into <paramref name="ns"/>, holding the handle meanwhile.</summary>
+    private static void Enter(SafeFileHandle ns)
     {
         bool added = false;
         ns.DangerousAddRef(ref added);
         try { Errno.ThrowIfError(LibC.setns((int)ns.DangerousGetHandle(), LibC.CLONE_NEWNET), "setns(CLONE_NEWNET)"); }
         finally { if (added) ns.DangerousRelease(); }
-    });
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> (starting a process) in <paramref name="ns"/> and, as <c>ip netns exec</c> does, in a
+    /// mount namespace of its own in which each file of <paramref name="etcDirectory"/> (/etc/netns/NAME) is bind-mounted
+    /// over the file of the same name in /etc: the process sees the namespace's hosts and resolv.conf. The mounts are
+    /// the thread's (and its children's) only: / is made a slave first, so nothing propagates back to the host. It runs
+    /// on a thread of its own that ends afterwards, never on a worker: unsharing the mount namespace also gives the
+    /// thread a filesystem context (root, working directory) of its own, which a later job must not inherit.
+    /// </summary>
+    public static T RunWithEtc<T>(SafeFileHandle ns, string etcDirectory, Func<T> work)
+    {
+        StartRuntimeThreadsAtHome();
+        return RunOnOwnThread(() => WithEtc(etcDirectory, work), () => Enter(ns));
+    }
+
+    private static T WithEtc<T>(string etcDirectory, Func<T> work)
+    {
+        var homeMnt = Errno.ThrowIfError(LibC.open("/proc/thread-self/ns/mnt", LibC.O_RDONLY | LibC.O_CLOEXEC, 0), "open(/proc/thread-self/ns/mnt)");
+        try
+        {
+            Errno.ThrowIfError(LibC.unshare(LibC.CLONE_NEWNS), "unshare(CLONE_NEWNS)");
+            Errno.ThrowIfError(LibC.mount("", "/", "none", LibC.MS_SLAVE | LibC.MS_REC, 0), "mount --make-rslave /");
+            foreach (var file in Directory.EnumerateFiles(etcDirectory))
+            {
+                // As ip netns exec: a file without its twin in /etc, or a link that leads nowhere, is passed over.
+                var target = Path.Combine("/etc", Path.GetFileName(file));
+                if (!File.Exists(target) || !File.Exists(file)) continue;
+                Errno.ThrowIfError(LibC.mount(file, target, "none", LibC.MS_BIND, 0), $"mount --bind {file} {target}");
+            }
+            return work();
+        }
+        finally
+        {
+            LibC.setns(homeMnt, LibC.CLONE_NEWNS);
+            LibC.close(homeMnt);
+        }
+    }
 
     /// <summary>Runs <paramref name="work"/> on a thread that has just unshared into a brand-new network namespace.</summary>
     public static T RunInNew<T>(Func<T> work) => RunCore(work, () =>

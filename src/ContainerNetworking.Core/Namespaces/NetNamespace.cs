@@ -406,10 +406,21 @@ public sealed class NetNamespace : IDisposable, global::ContainerNetworking.Netf
 
     /// <summary>
     /// Starts a program inside this namespace, like <c>ip netns exec NAME program args…</c>: the process is forked
-    /// from a thread that is in the namespace, so it starts there. (Unlike ip netns exec it does not remount /sys.)
+    /// from a thread that is in the namespace, so it starts there. For a named namespace with a directory /etc/netns/NAME,
+    /// the process gets a mount namespace of its own with those files bind-mounted over /etc's, as ip netns exec does
+    /// (a container's hosts and resolv.conf). (Unlike ip netns exec it does not remount /sys.)
     /// </summary>
-    public Process StartProcess(ProcessStartInfo startInfo) =>
-        Run(() => Process.Start(startInfo) ?? throw new InvalidOperationException($"'{startInfo.FileName}' did not start."));
+    public Process StartProcess(ProcessStartInfo startInfo)
+    {
+        Process Start() => Process.Start(startInfo) ?? throw new InvalidOperationException($"'{startInfo.FileName}' did not start.");
+        // As ip netns exec: a named namespace's /etc/netns/NAME/* over /etc/* (hosts, resolv.conf), in a mount namespace of the process's own.
+        if (Name is { } name && Directory.Exists(System.IO.Path.Combine(EtcDirectory, name)))
+            return NamespaceThread.RunWithEtc(Handle, System.IO.Path.Combine(EtcDirectory, name), Start);
+        return Run(Start);
+    }
+
+    /// <summary>Where <c>ip netns exec</c> looks for a named namespace's own /etc files: /etc/netns/NAME/.</summary>
+    public const string EtcDirectory = "/etc/netns";
 
     /// <summary>
     /// The processes whose network namespace is the one with inode <paramref name="id"/> (as <c>ip netns pids NAME</c>

@@ -50,6 +50,7 @@ public sealed class TestNamespaces : IDisposable
                 {
                     try { NetNamespace.Delete(name); } catch (Exception) { /* best effort; SweepStale catches the rest */ }
                 }
+                DeleteEtc(name);
             }
             _created.Clear();
         }
@@ -65,6 +66,17 @@ public sealed class TestNamespaces : IDisposable
             if (parts.Length < 4 || !int.TryParse(parts[^2], out var pid)) continue;
             if (pid == Environment.ProcessId || Directory.Exists($"/proc/{pid}")) continue;
             try { NetNamespace.Delete(name); } catch (Exception) { }
+            DeleteEtc(name);
         }
+    }
+
+    /// <summary>
+    /// /etc/netns/NAME of a test namespace (hosts and resolv.conf the model writes for a container), if a test left it:
+    /// only names this fixture made (unique, with the PID), never another namespace's.
+    /// </summary>
+    public static void DeleteEtc(string name)
+    {
+        var dir = Path.Combine(NetNamespace.EtcDirectory, name);
+        try { if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true); } catch (IOException) { }
     }
 }

@@ -81,7 +81,10 @@ public sealed class RepairMistakesTests : IDisposable
         File.Delete(Path.Combine(_f.StateDir, "networks", "bridge", "endpoints", gone.Id + ".json"));
 
         var kinds = _f.Manager.Repair().Select(f => f.Kind).Order().ToList();
-        Assert.Equal(["OrphanLease", "OrphanPortMapping", "OrphanVeth"], kinds);
+        // The others' hosts file still listed it, and its own /etc/netns link led there: both put right.
+        Assert.Equal(["OrphanLease", "OrphanPortMapping", "OrphanVeth", "StaleHostsFile", "StaleHostsFile"], kinds);
+        Assert.False(Directory.Exists(Path.Combine("/etc/netns", gone.Namespace!)));
+        Assert.DoesNotContain(gone.Container, File.ReadAllText(Path.Combine(_f.StateDir, "networks", "bridge", "hosts")));
         Assert.Null(_f.Host.Rtnl.FindLink(gone.HostInterface!));
         Assert.Equal([keep.Container], _f.Manager.GetEndpoints("bridge").Select(e => e.Container));
         Assert.Empty(_f.Manager.Repair());

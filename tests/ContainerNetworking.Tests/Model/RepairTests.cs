@@ -36,7 +36,7 @@ public sealed class RepairTests : IDisposable
         Assert.Empty(_f.Manager.Repair()); // a healthy host: no false findings
         var baseline = Snapshot();
         var steps = _f.Manager.PlanConnect(Spec(_f.Container("plan"))).Steps.Select(s => s.Name).ToList();
-        Assert.Equal(["WriteEndpointIntent", "CreateNamespace", "LeaseAddress", "CreateVeth", "InterfacesUp", "AddAddress", "AddDefaultRoute", "PublishPorts", "NoteLastReserved", "CommitEndpoint"], steps);
+        Assert.Equal(["WriteEndpointIntent", "CreateNamespace", "LeaseAddress", "CreateVeth", "InterfacesUp", "AddAddress", "AddDefaultRoute", "PublishPorts", "NoteLastReserved", "WriteHostsFiles", "CommitEndpoint"], steps);
         Assert.Equal(baseline, Snapshot()); // planning changed nothing
 
         foreach (var step in steps)

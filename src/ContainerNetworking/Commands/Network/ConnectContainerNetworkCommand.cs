@@ -75,6 +75,14 @@ public sealed class ConnectContainerNetworkCommand : ContainerNetworkCmdlet
     [Parameter(ParameterSetName = NetworkSet)]
     public int GatewayPriority { get; set; }
 
+    /// <summary>
+    /// More names of the container on the network (docker network connect --alias): the other containers of the network
+    /// resolve them, through the hosts files under /etc/netns.
+    /// </summary>
+    [Parameter(ParameterSetName = NetworkSet)]
+    [ValidateNotNullOrEmpty]
+    public string[] Alias { get; set; } = [];
+
     /// <summary>Container mode: the endpoint (container name, id or id prefix) whose namespace the containers join, as a pod's containers share one.</summary>
     [Parameter(Mandatory = true, ParameterSetName = ShareWithSet)]
     [ValidateNotNullOrEmpty]
@@ -146,6 +154,7 @@ public sealed class ConnectContainerNetworkCommand : ContainerNetworkCmdlet
             MacAddress = MacAddress,
             Publish = Publish,
             GatewayPriority = GatewayPriority,
+            Aliases = Alias,
         };
     }
 }

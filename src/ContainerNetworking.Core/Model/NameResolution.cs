@@ -1,0 +1,248 @@
+using System.Net;
+using System.Text;
+using ContainerNetworking.Namespaces;
+
+namespace ContainerNetworking.Model;
+
+/// <summary>
+/// Name resolution between the containers of a network, without a daemon, the way <c>ip netns exec</c> offers it: each
+/// network keeps a hosts file (ROOT/networks/NAME/hosts: localhost, then every container of the network by name and
+/// aliases with its addresses) and a copy of the host's resolv.conf (loopback name servers left out, as Docker does for
+/// user networks without its embedded DNS), and each container whose namespace is named (/run/netns/NAME) gets
+/// /etc/netns/NAME/hosts and resolv.conf, which <c>ip netns exec</c> and Invoke-NetNamespace bind-mount over /etc's:
+/// symbolic links to its network's files, or, for a container on several networks, a hosts file of its own listing
+/// the containers of all of them. Kept current under the state lock on every connect and disconnect (so a connect
+/// rewrites one file, however many containers the network has), written as the records are (atomically, fsync'ed),
+/// and removed when the container leaves its last network. Only files written here (a link into a state directory, or
+/// a file whose first line is <see cref="Marker"/>) are ever replaced or removed. Containers whose namespace is given by
+/// path get no files (they are still listed for the others).
+/// </summary>
+public sealed class NameResolution : ModelService
+{
+    /// <summary>The first line of every hosts file written here.</summary>
+    public const string Marker = "# Written by ContainerNetworking: the containers of the network; rewritten on every connect and disconnect.";
+
+    private const string ResolvMarker = "# Written by ContainerNetworking: a copy of the host's /etc/resolv.conf (loopback name servers left out).";
+
+    private const string OurPrefix = "# Written by ContainerNetworking";
+
+    private const string HostResolvConf = "/etc/resolv.conf";
+
+    internal NameResolution(NetworkContext context) : base(context)
+    {
+    }
+
+    /// <summary>/etc/netns/NAME: the directory <c>ip netns exec NAME</c> takes the container's /etc files from.</summary>
+    public static string DirectoryOf(string ns) => Path.Combine(NetNamespace.EtcDirectory, ns);
+
+    private static readonly System.Text.RegularExpressions.Regex HostName =
+        new("^[A-Za-z0-9][A-Za-z0-9_.-]{0,252}$", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+
+    /// <summary>"InvalidName" for an alias that is not a host name (a hosts file line would not carry it).</summary>
+    internal static void ValidateAliases(IEnumerable<string> aliases)
+    {
+        foreach (var a in aliases)
+            if (!HostName.IsMatch(a))
+                throw new ContainerNetworkingException("InvalidName", ErrorKind.InvalidArgument,
+                    $"Alias '{a}' is not a host name. Use letters, digits, '-', '_' and '.', starting with a letter or digit, at most 253 characters.");
+    }
+
+    private static bool Named(string? ns) => !string.IsNullOrEmpty(ns) && !ns.StartsWith('/');
+
+    /// <summary>The endpoints whose names are listed: bridge endpoints with an address that are not being removed.</summary>
+    private List<ContainerEndpoint> Listed(string? exceptId) =>
+        State.ListAllEndpoints().Where(e => e.Id != exceptId && e.Mode == EndpointMode.Bridge && e.State != RecordState.Removing
+            && (e.IPv4Address ?? e.IPv6Address) is not null).ToList();
+
+    /// <summary>
+    /// Rewrites the hosts files of <paramref name="networks"/> and the files of the containers in
+    /// <paramref name="touched"/> (connecting or leaving; removed when they are on no network any more) and of the
+    /// containers of those networks that are on several (their own files list all of them). <paramref name="exceptId"/>:
+    /// an endpoint to leave out (one whose connect is being undone). With <paramref name="staged"/> the networks' files
+    /// are staged, made durable with the endpoint's record (Connect's group commit; a failed Connect never writes them).
+    /// </summary>
+    internal void Refresh(IReadOnlyCollection<string> networks, IReadOnlyCollection<string> touched, string? exceptId = null, bool staged = false)
+    {
+        var all = Listed(exceptId);
+        var byNs = all.Where(e => Named(e.Namespace)).ToLookup(e => e.Namespace!, StringComparer.Ordinal);
+        foreach (var n in networks) WriteNetworkFiles(n, all, staged);
+        var several = all.Where(e => networks.Contains(e.Network) && Named(e.Namespace) && byNs[e.Namespace!].Count() > 1).Select(e => e.Namespace!);
+        foreach (var ns in touched.Where(Named).Concat(several).Distinct(StringComparer.Ordinal))
+            WriteContainerFiles(ns, [.. byNs[ns]], all);
+    }
+
+    private void WriteNetworkFiles(string network, List<ContainerEndpoint> all, bool staged = false)
+    {
+        Action<string, string> write = staged ? State.StageFile : State.WriteFileDurably;
+        var members = all.Where(e => e.Network == network).ToList();
+        if (members.Count == 0)
+        {
+            // No container left to use them (and the network may be going): none.
+            State.DeleteFileDurably(State.NetworkHostsPath(network));
+            State.DeleteFileDurably(State.NetworkResolvConfPath(network));
+            return;
+        }
+        write(State.NetworkHostsPath(network), Hosts(members));
+        if (!File.Exists(State.NetworkResolvConfPath(network)) && ResolvConf() is { } resolv)
+            write(State.NetworkResolvConfPath(network), resolv);
+    }
+
+    /// <summary>The hosts file listing <paramref name="endpoints"/> (in the order they connected), after localhost.</summary>
+    private static string Hosts(IEnumerable<ContainerEndpoint> endpoints)
+    {
+        var sb = new StringBuilder();
+        sb.Append(Marker).Append('\n');
+        sb.Append("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
+        foreach (var e in endpoints.OrderBy(e => e.Created))
+        {
+            var names = string.Join(' ', new[] { e.Container }.Concat(e.Aliases).Distinct(StringComparer.Ordinal));
+            foreach (var a in new[] { e.IPv4Address, e.IPv6Address })
+                if (a is not null) sb.Append(a).Append('\t').Append(names).Append('\n');
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>The host's resolv.conf without loopback name servers (unreachable from a container's namespace); null when it has none.</summary>
+    private static string? ResolvConf()
+    {
+        string[] lines;
+        try { lines = File.ReadAllLines(HostResolvConf); }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException) { return null; }
+        var sb = new StringBuilder().Append(ResolvMarker).Append('\n');
+        foreach (var l in lines)
+        {
+            var f = l.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+            if (f.Length >= 2 && f[0] == "nameserver" && IPAddress.TryParse(f[1], out var ns) && IPAddress.IsLoopback(ns)) continue;
+            sb.Append(l).Append('\n');
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>What /etc/netns/NAME/hosts should be: a link to the one network's file, or the text listing all of them.</summary>
+    private (string? Link, string? Text, string ResolvLink) Expected(List<ContainerEndpoint> mine, List<ContainerEndpoint> all)
+    {
+        var nets = mine.OrderBy(e => e.Created).Select(e => e.Network).Distinct(StringComparer.Ordinal).ToList();
+        var resolv = State.NetworkResolvConfPath(nets[0]);
+        return nets.Count == 1
+            ? (State.NetworkHostsPath(nets[0]), null, resolv)
+            : (null, Hosts(all.Where(e => nets.Contains(e.Network))), resolv);
+    }
+
+    private void WriteContainerFiles(string ns, List<ContainerEndpoint> mine, List<ContainerEndpoint> all)
+    {
+        if (mine.Count == 0)
+        {
+            Remove(ns);
+            return;
+        }
+        var dir = DirectoryOf(ns);
+        var hosts = Path.Combine(dir, "hosts");
+        if (Present(hosts) && !Ours(hosts)) return; // someone else's: left alone, with their resolv.conf
+        var (link, text, resolvLink) = Expected(mine, all);
+        if (link is not null)
+        {
+            if (new FileInfo(hosts).LinkTarget != link) State.LinkDurably(hosts, link);
+        }
+        else State.WriteFileDurably(hosts, text!);
+        var resolv = Path.Combine(dir, "resolv.conf");
+        if ((!Present(resolv) || Ours(resolv)) && new FileInfo(resolv).LinkTarget != resolvLink && File.Exists(HostResolvConf))
+            State.LinkDurably(resolv, resolvLink);
+    }
+
+    /// <summary>Removes the files of <paramref name="ns"/> written here, and /etc/netns/NAME when nothing else is in it.</summary>
+    private void Remove(string ns)
+    {
+        var dir = DirectoryOf(ns);
+        if (!Directory.Exists(dir)) return;
+        foreach (var name in new[] { "hosts", "resolv.conf" })
+        {
+            var path = Path.Combine(dir, name);
+            if (Present(path) && Ours(path)) State.DeleteFileDurably(path);
+        }
+        State.DeleteEmptyDirectoryDurably(dir);
+    }
+
+    /// <summary>A file or a link (a dangling one too) is there.</summary>
+    private static bool Present(string path) => File.Exists(path) || new FileInfo(path).LinkTarget is not null;
+
+    /// <summary>Written here: a link to a network's file in a state directory (ROOT/networks/NAME/hosts or resolv.conf), or a file whose first line is ours.</summary>
+    private static bool Ours(string path)
+    {
+        if (new FileInfo(path).LinkTarget is { } target)
+            return Path.GetFileName(target) is "hosts" or "resolv.conf" && Path.GetFileName(Path.GetDirectoryName(Path.GetDirectoryName(target))) == "networks";
+        try
+        {
+            using var r = new StreamReader(path);
+            return r.ReadLine()?.StartsWith(OurPrefix, StringComparison.Ordinal) == true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
+    }
+
+    /// <summary>
+    /// For Repair: the files that are missing or not as the records say (a network's hosts file, a container's hosts or
+    /// resolv.conf deleted or changed by hand, a container whose networks changed while it was not looked at), and
+    /// temporary files that writers killed mid-write left in a container's /etc/netns/NAME; each with its fix.
+    /// </summary>
+    internal IReadOnlyList<(string Network, string Object, string Detail, Action Fix)> FindStale()
+    {
+        var found = new List<(string, string, string, Action)>();
+        var all = Listed(null);
+        var members = all.ToLookup(e => e.Network, StringComparer.Ordinal);
+        foreach (var net in State.ListNetworks().Where(n => n.State == RecordState.Ready).Select(n => n.Name))
+        {
+            var path = State.NetworkHostsPath(net);
+            if (!members[net].Any())
+            {
+                // No container left: a Disconnect killed before it updated the names leaves the files behind.
+                if (File.Exists(path) || File.Exists(State.NetworkResolvConfPath(net)))
+                    found.Add((net, path, $"Network '{net}' has no container, but its name files ({path}) are still there; they are removed.",
+                        () => WriteNetworkFiles(net, Listed(null))));
+                continue;
+            }
+            if (Read(path) != Hosts(members[net]))
+                found.Add((net, path, $"The hosts file of network '{net}', {path}, is {(File.Exists(path) ? "not as the records say" : "missing")}; it is written again.",
+                    () => WriteNetworkFiles(net, Listed(null))));
+        }
+        foreach (var g in all.Where(e => Named(e.Namespace)).GroupBy(e => e.Namespace!, StringComparer.Ordinal))
+        {
+            var ns = g.Key;
+            var mine = g.ToList();
+            var dir = DirectoryOf(ns);
+            foreach (var t in StateStore.DeadWritersFiles(dir))
+            {
+                var file = t;
+                found.Add((mine[0].Network, t, $"{t} was being written by process {StateStore.TemporaryFileWriter(t)}, which was killed before it renamed it into place; it is removed.",
+                    () => State.DeleteFileDurably(file)));
+            }
+            var hosts = Path.Combine(dir, "hosts");
+            if (Present(hosts) && !Ours(hosts)) continue;
+            var (link, text, resolvLink) = Expected(mine, all);
+            var resolv = Path.Combine(dir, "resolv.conf");
+            var hostsOk = link is not null ? new FileInfo(hosts).LinkTarget == link : Read(hosts) == text;
+            var resolvOk = !File.Exists(HostResolvConf) || (Present(resolv) && !Ours(resolv)) || new FileInfo(resolv).LinkTarget == resolvLink;
+            if (hostsOk && resolvOk) continue;
+            found.Add((mine[0].Network, dir,
+                $"The name files of container '{mine[0].Container}' ({(hostsOk ? resolv : hosts)}) are {(Present(hostsOk ? resolv : hosts) ? "not as the records say" : "missing")}: it would not resolve the other containers of its network{(mine.Count > 1 ? "s" : "")} by name. They are written again.",
+                () => WriteContainerFiles(ns, [.. Listed(null).Where(e => e.Namespace == ns)], Listed(null))));
+        }
+        // Links into this state directory of containers no record lists (a record deleted by hand, a namespace given up).
+        var ours = Path.Combine(State.Root, "networks") + "/";
+        var listed = all.Where(e => Named(e.Namespace)).Select(e => e.Namespace!).ToHashSet(StringComparer.Ordinal);
+        foreach (var dir in Directory.Exists(NetNamespace.EtcDirectory) ? Directory.EnumerateDirectories(NetNamespace.EtcDirectory) : [])
+        {
+            var ns = Path.GetFileName(dir);
+            if (listed.Contains(ns)) continue;
+            var link = new[] { "hosts", "resolv.conf" }.Select(f => new FileInfo(Path.Combine(dir, f)).LinkTarget).FirstOrDefault(t => t?.StartsWith(ours, StringComparison.Ordinal) == true);
+            if (link is null) continue;
+            var network = Path.GetFileName(Path.GetDirectoryName(link)!);
+            found.Add((network, dir, $"{dir} holds the name files of container '{ns}', which is on no network of this host any more; they are removed.", () => Remove(ns)));
+        }
+        return found;
+    }
+
+    private static string? Read(string path)
+    {
+        try { return File.ReadAllText(path); }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException) { return null; }
+    }
+}

@@ -1,0 +1,120 @@
+using System.Diagnostics;
+using ContainerNetworking.Model;
+using ContainerNetworking.Namespaces;
+using ContainerNetworking.Tests.Fixtures;
+using static ContainerNetworking.Tests.Model.ModelFixture;
+
+namespace ContainerNetworking.Tests.Model;
+
+/// <summary>
+/// Containers of a network resolve each other's names through /etc/netns/NAME/hosts, with ip netns exec and with
+/// NetNamespace.StartProcess (Invoke-NetNamespace). Only /etc/netns of the test's own namespaces is written; the
+/// fixture removes it, also on failure.
+/// </summary>
+public sealed class NameResolutionTests : IDisposable
+{
+    private readonly ModelFixture _f = new();
+    public void Dispose() => _f.Dispose();
+
+    private static (int Code, string Out) StartIn(string ns, params string[] command)
+    {
+        using var n = NetNamespace.Open(ns);
+        var psi = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var a in command[1..]) psi.ArgumentList.Add(a);
+        using var p = n.StartProcess(psi);
+        var output = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, output.Trim());
+    }
+
+    [Fact]
+    public void ContainersResolveEachOther_AndTheNamesFollowConnectAndDisconnect()
+    {
+        _f.Manager.CreateNetwork(new NetworkSpec { Name = "app", Subnet = Net("172.24.0.0/24") });
+        var web = _f.Run("app", "web");
+        var db = _f.Manager.Connect(new EndpointSpec { Network = "app", Namespace = _f.Container("db"), CreateNamespace = true, Aliases = ["database"] });
+
+        var hosts = File.ReadAllText(Path.Combine("/etc/netns", web.Namespace!, "hosts"));
+        Assert.StartsWith(NameResolution.Marker, hosts);
+        Assert.Contains($"172.24.0.3\t{db.Container} database", hosts);
+        Assert.True(File.Exists(Path.Combine("/etc/netns", web.Namespace!, "resolv.conf")) || !File.Exists("/etc/resolv.conf"));
+
+        // ip netns exec and StartProcess both see it, by name and alias; the ping crosses the bridge.
+        Assert.Contains("172.24.0.3", Cli.InNs(web.Namespace!, "getent", "-s", "files", "hosts", db.Container).Ok().Stdout);
+        Assert.Equal(0, StartIn(web.Namespace!, "getent", "-s", "files", "hosts", "database").Code);
+        Assert.StartsWith("172.24.0.2", StartIn(db.Namespace!, "getent", "-s", "files", "hosts", web.Container).Out);
+        Assert.True(Cli.Ping(web.Namespace!, "database"), "web -> database by name");
+        // The bind mounts were the started process's own: this process's /etc/hosts does not know the containers.
+        Assert.DoesNotContain(db.Container, File.ReadAllText("/etc/hosts"));
+
+        // The network's file is the one place the names are: each container's hosts is a link to it.
+        Assert.Equal(Path.Combine(_f.StateDir, "networks", "app", "hosts"), new FileInfo(Path.Combine("/etc/netns", web.Namespace!, "hosts")).LinkTarget);
+
+        // Deleted by hand: Test finds nothing amiss in the path, Repair writes it again, and a second Repair finds nothing.
+        File.Delete(Path.Combine("/etc/netns", web.Namespace!, "hosts"));
+        Assert.NotEqual(0, Cli.InNs(web.Namespace!, "getent", "-s", "files", "hosts", "database").ExitCode);
+        var fixedOne = Assert.Single(_f.Manager.Repair());
+        Assert.Equal(("StaleHostsFile", "Recreated"), (fixedOne.Kind, fixedOne.Action));
+        Assert.Contains("172.24.0.3", Cli.InNs(web.Namespace!, "getent", "-s", "files", "hosts", "database").Ok().Stdout);
+        File.Delete(Path.Combine(_f.StateDir, "networks", "app", "hosts"));
+        Assert.Equal("StaleHostsFile", Assert.Single(_f.Manager.Repair()).Kind);
+        Assert.Equal(0, StartIn(web.Namespace!, "getent", "-s", "files", "hosts", db.Container).Code);
+        Assert.Empty(_f.Manager.Repair());
+
+        // A container on two networks lists the containers of both.
+        _f.Manager.CreateNetwork(new NetworkSpec { Name = "ops", Subnet = Net("172.25.0.0/24") });
+        var probe = _f.Run("ops", "probe");
+        _f.Manager.Connect(new EndpointSpec { Network = "ops", Namespace = web.Namespace });
+        Assert.Equal(0, StartIn(web.Namespace!, "getent", "-s", "files", "hosts", probe.Container).Code);
+        Assert.NotEqual(0, StartIn(probe.Namespace!, "getent", "-s", "files", "hosts", db.Container).Code);
+
+        // db goes: nobody resolves it any more, and its own files are gone.
+        _f.Manager.Disconnect(db.Container, "app");
+        Assert.NotEqual(0, StartIn(web.Namespace!, "getent", "-s", "files", "hosts", "database").Code);
+        Assert.NotEqual(0, Cli.InNs(web.Namespace!, "getent", "-s", "files", "hosts", db.Container).ExitCode);
+        Assert.False(Directory.Exists(Path.Combine("/etc/netns", db.Namespace!)));
+
+        _f.Manager.Disconnect(web.Container, "app");
+        Assert.Equal(0, StartIn(web.Namespace!, "getent", "-s", "files", "hosts", probe.Container).Code);
+        _f.Manager.Disconnect(web.Container, "ops");
+        Assert.False(Directory.Exists(Path.Combine("/etc/netns", web.Namespace!)));
+    }
+
+    [Fact]
+    public void DualStackContainers_ResolveEachOther_OverBothFamilies()
+    {
+        _f.Manager.CreateNetwork(new NetworkSpec { Name = "ds", Subnet = Net("172.26.0.0/24"), SubnetV6 = Net("fd26::/64") });
+        var a = _f.Run("ds", "a");
+        var b = _f.Run("ds", "b");
+        var six = Cli.InNs(a.Namespace!, "getent", "-s", "files", "ahostsv6", b.Container).Ok().Stdout;
+        Assert.Contains(b.IPv6Address!.ToString(), six);
+        Assert.True(Cli.Ping(a.Namespace!, b.Container), "a -> b by name");
+        Assert.Equal(0, Cli.Run("ip", "netns", "exec", a.Namespace!, "ping", "-6", "-c", "1", "-W", "5", b.Container).ExitCode);
+    }
+
+    [Fact]
+    public void AHostsFileSomeoneElseWrote_IsLeftAlone()
+    {
+        _f.Manager.CreateNetwork(new NetworkSpec { Name = "app", Subnet = Net("172.24.0.0/24") });
+        var name = _f.Container("own");
+        var dir = Path.Combine("/etc/netns", name);
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(Path.Combine(dir, "hosts"), "10.1.2.3 mine\n");
+        _f.Manager.Connect(new EndpointSpec { Network = "app", Namespace = name, CreateNamespace = true });
+        _f.Run("app", "other");
+        Assert.Equal("10.1.2.3 mine\n", File.ReadAllText(Path.Combine(dir, "hosts")));
+        _f.Manager.Disconnect(name, "app");
+        Assert.Equal("10.1.2.3 mine\n", File.ReadAllText(Path.Combine(dir, "hosts")));
+    }
+
+    [Fact]
+    public void ABadAlias_IsRefused_AndNothingChanges()
+    {
+        _f.Manager.CreateNetwork(new NetworkSpec { Name = "app", Subnet = Net("172.24.0.0/24") });
+        var before = _f.Snapshot();
+        var e = Assert.Throws<ContainerNetworkingException>(() =>
+            _f.Manager.Connect(new EndpointSpec { Network = "app", Namespace = _f.Container("x"), CreateNamespace = true, Aliases = ["bad name"] }));
+        Assert.Equal("InvalidName", e.ErrorId);
+        Assert.Equal(before, _f.Snapshot());
+    }
+}
