@@ -5,7 +5,9 @@
 //   network) with that gateway priority.
 //   disconnect HOSTNS STATEDIR NETWORK CONTAINER | new-network HOSTNS STATEDIR NAME BRIDGE SUBNET |
 //   remove-network HOSTNS STATEDIR NAME (with -Force) | allow HOSTNS STATEDIR NET1 NET2 | disallow HOSTNS STATEDIR NET1 NET2 |
-//   repair HOSTNS STATEDIR - (prints each finding)
+//   repair HOSTNS STATEDIR - (prints each finding) | share HOSTNS STATEDIR TARGET CONTAINER (container mode) |
+//   create-in HOSTNS STATEDIR NETWORK NAMESPACE (a new namespace on that network, e.g. none) |
+//   disconnect-force HOSTNS STATEDIR NETWORK CONTAINER (with the containers sharing its namespace)
 // run that one command and print "ok".
 // With CONTAINERNETWORKING_FAULT_STEP set, the process kills itself before that fault point; with
 // CONTAINERNETWORKING_FAULT_TRACE=1 it prints every fault point it passes (see FaultInjection).
@@ -36,7 +38,7 @@ if (args.Length == 2 && args[0] == "pin-check")
     Console.WriteLine(pinned.Count == 0 ? "clean" : "pinned: " + string.Join(", ", pinned));
     return pinned.Count == 0 ? 0 : 1;
 }
-if (args.Length >= 4 && args[0] is "join" or "repair" or "disconnect" or "new-network" or "remove-network" or "allow" or "disallow")
+if (args.Length >= 4 && args[0] is "join" or "repair" or "share" or "create-in" or "disconnect-force" or "disconnect" or "new-network" or "remove-network" or "allow" or "disallow")
 {
     using var h = NetNamespace.Open(args[1]);
     var m = new ContainerNetworkManager(h, args[2]);
@@ -54,6 +56,9 @@ if (args.Length >= 4 && args[0] is "join" or "repair" or "disconnect" or "new-ne
                 });
                 break;
             case "disconnect": m.Disconnect(args[4], args[3]); break;
+            case "disconnect-force": m.Disconnect(args[4], args[3], force: true); break;
+            case "share": m.Connect(new EndpointSpec { ShareWith = args[3], Container = args[4] }); break;
+            case "create-in": m.Connect(new EndpointSpec { Network = args[3], Namespace = args[4], CreateNamespace = true }); break;
             case "repair":
                 foreach (var f in m.Repair()) Console.WriteLine($"{f.Kind} {f.Action} {f.Network} {f.Object}");
                 break;

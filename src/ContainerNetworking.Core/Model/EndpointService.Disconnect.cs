@@ -39,26 +39,24 @@ public sealed partial class EndpointService
             throw new ContainerNetworkingException("EndpointInUse", ErrorKind.InvalidOperation,
                 $"Containers {string.Join(", ", sharers.Select(s => s.Container))} share the namespace of '{ep.Container}'. Disconnect them first, or use -Force to disconnect them too.");
         var plan = new OperationPlan($"Disconnect {ep.Container} from network {ep.Network}");
-        foreach (var s in sharers) AddDisconnectSteps(plan, s, markRemoving: true);
-        AddDisconnectSteps(plan, ep, markRemoving: true);
+        // One mark decides the whole removal: the owner's. Repair finishes a Removing owner and removes the containers
+        // that share its namespace with it (they lean on a namespace that is going), so a crash between two marks
+        // cannot leave half a pod.
+        AddMarkStep(plan, ep);
+        foreach (var s in sharers) AddDisconnectSteps(plan, s);
+        AddDisconnectSteps(plan, ep);
         return plan;
     }
 
     /// <summary>
     /// The steps that remove what Connect made of <paramref name="ep"/>; each skips what is gone already, so they also
-    /// finish a removal that a killed process left half-done (Repair). With <paramref name="markRemoving"/> the first
-    /// step marks the record Removing (written durably before anything is taken away), so that Repair finishes a
-    /// Disconnect killed half-way instead of re-creating its ports; a network's removal marks the network instead.
+    /// finish a removal that a killed process left half-done (Repair). The caller marks what decides the removal first
+    /// (Disconnect: the endpoint's record, Removing; a network's removal: the network's), so that Repair finishes a
+    /// removal killed half-way instead of re-creating its ports.
     /// </summary>
-    internal void AddDisconnectSteps(OperationPlan plan, ContainerEndpoint ep, bool markRemoving)
+    internal void AddDisconnectSteps(OperationPlan plan, ContainerEndpoint ep)
     {
         var net = Context.Networks.FindNetwork(ep.Network);
-        if (markRemoving && ep.State != RecordState.Removing)
-            plan.Add("MarkEndpointRemoving", $"mark endpoint {ep.Id[..12]} Removing ({State.Root}/networks/{ep.Network}/endpoints/{ep.Id}.json)", () =>
-            {
-                ep.State = RecordState.Removing;
-                State.WriteEndpoint(ep);
-            });
         BackgroundWork? flushing = null;
         if (ep.Ports.Count > 0 && net is not null && net.Driver == NetworkDriver.Bridge)
             plan.Add("UnpublishPorts", "nft delete " + Ports.DescribePorts(net, ep), () => Ports.RemovePorts(net, ep));
@@ -145,6 +143,17 @@ public sealed partial class EndpointService
         AddRouteHandOver(plan, gone, mates, v6: false);
         AddRouteHandOver(plan, gone, mates, v6: true);
         plan.Execute();
+    }
+
+    /// <summary>The step that marks the record Removing (written before anything of the endpoint is taken away).</summary>
+    private void AddMarkStep(OperationPlan plan, ContainerEndpoint ep)
+    {
+        if (ep.State == RecordState.Removing) return;
+        plan.Add("MarkEndpointRemoving", $"mark endpoint {ep.Id[..12]} Removing ({State.Root}/networks/{ep.Network}/endpoints/{ep.Id}.json)", () =>
+        {
+            ep.State = RecordState.Removing;
+            State.WriteEndpoint(ep);
+        });
     }
 
     /// <summary>

@@ -274,7 +274,7 @@ public sealed class NetworkService : ModelService
             });
         // Container-mode endpoints first: they lean on the others' namespaces.
         foreach (var e in endpoints.OrderBy(e => e.Mode == EndpointMode.Container ? 0 : 1))
-            Context.Endpoints.AddDisconnectSteps(plan, e, markRemoving: false);
+            Context.Endpoints.AddDisconnectSteps(plan, e);
         plan.Add("RemoveNetworkRules", "nft delete " + Rules.DescribeNetwork(net), () => Rules.RemoveNetwork(net));
         // The endpoints' veths go with their namespaces, asynchronously (see Disconnect): the network is only gone when
         // they are, so this waits for them, and for those of earlier Disconnects (once for all of them: the kernel cleans

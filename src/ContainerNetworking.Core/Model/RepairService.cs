@@ -224,7 +224,7 @@ public sealed class RepairService : ModelService
                     () =>
                     {
                         var plan = new OperationPlan($"Finish disconnecting {removing.Container} from network {net.Name}");
-                        Context.Endpoints.AddDisconnectSteps(plan, removing, markRemoving: false);
+                        Context.Endpoints.AddDisconnectSteps(plan, removing);
                         plan.Execute();
                     });
                 continue;

@@ -326,6 +326,62 @@ public sealed class CrashTests : IDisposable
         KillAtEveryPoint(SetUp, () => { }, removal: false, minimumPoints: 8, alwaysAfter: true);
     }
 
+    /// <summary>A container joins the victim's namespace (container mode, a pod), killed anywhere: Repair leaves the pod as before or after.</summary>
+    [Fact]
+    public void JoiningAPod_KilledAtEveryPoint_RepairLeavesItAsBeforeOrAfter()
+    {
+        KillAtEveryPoint(() =>
+        {
+            _victim = _f.Manager.Connect(new EndpointSpec { Network = "bridge", Namespace = _f.Container("victim"), CreateNamespace = true, IPv4Address = Ip("172.17.0.100"), Publish = ["9100:80"] });
+            return Agent("share", _victim.Id, "podmate");
+        }, () =>
+        {
+            if (_f.Manager.GetEndpoints("bridge").Any(e => e.Id == _victim!.Id)) _f.Manager.Disconnect(_victim!.Id, force: true);
+            _f.Manager.WaitForTeardown();
+        }, removal: false, survivorsWork: _ =>
+        {
+            Assert.True(Cli.Ping(_victim!.Namespace!, "172.17.0.1"));
+            using var web = Traffic.Listen(_victim.Namespace!, 80, "victim");
+            Assert.Equal("victim " + Outside.Address, Traffic.Fetch(_outside, Outside.HostAddress, 9100));
+        }, minimumPoints: 2);
+    }
+
+    /// <summary>
+    /// Disconnect -Force of a pod's owner, which takes the containers sharing its namespace with it: every record of the
+    /// pod is marked Removing before anything goes, so Repair finishes the whole pod's removal once it began.
+    /// </summary>
+    [Fact]
+    public void DisconnectingAPodWithForce_KilledAtEveryPoint_RepairFinishesItOnceBegun()
+    {
+        KillAtEveryPoint(() =>
+        {
+            _victim = _f.Manager.Connect(new EndpointSpec { Network = "bridge", Namespace = _f.Container("victim"), CreateNamespace = true, IPv4Address = Ip("172.17.0.100"), Publish = ["9100:80"] });
+            _f.Manager.Connect(new EndpointSpec { ShareWith = _victim.Id, Container = "podmate" });
+            return Agent("disconnect-force", "bridge", _victim.Container);
+        }, () =>
+        {
+            if (_f.Manager.GetEndpoints("bridge").Any(e => e.Id == _victim!.Id)) _f.Manager.Disconnect(_victim!.Id, force: true);
+            _f.Manager.WaitForTeardown();
+        }, removal: true, minimumPoints: 8);
+    }
+
+    /// <summary>A container connected to the predefined none network (a namespace with loopback only), killed anywhere: nothing left.</summary>
+    [Fact]
+    public void ConnectToNone_KilledAtEveryPoint_RepairLeavesNothing()
+    {
+        // The first endpoint on none writes that predefined network's record, which stays: part of the base.
+        _f.Manager.Disconnect(_f.Manager.Connect(new EndpointSpec { Network = "none", Namespace = _f.Container("warmup"), CreateNamespace = true }).Id);
+        KillAtEveryPoint(() =>
+        {
+            var ns = TestNamespaces.UniqueName("victim");
+            _f.Track(ns);
+            return Agent("create-in", "none", ns);
+        }, () =>
+        {
+            foreach (var e in _f.Manager.GetEndpoints("none")) _f.Manager.Disconnect(e.Id);
+        }, removal: false, minimumPoints: 4);
+    }
+
     /// <summary>
     /// The one crash the issue found that Repair could not get past: a namespace delete killed between its umount and its
     /// unlink leaves /run/netns/NAME as an empty plain file; opening it is a clear NotANetNamespace error (not an
