@@ -102,13 +102,11 @@ internal sealed class NetworkRules(NetNamespace host)
         return Fw.GetAllowedNetworkPairs().Any(p => p.BridgeA == x && p.BridgeB == y && p.Rules.Count == 2);
     }
 
-    /// <summary>The protocols whose flows <see cref="FlushConntrack"/> deletes: tcp, udp, sctp (ICMP entries expire in 30 s).</summary>
-    private static readonly byte[] FlushedProtocols = [6, 17, 132];
-
     /// <summary>Deletes the conntrack entries from or answered by an address (<c>conntrack -D -s IP</c>; <c>-D -r IP</c>), as Docker does when an endpoint goes.</summary>
     public void FlushConntrack(IPAddress address)
     {
-        // Hygiene, not a step that may fail a Disconnect: only port-based entries (ICMP ones expire in 30 s anyway).
+        // Hygiene, not a step that may fail a Disconnect. Read through dumps (older kernels), only port-based entries are
+        // deleted (ICMP ones expire in 30 s anyway).
         var ct = new ConntrackClient(host.NetfilterConnection);
         try
         {
@@ -117,11 +115,9 @@ internal sealed class NetworkRules(NetNamespace host)
             // The kernel deletes them itself, one pass over the table per filter, all in one datagram (Linux 6.5+);
             // an older kernel filters the dumps on exactly that, so the cost does not grow with other flows either.
             if (ct.Count() == 0) return;
-            if (ct.TryFlush(address.AddressFamily, [.. FlushedProtocols.SelectMany(p => new[]
-                {
-                    ConntrackFilter.OriginalSource(address) with { Protocol = p },
-                    ConntrackFilter.ReplySource(address) with { Protocol = p },
-                })]))
+            // Two filters, so two passes over the table: the flush takes the address's ICMP entries along too (they
+            // would expire in 30 s), where a filter per protocol would cost a pass each.
+            if (ct.TryFlush(address.AddressFamily, [ConntrackFilter.OriginalSource(address), ConntrackFilter.ReplySource(address)]))
                 return;
             ct.Delete(address.AddressFamily, c => c.Original.Protocol is 6 or 17 or 132 &&
                 (c.Original.Source.Equals(address) || c.Reply.Source.Equals(address)),
