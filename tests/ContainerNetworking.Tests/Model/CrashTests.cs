@@ -74,7 +74,13 @@ public sealed class CrashTests : IDisposable
         var dirs = Directory.Exists(_f.StateDir)
             ? Directory.EnumerateDirectories(_f.StateDir, "*", SearchOption.AllDirectories).Select(d => Normalize(d[_f.StateDir.Length..])).Order(StringComparer.Ordinal)
             : Enumerable.Empty<string>();
-        return string.Join("\n", links) + nft + "\n--state--\n" + string.Join("\n", files) + "\n--dirs--\n" + string.Join("\n", dirs) + "\n--netns--\n" + string.Join(",", netns);
+        // What ip netns exec bind-mounts for each container (name resolution): /etc/netns/NAME and where its links lead.
+        var etc = _f.TrackedNames.Where(n => Directory.Exists(Path.Combine("/etc/netns", n)))
+            .SelectMany(n => Directory.EnumerateFileSystemEntries(Path.Combine("/etc/netns", n))
+                .Select(e => Normalize(e + " -> " + (new FileInfo(e).LinkTarget ?? "(file)"))).DefaultIfEmpty(Normalize("/etc/netns/" + n + " (empty)")))
+            .Order(StringComparer.Ordinal);
+        return string.Join("\n", links) + nft + "\n--state--\n" + string.Join("\n", files) + "\n--dirs--\n" + string.Join("\n", dirs) + "\n--netns--\n" + string.Join(",", netns)
+            + "\n--etc-netns--\n" + string.Join("\n", etc);
     }
 
     private static readonly (Regex Pattern, string Placeholder)[] Varying =
@@ -82,7 +88,7 @@ public sealed class CrashTests : IDisposable
         (new(@"[0-9a-f]{64}"), "<id>"),
         (new(@"veth[0-9a-f]{7}"), "<veth>"),
         (new(@"endpoint:[0-9a-f]{12}"), "endpoint:<id12>"),
-        (new(@"cnt-(victim|onvictim)-\d+-\d+(x\d+)?"), "cnt-$1"),
+        (new(@"cnt-(victim|onvictim|warmup)-\d+-\d+(x\d+)?"), "cnt-$1"),
         (new(@"""(created|namespaceId|ownerPid|bridgeMacAddress)"": [^,\n]*"), @"""$1"": <varies>"),
         (new(@"\.deleted-([^/]*)-[0-9a-f]{32}"), ".deleted-$1-<guid>"),
     ];

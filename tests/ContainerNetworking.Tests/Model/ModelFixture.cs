@@ -36,6 +36,15 @@ public sealed class ModelFixture : IDisposable
 
     private readonly List<string> _names = [];
 
+    /// <summary>The namespace names tracked so far (<see cref="Track"/>), whether they exist or not.</summary>
+    public IReadOnlyList<string> TrackedNames
+    {
+        get
+        {
+            lock (_names) return [.. _names];
+        }
+    }
+
     /// <summary>A namespace name the code under test may create: deleted on Dispose, and part of <see cref="Snapshot"/>.</summary>
     public void Track(string name)
     {
