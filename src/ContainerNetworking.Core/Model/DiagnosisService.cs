@@ -76,15 +76,17 @@ public sealed class DiagnosisService : ModelService
                 Skip(hops, "DefaultRoute", "VethPeer", "Bridge", "BridgeAddress", "Forwarding", "NetworkRules", "PublishedPorts");
                 return hops;
             }
-            var addrs = ns.Rtnl.GetAddresses(ifName, AddressFamily.InterNetwork);
-            var hasAddr = addrs.Any(a => a.Address.Equals(e.IPv4Address) && a.PrefixLength == e.PrefixLength);
+            // The container's address of its first family: IPv4, or IPv6 on an IPv6-only network.
+            var (myAddr, myLen, myFamily) = e.IPv4Address is { } a4 ? (a4, e.PrefixLength, AddressFamily.InterNetwork) : (e.IPv6Address, e.PrefixLengthV6, AddressFamily.InterNetworkV6);
+            var addrs = ns.Rtnl.GetAddresses(ifName, myFamily);
+            var hasAddr = addrs.Any(a => a.Address.Equals(myAddr) && a.PrefixLength == myLen);
             if (!eth.IsUp)
                 Add("ContainerInterface", HopStatus.Broken, $"{ifName} is down.", FixCommand.WithIp($"Set-NetLink {ifName} -Up", c, $"link set {ifName} up"));
             else if (!hasAddr)
-                Add("ContainerInterface", HopStatus.Broken, $"{ifName} is up but lacks {e.IPv4Address}/{e.PrefixLength} (has: {string.Join(", ", addrs.Select(a => a.Address + "/" + a.PrefixLength))}).",
-                    FixCommand.WithIp($"New-NetIPAddress -InterfaceAlias {ifName} -IPAddress {e.IPv4Address}/{e.PrefixLength}", c, $"addr add {e.IPv4Address}/{e.PrefixLength} dev {ifName}"));
+                Add("ContainerInterface", HopStatus.Broken, $"{ifName} is up but lacks {myAddr}/{myLen} (has: {string.Join(", ", addrs.Select(a => a.Address + "/" + a.PrefixLength))}).",
+                    FixCommand.WithIp($"New-NetIPAddress -InterfaceAlias {ifName} -IPAddress {myAddr}/{myLen}", c, $"addr add {myAddr}/{myLen} dev {ifName}"));
             else
-                Add("ContainerInterface", HopStatus.Ok, $"{ifName} is up with {e.IPv4Address}/{e.PrefixLength} ({eth.MacAddress}).");
+                Add("ContainerInterface", HopStatus.Ok, $"{ifName} is up with {myAddr}/{myLen} ({eth.MacAddress}).");
 
             if (e.Gateway is { } gw)
             {
@@ -124,12 +126,13 @@ public sealed class DiagnosisService : ModelService
                 Add("BridgeAddress", HopStatus.Skipped, $"Network '{net.Name}' keeps its gateway {net.Gateway} off the bridge (CNI isGateway false): the host has no address on it.");
             else if (bridge is not null)
             {
-                var bAddrs = Host.Rtnl.GetAddresses(net.BridgeName, AddressFamily.InterNetwork);
-                var ok = bAddrs.Any(a => a.Address.Equals(net.Gateway) && a.PrefixLength == net.Subnet!.Value.PrefixLength);
+                var (gwAddr, gwLen, gwFamily) = net.Subnet is { } s4 ? (net.Gateway, s4.PrefixLength, AddressFamily.InterNetwork) : (net.GatewayV6, net.SubnetV6!.Value.PrefixLength, AddressFamily.InterNetworkV6);
+                var bAddrs = Host.Rtnl.GetAddresses(net.BridgeName, gwFamily);
+                var ok = bAddrs.Any(a => a.Address.Equals(gwAddr) && a.PrefixLength == gwLen);
                 Add("BridgeAddress", ok ? HopStatus.Ok : HopStatus.Broken,
-                    ok ? $"{net.BridgeName} has {net.Gateway}/{net.Subnet!.Value.PrefixLength}." : $"{net.BridgeName} lacks the gateway address {net.Gateway}/{net.Subnet!.Value.PrefixLength}: the host cannot reach the containers, nor they the outside.",
-                    ok ? null : FixCommand.WithIp($"New-NetIPAddress -InterfaceAlias {net.BridgeName} -IPAddress {net.Gateway}/{net.Subnet!.Value.PrefixLength}", h,
-                        $"addr add {net.Gateway}/{net.Subnet!.Value.PrefixLength} dev {net.BridgeName}"));
+                    ok ? $"{net.BridgeName} has {gwAddr}/{gwLen}." : $"{net.BridgeName} lacks the gateway address {gwAddr}/{gwLen}: the host cannot reach the containers, nor they the outside.",
+                    ok ? null : FixCommand.WithIp($"New-NetIPAddress -InterfaceAlias {net.BridgeName} -IPAddress {gwAddr}/{gwLen}", h,
+                        $"addr add {gwAddr}/{gwLen} dev {net.BridgeName}"));
             }
             else Skip(hops, "BridgeAddress");
 
@@ -137,9 +140,11 @@ public sealed class DiagnosisService : ModelService
             else if (net.ExternalGateway) Add("Forwarding", HopStatus.Skipped, "The gateway is not on the bridge: the host routes nothing for this network.");
             else
             {
-                var fwd = IpForwarding.IsEnabled(Host, AddressFamily.InterNetwork);
-                Add("Forwarding", fwd ? HopStatus.Ok : HopStatus.Broken, fwd ? "net.ipv4.ip_forward = 1." : "net.ipv4.ip_forward = 0: the host drops what the container sends outside.",
-                    fwd ? null : FixCommand.WithExec("Enable-IpForwarding", h, "sysctl -w net.ipv4.ip_forward=1"));
+                var v6only = net.Subnet is null;
+                var fwd = IpForwarding.IsEnabled(Host, v6only ? AddressFamily.InterNetworkV6 : AddressFamily.InterNetwork);
+                var sysctl = v6only ? "net.ipv6.conf.all.forwarding" : "net.ipv4.ip_forward";
+                Add("Forwarding", fwd ? HopStatus.Ok : HopStatus.Broken, fwd ? $"{sysctl} = 1." : $"{sysctl} = 0: the host drops what the container sends outside.",
+                    fwd ? null : FixCommand.WithExec(v6only ? "Enable-IpForwarding -AddressFamily IPv6" : "Enable-IpForwarding", h, $"sysctl -w {sysctl}=1"));
             }
 
             var missingRules = Rules.MissingPieces(net).ToList();

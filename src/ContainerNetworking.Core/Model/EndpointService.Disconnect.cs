@@ -103,9 +103,9 @@ public sealed partial class EndpointService
             // the conntrack flush walks the kernel's whole conntrack table, which all namespaces share (some ms): the
             // flush runs on a thread of its own meanwhile, on the netfilter socket, which nothing else uses until it is
             // joined. The published ports went first, so no flow is translated to the container while the table is walked.
-            plan.Add("DeleteVeth", $"ip link del {veth}{(ep.IPv4Address is null ? "" : $" (conntrack -D for {ep.IPv4Address} meanwhile)")}", () =>
+            plan.Add("DeleteVeth", $"ip link del {veth}{(Addresses(ep).Count == 0 ? "" : $" (conntrack -D for {string.Join(" and ", Addresses(ep))} meanwhile)")}", () =>
             {
-                if (ep.Mode == EndpointMode.Bridge && ep.IPv4Address is { } a) flushing = BackgroundWork.Start("conntrack flush", () => Rules.FlushConntrack(a));
+                if (ep.Mode == EndpointMode.Bridge && Addresses(ep).Count > 0) flushing = BackgroundWork.Start("conntrack flush", () => FlushConntrack(ep));
                 try { DeleteLinkIfExists(Host, veth); }
                 catch
                 {
@@ -114,12 +114,11 @@ public sealed partial class EndpointService
                 }
             });
         }
-        if (ep.Mode == EndpointMode.Bridge && ep.IPv4Address is { } ip4)
-            plan.Add("ReleaseAddress", $"release {ip4}{(ep.IPv6Address is null ? "" : " and " + ep.IPv6Address)}", () =>
+        if (ep.Mode == EndpointMode.Bridge && Addresses(ep) is { Count: > 0 } addresses)
+            plan.Add("ReleaseAddress", $"release {string.Join(" and ", addresses)}", () =>
             {
-                State.ReleaseLease(ep.Network, ip4, ep.Id);
-                if (ep.IPv6Address is { } ip6) State.ReleaseLease(ep.Network, ip6, ep.Id);
-                if (flushing is null) Rules.FlushConntrack(ip4);
+                foreach (var a in addresses) State.ReleaseLease(ep.Network, a, ep.Id);
+                if (flushing is null) FlushConntrack(ep);
                 else flushing.Join();
             });
         plan.Add("DeleteEndpointRecord", $"rm {State.Root}/networks/{ep.Network}/endpoints/{ep.Id}.json", () => State.DeleteEndpoint(ep.Network, ep.Id));
@@ -154,6 +153,15 @@ public sealed partial class EndpointService
             ep.State = RecordState.Removing;
             State.WriteEndpoint(ep);
         });
+    }
+
+    /// <summary>The endpoint's addresses, IPv4 first (an IPv6-only network's endpoints have only the IPv6 one).</summary>
+    internal static List<IPAddress> Addresses(ContainerEndpoint ep) => new[] { ep.IPv4Address, ep.IPv6Address }.OfType<IPAddress>().ToList();
+
+    /// <summary>The conntrack entries of each of the endpoint's addresses (both families: ports are published to both).</summary>
+    internal void FlushConntrack(ContainerEndpoint ep)
+    {
+        foreach (var a in Addresses(ep)) Rules.FlushConntrack(a);
     }
 
     /// <summary>

@@ -193,9 +193,16 @@ public sealed partial class EndpointService : ModelService
         // One lease file looked up per candidate address (allocation starts after last_reserved_ip, as host-local's does),
         // not a listing of every lease: the cost does not grow with the number of endpoints.
         bool Leased(IPAddress a) => State.IsLeased(net.Name, a);
-        var pool4 = net.Pool4()!;
-        IPAddress ip4;
-        if (spec.IPv4Address is { } req4)
+        // An IPv6-only network (no IPv4 subnet) gives no IPv4 address.
+        var pool4 = net.Pool4();
+        IPAddress? ip4 = null;
+        if (pool4 is null)
+        {
+            if (spec.IPv4Address is not null)
+                throw new ContainerNetworkingException("AddressOutsideRange", ErrorKind.InvalidArgument,
+                    $"Network '{net.Name}' is IPv6-only, so {spec.IPv4Address} cannot be assigned. Give -IPv6Address, or connect to a network with an IPv4 subnet.");
+        }
+        else if (spec.IPv4Address is { } req4)
         {
             pool4.CheckStatic(req4, Leased);
             ip4 = req4;
@@ -215,7 +222,9 @@ public sealed partial class EndpointService : ModelService
         else if (spec.IPv6Address is not null)
             throw new ContainerNetworkingException("AddressOutsideRange", ErrorKind.InvalidArgument,
                 $"Network '{net.Name}' has no IPv6 subnet, so {spec.IPv6Address} cannot be assigned. Create the network with -SubnetV6 for dual stack.");
-        var mac = spec.MacAddress is null ? DockerMac(ip4) : MacAddress.Normalize(spec.MacAddress);
+        // Docker's MAC is derived from the IPv4 address; without one (IPv6-only) it is random, as Docker's then.
+        var mac = spec.MacAddress is not null ? MacAddress.Normalize(spec.MacAddress) : ip4 is not null ? DockerMac(ip4) : MacAddress.Random();
+        var addresses = string.Join(" and ", new[] { ip4, ip6 }.OfType<IPAddress>());
 
         // Host ports: not held by a record, the port maps or a socket of the host (see PortPublishing.Resolve).
         var ports = Ports.Resolve(specs);
@@ -244,7 +253,7 @@ public sealed partial class EndpointService : ModelService
             HostInterface = veth,
             MacAddress = mac,
             IPv4Address = ip4,
-            PrefixLength = net.Subnet!.Value.PrefixLength,
+            PrefixLength = net.Subnet?.PrefixLength ?? 0,
             IPv6Address = ip6,
             PrefixLengthV6 = net.SubnetV6?.PrefixLength ?? 0,
             Gateway = take4 ? net.Gateway : null,
@@ -259,18 +268,18 @@ public sealed partial class EndpointService : ModelService
             OwnerPid = Environment.ProcessId,
         };
         endpoint = record;
-        var plan = new OperationPlan($"Connect {containerName} to network {net.Name}: {ip4}{(ip6 is null ? "" : ", " + ip6)} on {ifName} ({mac}), host side {veth} on {net.BridgeName}");
+        var plan = new OperationPlan($"Connect {containerName} to network {net.Name}: {addresses.Replace(" and ", ", ")} on {ifName} ({mac}), host side {veth} on {net.BridgeName}");
         AddRecordSteps(plan, net, record, () =>
         {
             AddNamespaceSteps(plan, spec, record, h => cref.Value = h);
-            plan.Add("LeaseAddress", $"lease {ip4}{(ip6 is null ? "" : " and " + ip6)} ({State.Root}/networks/{net.Name}/leases/)", () =>
+            plan.Add("LeaseAddress", $"lease {addresses} ({State.Root}/networks/{net.Name}/leases/)", () =>
             {
                 // Staged: made durable and put in place with the Ready record (CommitEndpoint), one fsync for both.
-                State.WriteLease(net.Name, ip4, id, staged: true);
+                if (ip4 is not null) State.WriteLease(net.Name, ip4, id, staged: true);
                 if (ip6 is not null) State.WriteLease(net.Name, ip6, id, staged: true);
             }, () =>
             {
-                State.ReleaseLease(net.Name, ip4, id);
+                if (ip4 is not null) State.ReleaseLease(net.Name, ip4, id);
                 if (ip6 is not null) State.ReleaseLease(net.Name, ip6, id);
             });
             plan.Add("CreateVeth", $"ip link add {veth}{(net.Mtu > 0 ? " mtu " + net.Mtu : "")} master {net.BridgeName} up type veth peer name {ifName} address {mac} netns {nsName}; " +
@@ -296,9 +305,10 @@ public sealed partial class EndpointService : ModelService
             plan.Add("InterfacesUp", $"ip -n {nsName} link set lo up; ip -n {nsName} link set {ifName} up", side.Queue(
                 b => b.SetLinkUp(LoopbackIndex, "lo").SetLinkUp(side.PeerIndex, ifName),
                 r => { r.SetLinkUp("lo"); r.SetLinkUp(ifName); }));
-            plan.Add("AddAddress", $"ip -n {nsName} addr add {ip4}/{record.PrefixLength} dev {ifName}", side.Queue(
-                b => b.AddAddress(side.PeerIndex, ifName, ip4, record.PrefixLength),
-                r => r.AddAddress(ifName, ip4, record.PrefixLength)));
+            if (ip4 is not null)
+                plan.Add("AddAddress", $"ip -n {nsName} addr add {ip4}/{record.PrefixLength} dev {ifName}", side.Queue(
+                    b => b.AddAddress(side.PeerIndex, ifName, ip4, record.PrefixLength),
+                    r => r.AddAddress(ifName, ip4, record.PrefixLength)));
             if (ip6 is not null)
                 plan.Add("AddAddressV6", $"ip -n {nsName} addr add {ip6}/{record.PrefixLengthV6} dev {ifName}", side.Queue(
                     b => b.AddAddress(side.PeerIndex, ifName, ip6, record.PrefixLengthV6),
@@ -315,9 +325,10 @@ public sealed partial class EndpointService : ModelService
                     () => PublishChoosingAgain(net, record, specs), () => Ports.RemovePorts(net, record));
             // Only now, with everything in place, is the address the last one reserved: a failed Connect leaves the
             // hint where it was.
-            plan.Add("NoteLastReserved", $"echo {ip4} > {State.Root}/networks/{net.Name}/last_reserved_ip.4{(ip6 is null ? "" : $"; echo {ip6} > …/last_reserved_ip.6")}", () =>
+            plan.Add("NoteLastReserved", string.Join("; ", new[] { ip4, ip6 }.OfType<IPAddress>().Select(a =>
+                $"echo {a} > {State.Root}/networks/{net.Name}/last_reserved_ip.{(a.AddressFamily == AddressFamily.InterNetworkV6 ? 6 : 4)}")), () =>
             {
-                State.WriteLastReserved(net.Name, ip4);
+                if (ip4 is not null) State.WriteLastReserved(net.Name, ip4);
                 if (ip6 is not null) State.WriteLastReserved(net.Name, ip6);
             });
             if (!nsName.StartsWith('/'))
@@ -483,48 +494,6 @@ public sealed partial class EndpointService : ModelService
             rec.State = RecordState.Ready;
             State.WriteEndpoint(rec, withStaged: true);
         });
-    }
-
-    /// <summary>The ifindex of lo in every network namespace (the kernel's LOOPBACK_IFINDEX: registered first).</summary>
-    private const int LoopbackIndex = 1;
-
-    /// <summary>
-    /// The container's side of a Connect: its requests, queued by their steps and sent in one datagram
-    /// (<see cref="RouteRequestBatch"/>) by the last of those steps, so that a failure fails a step of the plan like any
-    /// other (the namespace or the veth is undone, taking the rest along; none of these steps has an undo of its own).
-    /// Without the peer's ifindex (a kernel older than 6.1 sends no echo of the new veth) each step makes its own calls,
-    /// by name, as before.
-    /// </summary>
-    private sealed class ContainerSide(Func<NetNamespace> ns)
-    {
-        private RouteRequestBatch? _batch;
-        private int _steps;
-
-        /// <summary>The container end's ifindex in its namespace, from the veth's creation; 0: unknown.</summary>
-        public int PeerIndex;
-
-        /// <summary>A step's action: queues its requests; the last step so made sends them all.</summary>
-        public Action Queue(Action<RouteRequestBatch> add, Action<RouteClient> single)
-        {
-            var ordinal = ++_steps;
-            return () =>
-            {
-                if (PeerIndex <= 0)
-                {
-                    single(ns().Rtnl);
-                    return;
-                }
-                add(_batch ??= ns().Rtnl.Batch());
-                if (ordinal == _steps) Send();
-            };
-        }
-
-        public void Send()
-        {
-            var b = _batch;
-            _batch = null;
-            b?.Send();
-        }
     }
 
     /// <summary>The container namespace an operation opens or creates, disposed when it ends.</summary>

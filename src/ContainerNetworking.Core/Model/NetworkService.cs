@@ -112,8 +112,19 @@ public sealed class NetworkService : ModelService
                 $"A link named '{bridge}' ({existing.Kind ?? "device"}) already exists in the host namespace. Give another -BridgeName, or remove the link first: {FixCommand.WithIp("Remove-NetLink " + bridge, Host.Label, "link del " + bridge)}.");
 
         // IPv4 subnet: the given one must overlap no other network; a chosen one also no route or address of the host.
-        IPNetwork subnet;
-        if (spec.Subnet is { } s)
+        // None for an IPv6-only network.
+        if (!spec.IPv4)
+        {
+            if (spec.Subnet is not null || spec.Gateway is not null || spec.IpRange is not null || spec.RangeStart is not null || spec.RangeEnd is not null)
+                throw new ContainerNetworkingException("InvalidSubnet", ErrorKind.InvalidArgument,
+                    $"Network '{spec.Name}' is IPv6-only (-DisableIPv4), so it takes no IPv4 -Subnet, -Gateway or -IPRange. Drop them, or drop -DisableIPv4 for a dual-stack network.");
+            if (spec.SubnetV6 is null && !spec.EnableIPv6)
+                throw new ContainerNetworkingException("InvalidSubnet", ErrorKind.InvalidArgument,
+                    $"Network '{spec.Name}' would have no subnet at all: -DisableIPv4 needs an IPv6 one. Add -SubnetV6 (e.g. fd00:10::/64) or -IPv6.");
+        }
+        IPNetwork? subnet = null;
+        if (!spec.IPv4) { }
+        else if (spec.Subnet is { } s)
         {
             CheckFamily(s, AddressFamily.InterNetwork, "Subnet");
             CheckOverlap(s, others);
@@ -126,7 +137,7 @@ public sealed class NetworkService : ModelService
             inUse.AddRange(Host.Rtnl.GetAddresses(family: AddressFamily.InterNetwork).Select(a => IPPrefix.Network(a.Address, a.PrefixLength)));
             subnet = DefaultAddressPools.PickFree(inUse);
         }
-        var pool4 = AddressPool.Create(subnet, spec.Gateway, spec.IpRange, spec.RangeStart, spec.RangeEnd);
+        var pool4 = subnet is { } s4 ? AddressPool.Create(s4, spec.Gateway, spec.IpRange, spec.RangeStart, spec.RangeEnd) : null;
 
         AddressPool? pool6 = null;
         if (spec.SubnetV6 is not null || spec.EnableIPv6 || spec.GatewayV6 is not null || spec.IpRangeV6 is not null)
@@ -141,7 +152,7 @@ public sealed class NetworkService : ModelService
 
         // Without the gateway on the bridge the host routes nothing for the network (CNI bridge: forwarding only with isGateway).
         var routes = !spec.Internal && !spec.ExternalGateway;
-        var forwardingOff = routes && Host.ReadSysctl("net.ipv4.ip_forward") != "1";
+        var forwardingOff = routes && pool4 is not null && Host.ReadSysctl("net.ipv4.ip_forward") != "1";
         var forwarding6Off = routes && pool6 is not null && Host.ReadSysctl("net.ipv6.conf.all.forwarding") != "1";
         var net = new ContainerNetwork
         {
@@ -149,8 +160,8 @@ public sealed class NetworkService : ModelService
             Id = id,
             Driver = NetworkDriver.Bridge,
             BridgeName = bridge,
-            Subnet = pool4.Subnet,
-            Gateway = pool4.Gateway,
+            Subnet = pool4?.Subnet,
+            Gateway = pool4?.Gateway,
             ExternalGateway = spec.ExternalGateway,
             IpRange = spec.IpRange,
             RangeStart = spec.RangeStart,
@@ -173,7 +184,7 @@ public sealed class NetworkService : ModelService
         };
         network = net;
 
-        var plan = new OperationPlan($"Create network {net.Name} ({net.Subnet}{(net.SubnetV6 is null ? "" : ", " + net.SubnetV6)}) on bridge {bridge}");
+        var plan = new OperationPlan($"Create network {net.Name} ({string.Join(", ", NetworkRules.Subnets(net))}) on bridge {bridge}");
         plan.Add("WriteNetworkIntent", $"write {State.Root}/networks/{net.Name}/network.json (state Creating)",
             () => State.WriteNetwork(net), () => State.DeleteNetwork(net.Name));
         AddBridgeSteps(plan, net);
@@ -217,7 +228,8 @@ public sealed class NetworkService : ModelService
             },
             () => DeleteLinkIfExists(Host, bridge));
         if (net.ExternalGateway) return;
-        plan.Add("AddGatewayAddress", $"ip addr add {net.Gateway}/{net.Subnet!.Value.PrefixLength} dev {bridge}",
+        if (net.Subnet is not null)
+            plan.Add("AddGatewayAddress", $"ip addr add {net.Gateway}/{net.Subnet!.Value.PrefixLength} dev {bridge}",
             () => Host.Rtnl.AddAddress(bridge, net.Gateway!, net.Subnet!.Value.PrefixLength));
         if (net.SubnetV6 is { } s6)
             plan.Add("AddGatewayAddressV6", $"ip addr add {net.GatewayV6}/{s6.PrefixLength} dev {bridge}",
@@ -314,7 +326,7 @@ public sealed class NetworkService : ModelService
     /// Each static route: its gateway (or the network's) inside the network's subnet of the destination's family, so
     /// the containers reach it on the link; a default route (/0) only with NoDefaultRoute (it would clash with the gateway's).
     /// </summary>
-    private static void CheckRoutes(NetworkSpec spec, AddressPool pool4, AddressPool? pool6)
+    private static void CheckRoutes(NetworkSpec spec, AddressPool? pool4, AddressPool? pool6)
     {
         foreach (var r in spec.Routes)
         {
@@ -322,7 +334,8 @@ public sealed class NetworkService : ModelService
             var pool = v6 ? pool6 : pool4;
             if (pool is null)
                 throw new ContainerNetworkingException("InvalidRoute", ErrorKind.InvalidArgument,
-                    $"Route {r} is IPv6 but network '{spec.Name}' has no IPv6 subnet. Add -SubnetV6 (or -IPv6), or drop the route.");
+                    v6 ? $"Route {r} is IPv6 but network '{spec.Name}' has no IPv6 subnet. Add -SubnetV6 (or -IPv6), or drop the route."
+                       : $"Route {r} is IPv4 but network '{spec.Name}' is IPv6-only. Drop the route, or -DisableIPv4.");
             var gw = r.Gateway ?? pool.Gateway;
             if (gw.AddressFamily != r.Destination.BaseAddress.AddressFamily || !pool.Subnet.Contains(gw))
                 throw new ContainerNetworkingException("InvalidRoute", ErrorKind.InvalidArgument,

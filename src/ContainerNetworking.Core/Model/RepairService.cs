@@ -409,7 +409,7 @@ public sealed class RepairService : ModelService
         }
         foreach (var (address, owner) in State.Leases(e.Network))
             if (owner == e.Id) State.ReleaseLease(e.Network, address, e.Id);
-        if (e.IPv4Address is { } ip && e.Mode == EndpointMode.Bridge) Rules.FlushConntrack(ip);
+        if (e.Mode == EndpointMode.Bridge) Context.Endpoints.FlushConntrack(e);
         State.DeleteEndpoint(e.Network, e.Id);
         // It held (or was taking over) the container's default route: the container's other networks get it back.
         if (e.Mode == EndpointMode.Bridge && (e.Gateway is not null || e.GatewayV6 is not null)) Context.Endpoints.HandDefaultRouteOver(e);

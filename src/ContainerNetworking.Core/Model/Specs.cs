@@ -26,6 +26,11 @@ public sealed record NetworkSpec
     public IPAddress? RangeEnd { get; init; }
     /// <summary>Dual stack: also IPv6. Implied by <see cref="SubnetV6"/>; without it a random unique-local /64 is used.</summary>
     public bool EnableIPv6 { get; init; }
+    /// <summary>
+    /// False: an IPv6-only network (Docker's <c>--ipv4=false</c>, netavark's network with only an IPv6 subnet): no IPv4
+    /// subnet, gateway, address or route; the network needs an IPv6 subnet.
+    /// </summary>
+    public bool IPv4 { get; init; } = true;
     public IPNetwork? SubnetV6 { get; init; }
     public IPAddress? GatewayV6 { get; init; }
     public IPNetwork? IpRangeV6 { get; init; }

@@ -67,6 +67,15 @@ public sealed class FirewallParityTests : IDisposable
         return new Traffic.Listener(p);
     }
 
+    /// <summary>What a <see cref="Listen6"/> listener said: its word and the peer address it saw (socat writes it in full, IPv4 mapped).</summary>
+    private static string? Seen(string? answer)
+    {
+        if (answer is null) return null;
+        var parts = answer.Split(' ', 2);
+        var a = System.Net.IPAddress.Parse(parts[1].Trim('[', ']'));
+        return $"{parts[0]} {(a.IsIPv4MappedToIPv6 ? a.MapToIPv4() : a)}";
+    }
+
     [Fact]
     public void Publish_OnADualStackNetwork_ReachesTheContainerOverBothFamilies_EachWildcardItsOwn()
     {
@@ -78,14 +87,6 @@ public sealed class FirewallParityTests : IDisposable
         var listeners = new[] { 80, 81, 82, 83 }.Select(p => Listen6(web.Namespace!, p, "p" + p)).ToList();
         try
         {
-            // what the listener said: its word and the peer address it saw (socat writes it in full, IPv4 mapped)
-            static string? Seen(string? answer)
-            {
-                if (answer is null) return null;
-                var parts = answer.Split(' ', 2);
-                var a = System.Net.IPAddress.Parse(parts[1].Trim('[', ']'));
-                return $"{parts[0]} {(a.IsIPv4MappedToIPv6 ? a.MapToIPv4() : a)}";
-            }
             string? V4(int port) => Seen(Traffic.Fetch(outside, Outside.HostAddress, port));
             string? V6(int port) => Seen(Traffic.Fetch(outside, "fd00:99::1", port));
             // a bare 8080:80 publishes both families; the container sees the client's own address in each
@@ -134,6 +135,50 @@ public sealed class FirewallParityTests : IDisposable
         {
             foreach (var l in listeners) l.Dispose();
         }
+    }
+
+    [Fact]
+    public void AnIPv6OnlyNetwork_WorksEndToEnd_ContainersHostPublishedPortsAndMasquerade()
+    {
+        var outside = Outside.Create(_f);
+        _f.Host.Rtnl.AddAddress("uplink0", Ip("fd00:99::1"), 64);
+        Cli.InNs(outside, "ip", "-6", "addr", "add", "fd00:99::2/64", "dev", "eth0", "nodad").Ok();
+        // Bad input first: no family at all, or IPv4 options on an IPv6-only network, creates nothing.
+        var before = _f.Snapshot();
+        Assert.Equal("InvalidSubnet", Assert.Throws<ContainerNetworkingException>(() => _f.Manager.CreateNetwork(new NetworkSpec { Name = "none6", IPv4 = false })).ErrorId);
+        Assert.Equal("InvalidSubnet", Assert.Throws<ContainerNetworkingException>(() =>
+            _f.Manager.CreateNetwork(new NetworkSpec { Name = "mixed6", IPv4 = false, Subnet = Net("172.23.0.0/16"), SubnetV6 = Net("fd00:23::/64") })).ErrorId);
+        Assert.Equal(before, _f.Snapshot());
+
+        var net = _f.Manager.CreateNetwork(new NetworkSpec { Name = "v6", BridgeName = "cn-v6", SubnetV6 = Net("fd00:31::/64"), IPv4 = false });
+        Assert.Null(net.Subnet);
+        Assert.Empty(Cli.IpJson(_f.HostName, "-4", "addr", "show", "dev", "cn-v6").EnumerateArray().SelectMany(l => l.GetProperty("addr_info").EnumerateArray()));
+        var a = _f.Run("v6", "a6", "8080:80");
+        var b = _f.Run("v6", "b6");
+        Assert.Null(a.IPv4Address);
+        Assert.NotNull(a.IPv6Address);
+        Assert.Empty(Cli.IpJson(a.Namespace!, "-4", "addr", "show", "dev", "eth0").EnumerateArray().SelectMany(l => l.GetProperty("addr_info").EnumerateArray()));
+        Assert.Equal("AddressOutsideRange", Assert.Throws<ContainerNetworkingException>(() =>
+            _f.Manager.Connect(new EndpointSpec { Network = "v6", Namespace = _f.Container("c6"), CreateNamespace = true, IPv4Address = Ip("172.23.0.5") })).ErrorId);
+
+        // ping6 from the host namespace and between the containers (by address and by name)
+        Assert.True(Cli.Ping(_f.HostName, a.IPv6Address!.ToString(), count: 1, waitSeconds: 5), "host -> a over IPv6");
+        Assert.True(Cli.Ping(b.Namespace!, a.IPv6Address.ToString(), count: 1, waitSeconds: 5), "b -> a over IPv6");
+        Assert.True(Cli.Ping(b.Namespace!, a.Container, count: 1, waitSeconds: 5), "b -> a by name");
+
+        using var server = Listen6(a.Namespace!, 80, "p80");
+        using var far = Listen6(outside, 7000, "out");
+        // -Publish over IPv6: the outside reaches a's port 80 through the host's uplink address, and is seen as itself
+        Assert.Equal("p80 fd00:99::2", Seen(Traffic.Fetch(outside, "fd00:99::1", 8080)));
+        // masquerade out: a reaches the outside, which sees the host's uplink address
+        Assert.Equal("out fd00:99::1", Seen(Traffic.Fetch(a.Namespace!, "fd00:99::2", 7000)));
+
+        Assert.DoesNotContain(_f.Manager.Test(a.Container), h => h.Status == HopStatus.Broken);
+        Assert.Empty(_f.Manager.Repair());
+        _f.Manager.Disconnect(a.Container, "v6");
+        Assert.Null(Traffic.Fetch(outside, "fd00:99::1", 8080));
+        Assert.DoesNotContain(a.IPv6Address.ToString(), Cli.InNs(_f.HostName, "nft", "list", "ruleset").Ok().Stdout);
+        Assert.False(File.Exists(Path.Combine(_f.StateDir, "networks", "v6", "leases", a.IPv6Address.ToString())));
     }
 
     [Fact]

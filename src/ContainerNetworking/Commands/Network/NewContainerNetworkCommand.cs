@@ -34,6 +34,10 @@ public sealed class NewContainerNetworkCommand : PipelineContainerNetworkCmdlet
     [ArgumentCompleter(typeof(BridgeNameCompleter))]
     public string? BridgeName { get; set; }
 
+    /// <summary>IPv6 only (Docker's --ipv4=false): no IPv4 subnet; needs -IPv6 or -SubnetV6.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public SwitchParameter DisableIPv4 { get; set; }
+
     /// <summary>Dual stack: give the network an IPv6 subnet too (a random fd00::/64 unless -SubnetV6).</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public SwitchParameter IPv6 { get; set; }
@@ -105,6 +109,7 @@ public sealed class NewContainerNetworkCommand : PipelineContainerNetworkCmdlet
         Gateway = Gateway is null ? null : AddressMath.ParseAddress(Gateway, "gateway (-Gateway)"),
         IpRange = IPRange is null ? null : AddressMath.ParseSubnet(IPRange, "address range (-IPRange)"),
         EnableIPv6 = IPv6 || SubnetV6 is not null || GatewayV6 is not null || IPRangeV6 is not null,
+        IPv4 = !DisableIPv4,
         SubnetV6 = SubnetV6 is null ? null : AddressMath.ParseSubnet(SubnetV6, "IPv6 subnet (-SubnetV6)"),
         GatewayV6 = GatewayV6 is null ? null : AddressMath.ParseAddress(GatewayV6, "IPv6 gateway (-GatewayV6)"),
         IpRangeV6 = IPRangeV6 is null ? null : AddressMath.ParseSubnet(IPRangeV6, "IPv6 address range (-IPRangeV6)"),
