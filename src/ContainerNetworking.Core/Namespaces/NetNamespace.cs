@@ -480,6 +480,25 @@ public sealed class NetNamespace : IDisposable, global::ContainerNetworking.Netf
         }
     }
 
+    /// <summary>
+    /// The inode of the namespace bind-mounted at /run/netns/<paramref name="name"/> (one statx, nothing opened), or 0
+    /// when there is none (a plain file, one being created or deleted): to find a namespace's name among many without
+    /// opening each (compare with <see cref="CurrentId"/> or <see cref="Id"/>, then <see cref="Open"/> the match).
+    /// </summary>
+    public static unsafe ulong NamedId(string name)
+    {
+        ValidateName(name);
+        var (major, minor) = NsfsDevice();
+        var path = System.IO.Path.Combine(RunDirectory, name);
+        Span<byte> bytes = stackalloc byte[Encoding.UTF8.GetMaxByteCount(path.Length) + 1];
+        var n = Encoding.UTF8.GetBytes(path, bytes);
+        bytes[n] = 0;
+        LibC.statx_t st;
+        fixed (byte* p = bytes)
+            if (LibC.statx(LibC.AT_FDCWD, p, 0, LibC.STATX_INO, &st) != 0) return 0;
+        return st.stx_dev_major == major && st.stx_dev_minor == minor ? st.stx_ino : 0;
+    }
+
     /// <summary>The inode of the network namespace of process <paramref name="pid"/> (one statx of /proc/PID/ns/net), or 0.</summary>
     private static unsafe ulong NamespaceOf(int pid)
     {
