@@ -341,11 +341,11 @@ public sealed class NetNamespace : IDisposable, global::ContainerNetworking.Netf
     public static void ValidateName(string name)
     {
         if (string.IsNullOrEmpty(name))
-            throw new ArgumentException("A network namespace name cannot be empty.", nameof(name));
+            throw new ArgumentException("A network namespace name cannot be empty. Give a plain name such as 'red' (Get-NetNamespace lists them).");
         if (name is "." or ".." || name.Contains('/') || name.Contains('\0'))
-            throw new ArgumentException($"'{name}' is not a valid network namespace name: it may not be '.', '..' or contain '/'. Use a plain name such as 'red'.", nameof(name));
+            throw new ArgumentException($"'{name}' is not a valid network namespace name: it may not be '.', '..' or contain '/'. Use a plain name such as 'red'.");
         if (Encoding.UTF8.GetByteCount(name) > 255)
-            throw new ArgumentException($"Network namespace name '{name[..16]}…' is longer than 255 bytes. Use a shorter name.", nameof(name));
+            throw new ArgumentException($"Network namespace name '{name[..16]}…' is longer than 255 bytes. Use a shorter name.");
     }
 
     private static void EnsureRunDirectory()

@@ -92,7 +92,7 @@ public sealed partial class ContainerFirewall
             foreach (var n in ns)
                 if (FindConflict(n) is { } c)
                     throw new ContainerNetworkingException("PortAlreadyPublished", ErrorKind.AlreadyExists,
-                        $"Host port {Describe(n)} is already published ({c}). Unpublish it first (Unpublish-ContainerPort), or choose another host port.", e);
+                        $"Host port {Describe(n)} is already published{Overlap(n, c)} ({c}). Unpublish it first (Unpublish-ContainerPort), or choose another host port.", e);
             throw new ContainerNetworkingException("PortAlreadyPublished", ErrorKind.AlreadyExists,
                 $"Host port {what} is already published. Unpublish it first (Unpublish-ContainerPort), or choose another host port.", e);
         }
@@ -176,6 +176,14 @@ public sealed partial class ContainerFirewall
             }
         }
         return null;
+    }
+
+    /// <summary>" in part: ports 7005-7010" when a range overlaps a mapping only in part; "" when all of it is taken.</summary>
+    private static string Overlap(Normalized n, PortMapping m)
+    {
+        int first = Math.Max(n.HostPort, m.HostPort), last = Math.Min(n.HostPortEnd, m.HostPortEnd);
+        if (first == n.HostPort && last == n.HostPortEnd) return "";
+        return first == last ? $" in part: port {first}" : $" in part: ports {first}-{last}";
     }
 
     private PortMapping? FindConflict(Normalized n)

@@ -321,7 +321,8 @@ public sealed partial class RouteClient
         var index = changes.NewName is not null ? IndexOf(name) : 0;
         try
         {
-            _conn.Execute(RTM_NEWLINK, 0, w => WriteSetLink(w, index, name, changes, mac, master), $"set link {name}");
+            _conn.Execute(RTM_NEWLINK, 0, w => WriteSetLink(w, index, name, changes, mac, master),
+                changes.NewName is null ? $"set link {name}" : $"set link {name} name {changes.NewName}");
         }
         catch (NetlinkException e) when (IsNoDevice(e) && index == 0)
         {

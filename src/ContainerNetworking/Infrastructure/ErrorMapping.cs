@@ -36,7 +36,14 @@ public static class ErrorMapping
                     return r;
                 }
             case ArgumentException a:
-                return new ErrorRecord(a, "InvalidArgument", ErrorCategory.InvalidArgument, target);
+                {
+                    // What the user reads names the value and the fix, without .NET's " (Parameter 'name')" suffix: the
+                    // parameter is the core's, not the cmdlet's.
+                    var r = new ErrorRecord(a, "InvalidArgument", ErrorCategory.InvalidArgument, target);
+                    if (a.ParamName is { } p && a.Message.Replace($" (Parameter '{p}')", "", StringComparison.Ordinal) is var text && text != a.Message)
+                        r.ErrorDetails = new ErrorDetails(text);
+                    return r;
+                }
             case NetlinkDecodeException d:
                 return new ErrorRecord(d, "Netlink.DecodeError", ErrorCategory.InvalidData, target);
             case ObjectDisposedException o:

@@ -35,7 +35,7 @@ internal static partial class KernelErrorAdvice
                 (Subject.Route, _) => $"A route to {Word(context, "route") ?? "that destination"} with that metric exists already: replace it with New-NetRoute -Replace (ip route replace), give another -RouteMetric, or remove it first with Remove-NetRoute.",
                 (Subject.Address, _) => $"The interface has {Word(context, "address") ?? "that address"} already (Get-NetIPAddress); to change its prefix, remove it first with Remove-NetIPAddress.",
                 (Subject.Link, Action.Create) => "A link of that name exists already in that namespace (Get-NetLink): choose another name, or remove the old link with Remove-NetLink.",
-                (Subject.Link, _) => "The new name is taken in that namespace (Get-NetLink): choose another one, or remove that link with Remove-NetLink.",
+                (Subject.Link, _) => $"The new name{(Word(context, "name") is { } taken ? " " + taken : "")} is taken in that namespace (Get-NetLink): choose another one, or remove that link with Remove-NetLink.",
                 (Subject.Neighbour, _) => "The entry exists already (Get-NetNeighbor, Get-BridgeFdb): remove it first, or replace it.",
                 (Subject.Firewall, _) => "The rule or map element exists already: see Get-ContainerPort and Get-NatMasquerade; Repair-ContainerNetwork puts a network's rules back in order.",
                 (Subject.Namespace, _) => "A namespace of that name exists already (Get-NetNamespace): choose another name, or remove it with Remove-NetNamespace.",

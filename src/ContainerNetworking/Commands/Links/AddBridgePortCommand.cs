@@ -45,6 +45,10 @@ public sealed class AddBridgePortCommand : NamespacedCmdlet
             var ok = Try(name, () =>
             {
                 var before = ns.Rtnl.GetLink(name).Master;
+                // Only a bridge takes ports here (the kernel answers EOPNOTSUPP for a veth, which reads as a missing module).
+                if (ns.Rtnl.FindLink(Bridge) is { Kind: not "bridge" } other)
+                    throw new ContainerNetworkingException("NotABridge", ErrorKind.InvalidArgument,
+                        $"'{Bridge}' is a {other.Kind ?? "device"} link, not a bridge. Give a bridge as -Bridge (Get-NetLink -Kind bridge lists them; New-NetBridge creates one).");
                 ns.Rtnl.SetMaster(name, Bridge);
                 if (!hasFlags) return;
                 try { ns.Rtnl.SetBridgePort(name, flags); }
