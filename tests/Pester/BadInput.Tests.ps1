@@ -129,6 +129,8 @@ BeforeDiscovery {
         @{ N = 'New-ContainerNetwork -Route default without -NoDefaultRoute'; S = { New-ContainerNetwork net2 -Subnet 10.124.0.0/24 -Route 0.0.0.0/0=10.124.0.5 @BIP }; Id = 'InvalidRoute'; Cat = 'InvalidArgument'; M = @('0.0.0.0/0', '-NoDefaultRoute') }
         @{ N = 'New-ContainerNetwork -StateDirectory that is a file'; S = { New-ContainerNetwork net2 -Subnet 10.124.0.0/24 -NetNamespace $BI.H -StateDirectory $BI.F }; Id = 'StateDirectoryNotADirectory'; Cat = 'InvalidArgument'; M = @('{F}', '-StateDirectory') }
         @{ N = 'Get-ContainerNetwork -StateDirectory that is a file'; S = { Get-ContainerNetwork -NetNamespace $BI.H -StateDirectory $BI.F }; Id = 'StateDirectoryNotADirectory'; Cat = 'InvalidArgument'; M = @('{F}', '-StateDirectory') }
+        @{ N = 'Get-ContainerNetwork of a record with a number for its subnet'; S = { Get-ContainerNetwork -NetNamespace $BI.H -StateDirectory $BI.SD2 }; Id = 'StateCorrupt'; Cat = 'InvalidOperation'; M = @('network.json', 'subnet', 'Repair-ContainerNetwork') }
+        @{ N = 'Get-ContainerNetwork of a record cut short'; S = { Get-ContainerNetwork -NetNamespace $BI.H -StateDirectory $BI.SD3 }; Id = 'StateCorrupt'; Cat = 'InvalidOperation'; M = @('network.json', 'not a valid record', 'Repair-ContainerNetwork') }
         @{ N = 'Get-ContainerNetwork of nothing'; S = { Get-ContainerNetwork nosuchnet @BIP }; Id = 'NetworkNotFound'; Cat = 'ObjectNotFound'; M = @('nosuchnet', 'New-ContainerNetwork') }
         @{ N = 'Remove-ContainerNetwork of nothing'; S = { Remove-ContainerNetwork nosuchnet @BIP -Confirm:$false }; Id = 'NetworkNotFound'; Cat = 'ObjectNotFound'; M = @('nosuchnet', 'Get-ContainerNetwork') }
         @{ N = 'Remove-ContainerNetwork with endpoints'; S = { Remove-ContainerNetwork net1 @BIP -Confirm:$false }; Id = 'NetworkHasEndpoints'; Cat = 'InvalidOperation'; M = @('net1', '{C}', '-Force') }
@@ -198,7 +200,7 @@ BeforeAll {
             ((& ip netns exec $ns nft -j list ruleset) -join '') -replace '"packets": \d+, "bytes": \d+', ''
         }
         $lines = $lines -replace '"(valid|preferred)_life_time":\d+', '' -replace '"\w+_timer":[\d.]+', '' -replace '"tentative":true,', ''
-        $files = Get-ChildItem -Recurse -Force -File $BI.SD | Sort-Object FullName |
+        $files = Get-ChildItem -Recurse -Force -File $BI.SD, $BI.SD2, $BI.SD3 | Sort-Object FullName |
             ForEach-Object { "$($_.FullName) $((Get-FileHash $_.FullName -Algorithm SHA256).Hash)" }
         $netns = Get-ChildItem /run/netns -Name | Where-Object { $_ -like "*-$PID-*" } | Sort-Object
         (@($lines) + @($files) + @($netns)) -join "`n"
@@ -212,6 +214,11 @@ BeforeAll {
     $BI.SD = Join-Path ([IO.Path]::GetTempPath()) "cnp-badinput-$PID"
     $BI.F = Join-Path ([IO.Path]::GetTempPath()) "cnp-badinput-file-$PID"
     Set-Content -Path $BI.F -Value 'a regular file'
+    # Two state directories with a damaged network record each (an edit by hand, a write cut short).
+    $BI.SD2 = "$($BI.SD)-damaged"; $BI.SD3 = "$($BI.SD)-cut"
+    $null = New-Item -ItemType Directory "$($BI.SD2)/networks/bad", "$($BI.SD3)/networks/bad"
+    Set-Content -Path "$($BI.SD2)/networks/bad/network.json" -Value '{ "name": "bad", "subnet": 5 }'
+    Set-Content -Path "$($BI.SD3)/networks/bad/network.json" -Value '{ "name": "bad", "sub'
     $null = New-NetNamespace $BI.H, $BI.O -LoopbackUp
     $global:BIP = @{ NetNamespace = $BI.H; StateDirectory = $BI.SD }
     $null = New-NetBridge br9 -NetNamespace $BI.H
@@ -228,7 +235,7 @@ BeforeAll {
 AfterAll {
     if ($global:BI.SD) {
         Get-ContainerEndpoint @BIP -ErrorAction Ignore | Disconnect-ContainerNetwork -Force -Confirm:$false -ErrorAction Ignore
-        Remove-Item -Recurse -Force $global:BI.SD, $global:BI.F -ErrorAction Ignore
+        Remove-Item -Recurse -Force $global:BI.SD, $global:BI.SD2, $global:BI.SD3, $global:BI.F -ErrorAction Ignore
     }
     Remove-TestNamespaces
     Remove-Variable -Scope Global -Name BI, BIP -ErrorAction Ignore

@@ -36,7 +36,8 @@ public sealed partial class StateStore
         {
             return JsonSerializer.Deserialize(bytes, type) is { } v ? (v, null) : (null, "it holds no record (null)");
         }
-        catch (JsonException e) { return (null, $"it is not a valid record ({e.Message})"); }
+        // Where, not the serializer's text: that names .NET types ("could not be converted to System.Net.IPNetwork").
+        catch (JsonException e) { return (null, $"it is not a valid record (at {e.Path ?? "$"}, line {e.LineNumber + 1 ?? 1})"); }
         catch (ContainerNetworkingException e) when (e.ErrorId == "StateCorrupt") { return (null, e.Message); }
     }
 
