@@ -26,7 +26,7 @@ BeforeDiscovery {
         @{ N = 'New-VethPair with a slash in the name'; S = { New-VethPair 'v/a' -PeerName p0 -NetNamespace $BI.H }; Id = 'InvalidInterfaceName'; Cat = 'InvalidArgument'; M = @("'v/a'") }
         @{ N = 'New-VethPair named .'; S = { New-VethPair '.' -PeerName p0 -NetNamespace $BI.H }; Id = 'InvalidInterfaceName'; Cat = 'InvalidArgument'; M = @("'.'") }
         @{ N = 'New-VethPair whose peer name is too long'; S = { New-VethPair vq0 -PeerName 'peer-name-too-long' -NetNamespace $BI.H }; Id = 'InvalidInterfaceName'; Cat = 'InvalidArgument'; M = @('peer-name-too-long', '15') }
-        @{ N = 'New-VethPair whose name exists'; S = { New-VethPair vA -PeerName vq1 -NetNamespace $BI.H }; Id = 'Kernel.EEXIST'; Cat = 'ResourceExists'; M = @('vA', 'Remove-NetLink') }
+        @{ N = 'New-VethPair whose name exists'; S = { New-VethPair vA -PeerName vq1 -NetNamespace $BI.H }; Id = 'Kernel.EEXIST'; Cat = 'ResourceExists'; M = @('A link named vA', 'Remove-NetLink vA') }
         @{ N = 'New-VethPair with an all-zero MAC'; S = { New-VethPair vq0 -PeerName vq1 -MacAddress 00:00:00:00:00:00 -NetNamespace $BI.H }; Id = 'InvalidMacAddress'; Cat = 'InvalidArgument'; M = @('00:00:00:00:00:00') }
         @{ N = 'New-VethPair with a multicast MAC'; S = { New-VethPair vq0 -PeerName vq1 -MacAddress 01:00:5e:00:00:01 -NetNamespace $BI.H }; Id = 'InvalidMacAddress'; Cat = 'InvalidArgument'; M = @('01:00:5e:00:00:01', 'multicast') }
         @{ N = 'New-VethPair with the broadcast MAC as the peer''s'; S = { New-VethPair vq0 -PeerName vq1 -PeerMacAddress ff:ff:ff:ff:ff:ff -NetNamespace $BI.H }; Id = 'InvalidMacAddress'; Cat = 'InvalidArgument'; M = @('ff:ff:ff:ff:ff:ff') }
@@ -37,13 +37,13 @@ BeforeDiscovery {
         @{ N = 'New-VethPair into a peer namespace of nothing'; S = { New-VethPair vq0 -PeerName eth0 -PeerNetNamespace $BI.X -NetNamespace $BI.H }; Id = 'NetNamespaceNotFound'; Cat = 'ObjectNotFound'; M = @('{X}', 'New-NetNamespace') }
         @{ N = 'New-VethPair on a bridge of nothing'; S = { New-VethPair vq0 -PeerName vq1 -Bridge nosuchbr -NetNamespace $BI.H }; Id = 'LinkNotFound'; Cat = 'ObjectNotFound'; M = @('nosuchbr', 'Get-NetLink') }
         @{ N = 'New-NetBridge with a 16-byte name'; S = { New-NetBridge 'bridge-too-long0' -NetNamespace $BI.H }; Id = 'InvalidInterfaceName'; Cat = 'InvalidArgument'; M = @('bridge-too-long0', '15') }
-        @{ N = 'New-NetBridge that exists'; S = { New-NetBridge br9 -NetNamespace $BI.H }; Id = 'Kernel.EEXIST'; Cat = 'ResourceExists'; M = @('br9', 'Remove-NetLink') }
+        @{ N = 'New-NetBridge that exists'; S = { New-NetBridge br9 -NetNamespace $BI.H }; Id = 'Kernel.EEXIST'; Cat = 'ResourceExists'; M = @('A link named br9', 'Remove-NetLink br9') }
         @{ N = 'New-NetBridge with an all-zero MAC'; S = { New-NetBridge brq -MacAddress 00:00:00:00:00:00 -NetNamespace $BI.H }; Id = 'InvalidMacAddress'; Cat = 'InvalidArgument'; M = @('00:00:00:00:00:00') }
         @{ N = 'New-NetBridge with a multicast MAC'; S = { New-NetBridge brq -MacAddress 33:33:00:00:00:01 -NetNamespace $BI.H }; Id = 'InvalidMacAddress'; Cat = 'InvalidArgument'; M = @('33:33:00:00:00:01', 'multicast') }
         @{ N = 'Set-NetLink of nothing'; S = { Set-NetLink nosuch0 -Up -NetNamespace $BI.H }; Id = 'LinkNotFound'; Cat = 'ObjectNotFound'; M = @('nosuch0', 'Get-NetLink') }
         @{ N = 'Set-NetLink with a multicast MAC'; S = { Set-NetLink vA -MacAddress 01:02:03:04:05:06 -NetNamespace $BI.H }; Id = 'InvalidMacAddress'; Cat = 'InvalidArgument'; M = @('01:02:03:04:05:06', 'multicast') }
         @{ N = 'Set-NetLink with an all-zero MAC'; S = { Set-NetLink vA -MacAddress 00:00:00:00:00:00 -NetNamespace $BI.H }; Id = 'InvalidMacAddress'; Cat = 'InvalidArgument'; M = @('00:00:00:00:00:00') }
-        @{ N = 'Set-NetLink -NewName that is taken'; S = { Set-NetLink vA -NewName vB -NetNamespace $BI.H }; Id = 'Kernel.EEXIST'; Cat = 'ResourceExists'; M = @('vB', 'Remove-NetLink') }
+        @{ N = 'Set-NetLink -NewName that is taken'; S = { Set-NetLink vA -NewName vB -NetNamespace $BI.H }; Id = 'Kernel.EEXIST'; Cat = 'ResourceExists'; M = @('The new name vB is taken', 'Remove-NetLink') }
         @{ N = 'Set-NetLink -NewName too long'; S = { Set-NetLink vA -NewName 'new-name-too-long' -NetNamespace $BI.H }; Id = 'InvalidInterfaceName'; Cat = 'InvalidArgument'; M = @('new-name-too-long', '15') }
         @{ N = 'Set-NetLink -Master of nothing'; S = { Set-NetLink vA -Master nosuchbr -NetNamespace $BI.H }; Id = 'LinkNotFound'; Cat = 'ObjectNotFound'; M = @('nosuchbr') }
         @{ N = 'Set-NetLink -TargetNetNamespace of nothing'; S = { Set-NetLink vA -TargetNetNamespace $BI.X -NetNamespace $BI.H }; Id = 'NetNamespaceNotFound'; Cat = 'ObjectNotFound'; M = @('{X}', 'New-NetNamespace') }

@@ -34,7 +34,9 @@ internal static partial class KernelErrorAdvice
             {
                 (Subject.Route, _) => $"A route to {Word(context, "route") ?? "that destination"} with that metric exists already: replace it with New-NetRoute -Replace (ip route replace), give another -RouteMetric, or remove it first with Remove-NetRoute.",
                 (Subject.Address, _) => $"The interface has {Word(context, "address") ?? "that address"} already (Get-NetIPAddress); to change its prefix, remove it first with Remove-NetIPAddress.",
-                (Subject.Link, Action.Create) => "A link of that name exists already in that namespace (Get-NetLink): choose another name, or remove the old link with Remove-NetLink.",
+                (Subject.Link, Action.Create) => CreatedLink(context) is ({ } name, var peer)
+                    ? $"A link named {name}{(peer is null ? "" : $" (or {peer}, the peer's name, in the peer's namespace)")} exists already (Get-NetLink {name}): choose another name, or remove the old link with Remove-NetLink {name}."
+                    : "A link of that name exists already in that namespace (Get-NetLink): choose another name, or remove the old link with Remove-NetLink.",
                 (Subject.Link, _) => $"The new name{(Word(context, "name") is { } taken ? " " + taken : "")} is taken in that namespace (Get-NetLink): choose another one, or remove that link with Remove-NetLink.",
                 (Subject.Neighbour, _) => "The entry exists already (Get-NetNeighbor, Get-BridgeFdb): remove it first, or replace it.",
                 (Subject.Firewall, _) => "The rule or map element exists already: see Get-ContainerPort and Get-NatMasquerade; Repair-ContainerNetwork puts a network's rules back in order.",
@@ -133,6 +135,13 @@ internal static partial class KernelErrorAdvice
     {
         var m = Regex.Match(context, $@"(?:^|\s){Regex.Escape(key)} (\S+)");
         return m.Success ? m.Groups[1].Value : null;
+    }
+
+    /// <summary>The link a creation names, and a veth's peer: "create veth vA peer vB" → (vA, vB); "create bridge br0" → (br0, null).</summary>
+    private static (string? Name, string? Peer) CreatedLink(string context)
+    {
+        var m = Regex.Match(context, @"^create \S+ (\S+)(?: peer (\S+))?");
+        return m.Success ? (m.Groups[1].Value, m.Groups[2].Success ? m.Groups[2].Value : null) : (null, null);
     }
 
     /// <summary>The link a context names: "set link eth0", "delete link veth1", "add address … to br0".</summary>
