@@ -131,6 +131,13 @@ BeforeDiscovery {
         @{ N = 'Get-ContainerNetwork -StateDirectory that is a file'; S = { Get-ContainerNetwork -NetNamespace $BI.H -StateDirectory $BI.F }; Id = 'StateDirectoryNotADirectory'; Cat = 'InvalidArgument'; M = @('{F}', '-StateDirectory') }
         @{ N = 'Get-ContainerNetwork of a record with a number for its subnet'; S = { Get-ContainerNetwork -NetNamespace $BI.H -StateDirectory $BI.SD2 }; Id = 'StateCorrupt'; Cat = 'InvalidOperation'; M = @('network.json', 'subnet', 'Repair-ContainerNetwork') }
         @{ N = 'Get-ContainerNetwork of a record cut short'; S = { Get-ContainerNetwork -NetNamespace $BI.H -StateDirectory $BI.SD3 }; Id = 'StateCorrupt'; Cat = 'InvalidOperation'; M = @('network.json', 'not a valid record', 'Repair-ContainerNetwork') }
+        @{ N = 'Get-ContainerNetwork of a record that is a directory'; S = { Get-ContainerNetwork -NetNamespace $BI.H -StateDirectory $BI.SD4 }; Id = 'StateCorrupt'; Cat = 'InvalidOperation'; M = @('network.json', 'is a directory, not a file', 'Repair-ContainerNetwork') }
+        @{ N = 'Get-ContainerEndpoint -StateDirectory that is a file'; S = { Get-ContainerEndpoint -NetNamespace $BI.H -StateDirectory $BI.F }; Id = 'StateDirectoryNotADirectory'; Cat = 'InvalidArgument'; M = @('{F}', '-StateDirectory') }
+        @{ N = 'Test-ContainerNetwork -StateDirectory that is a file'; S = { Test-ContainerNetwork $BI.C -NetNamespace $BI.H -StateDirectory $BI.F }; Id = 'StateDirectoryNotADirectory'; Cat = 'InvalidArgument'; M = @('{F}', '-StateDirectory') }
+        @{ N = 'Disconnect-ContainerNetwork -StateDirectory that is a file'; S = { Disconnect-ContainerNetwork net1 -Container $BI.C -NetNamespace $BI.H -StateDirectory $BI.F -Confirm:$false }; Id = 'StateDirectoryNotADirectory'; Cat = 'InvalidArgument'; M = @('{F}', '-StateDirectory') }
+        @{ N = 'Set-ContainerNetwork -StateDirectory that is a file'; S = { Set-ContainerNetwork net1 -AllowNetwork net2 -NetNamespace $BI.H -StateDirectory $BI.F }; Id = 'StateDirectoryNotADirectory'; Cat = 'InvalidArgument'; M = @('{F}', '-StateDirectory') }
+        @{ N = 'New-ContainerNetwork -StateDirectory under a file'; S = { New-ContainerNetwork net2 -Subnet 10.124.0.0/24 -NetNamespace $BI.H -StateDirectory "$($BI.F)/state" }; Id = 'StateDirectoryNotADirectory'; Cat = 'InvalidArgument'; M = @('{F}', '-StateDirectory') }
+        @{ N = 'New-ContainerNetwork with host bits in -SubnetV6'; S = { New-ContainerNetwork net2 -Subnet 10.124.0.0/24 -SubnetV6 fd00:124::1/64 @BIP }; Id = 'InvalidSubnet'; Cat = 'InvalidArgument'; M = @('fd00:124::1/64', 'fd00:124::/64') }
         @{ N = 'Get-ContainerNetwork of nothing'; S = { Get-ContainerNetwork nosuchnet @BIP }; Id = 'NetworkNotFound'; Cat = 'ObjectNotFound'; M = @('nosuchnet', 'New-ContainerNetwork') }
         @{ N = 'Remove-ContainerNetwork of nothing'; S = { Remove-ContainerNetwork nosuchnet @BIP -Confirm:$false }; Id = 'NetworkNotFound'; Cat = 'ObjectNotFound'; M = @('nosuchnet', 'Get-ContainerNetwork') }
         @{ N = 'Remove-ContainerNetwork with endpoints'; S = { Remove-ContainerNetwork net1 @BIP -Confirm:$false }; Id = 'NetworkHasEndpoints'; Cat = 'InvalidOperation'; M = @('net1', '{C}', '-Force') }
@@ -200,8 +207,8 @@ BeforeAll {
             ((& ip netns exec $ns nft -j list ruleset) -join '') -replace '"packets": \d+, "bytes": \d+', ''
         }
         $lines = $lines -replace '"(valid|preferred)_life_time":\d+', '' -replace '"\w+_timer":[\d.]+', '' -replace '"tentative":true,', ''
-        $files = Get-ChildItem -Recurse -Force -File $BI.SD, $BI.SD2, $BI.SD3 | Sort-Object FullName |
-            ForEach-Object { "$($_.FullName) $((Get-FileHash $_.FullName -Algorithm SHA256).Hash)" }
+        $files = Get-ChildItem -Recurse -Force $BI.SD, $BI.SD2, $BI.SD3, $BI.SD4 | Sort-Object FullName |
+            ForEach-Object { "$($_.FullName) $(if ($_.PSIsContainer) { '<dir>' } else { (Get-FileHash $_.FullName -Algorithm SHA256).Hash })" }
         $netns = Get-ChildItem /run/netns -Name | Where-Object { $_ -like "*-$PID-*" } | Sort-Object
         (@($lines) + @($files) + @($netns)) -join "`n"
     }
@@ -219,6 +226,7 @@ BeforeAll {
     $null = New-Item -ItemType Directory "$($BI.SD2)/networks/bad", "$($BI.SD3)/networks/bad"
     Set-Content -Path "$($BI.SD2)/networks/bad/network.json" -Value '{ "name": "bad", "subnet": 5 }'
     Set-Content -Path "$($BI.SD3)/networks/bad/network.json" -Value '{ "name": "bad", "sub'
+    $BI.SD4 = "$($BI.SD)-dir"; $null = New-Item -ItemType Directory "$($BI.SD4)/networks/odd/network.json"
     $null = New-NetNamespace $BI.H, $BI.O -LoopbackUp
     $global:BIP = @{ NetNamespace = $BI.H; StateDirectory = $BI.SD }
     $null = New-NetBridge br9 -NetNamespace $BI.H
@@ -235,7 +243,7 @@ BeforeAll {
 AfterAll {
     if ($global:BI.SD) {
         Get-ContainerEndpoint @BIP -ErrorAction Ignore | Disconnect-ContainerNetwork -Force -Confirm:$false -ErrorAction Ignore
-        Remove-Item -Recurse -Force $global:BI.SD, $global:BI.SD2, $global:BI.SD3, $global:BI.F -ErrorAction Ignore
+        Remove-Item -Recurse -Force $global:BI.SD, $global:BI.SD2, $global:BI.SD3, $global:BI.SD4, $global:BI.F -ErrorAction Ignore
     }
     Remove-TestNamespaces
     Remove-Variable -Scope Global -Name BI, BIP -ErrorAction Ignore

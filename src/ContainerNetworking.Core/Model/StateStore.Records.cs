@@ -23,7 +23,13 @@ public sealed partial class StateStore
         return list;
     }
 
-    public ContainerNetwork? ReadNetwork(string name) => Read(Path.Combine(NetworkDir(name), "network.json"), StateJson.Default.ContainerNetwork);
+    public ContainerNetwork? ReadNetwork(string name)
+    {
+        var network = Read(Path.Combine(NetworkDir(name), "network.json"), StateJson.Default.ContainerNetwork);
+        // None there: a state directory that is a file is named as such, not as a missing network (checked only then).
+        if (network is null) CheckRoot();
+        return network;
+    }
 
     public void WriteNetwork(ContainerNetwork network)
     {
