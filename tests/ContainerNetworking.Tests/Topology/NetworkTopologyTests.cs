@@ -24,6 +24,10 @@ public sealed class NetworkTopologyTests : IDisposable
         net1.Rtnl.AddAddress("eth0", IPAddress.Parse("192.168.0.2"), 24);
 
         new ContainerFirewall(host).Publish(new PortMappingSpec(PortProtocol.Tcp, 8088, IPAddress.Parse("192.168.0.2"), 80));
+        // The kernel raises a veth's operstate (linkwatch) a moment after both ends are up; the drawing shows operstate.
+        var until = DateTime.UtcNow.AddSeconds(10);
+        while ((host.Rtnl.GetLink("veth1_p").OperState != "UP" || net1.Rtnl.GetLink("eth0").OperState != "UP") && DateTime.UtcNow < until)
+            Thread.Sleep(20);
 
         var topo = NetworkTopology.Read([host, net1], NetworkTopology.ReadPublishedPorts);
 
