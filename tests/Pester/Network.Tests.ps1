@@ -626,10 +626,9 @@ Describe 'The state lock: a time-out that names the holder, and Ctrl+C' -Tag 'Ro
 
     It 'a pipeline waiting for the lock stops at once when it is stopped (Ctrl+C; PowerShell.Stop())' {
         # No time-out set: the default (60 s) would keep it waiting.
-        $ps = [powershell]::Create()
+        $ps = New-ModuleRunspace
         try {
-            $null = $ps.AddScript("Import-Module '$script:ModuleManifest'").AddStatement().
-                AddCommand('New-ContainerNetwork').AddParameters(@{ Name = 'bridge'; Subnet = '172.17.0.0/16'; BridgeName = 'docker0' } + $p)
+            $null = $ps.AddCommand('New-ContainerNetwork').AddParameters(@{ Name = 'bridge'; Subnet = '172.17.0.0/16'; BridgeName = 'docker0' } + $p)
             $async = $ps.BeginInvoke()
             Start-Sleep -Seconds 2   # well inside the wait for the lock
             $ps.InvocationStateInfo.State | Should -Be 'Running'
@@ -638,7 +637,7 @@ Describe 'The state lock: a time-out that names the holder, and Ctrl+C' -Tag 'Ro
             $sw.Elapsed.TotalSeconds | Should -BeLessThan 2
             $ps.InvocationStateInfo.State | Should -Be 'Stopped'
         }
-        finally { $ps.Dispose() }
+        finally { Close-ModuleRunspace $ps }
         @(Get-IpJson $hostNs.Name 'link', 'show', 'type', 'bridge') | Should -BeNullOrEmpty
     }
 }

@@ -69,13 +69,34 @@ function Invoke-InRunspace([scriptblock] $Script, [hashtable] $Arguments = @{}) 
     # its output, its errors and the progress records it wrote, in order: Write-Progress goes to the host, not to a
     # stream a caller can redirect, and a runspace without a host fails where a console would prompt (a missing
     # mandatory parameter) instead of waiting for an answer.
-    $ps = [powershell]::Create()
+    $ps = New-ModuleRunspace
     try {
-        $null = $ps.AddScript("Import-Module '$script:ModuleManifest'").AddStatement().AddScript($Script.ToString()).AddParameters($Arguments)
+        $null = $ps.AddScript($Script.ToString()).AddParameters($Arguments)
         $out = $ps.Invoke()
         [pscustomobject]@{ Output = @($out); Errors = @($ps.Streams.Error); Progress = @($ps.Streams.Progress) }
     }
-    finally { $ps.Dispose() }
+    finally { Close-ModuleRunspace $ps }
+}
+
+function New-ModuleRunspace {
+    # A PowerShell over a runspace of its own with the module imported, ready for one command. The import runs as an
+    # invocation of its own, not as the first statement of a batch (AddStatement): PowerShell runs a batch on a
+    # thread-pool work item, and one that is stopped and then disposed can still run into its closed runspace there
+    # and throw InvalidRunspaceStateException on that thread, which ends the whole test process (seen as rc 134).
+    $rs = [runspacefactory]::CreateRunspace()
+    $rs.Open()
+    $ps = [powershell]::Create()
+    $ps.Runspace = $rs
+    $null = $ps.AddCommand('Import-Module').AddParameter('Name', $script:ModuleManifest).Invoke()
+    $ps.Commands.Clear()
+    $ps.Streams.ClearStreams()
+    $ps
+}
+
+function Close-ModuleRunspace([powershell] $PowerShell) {
+    $rs = $PowerShell.Runspace
+    $PowerShell.Dispose()
+    $rs.Dispose()
 }
 
 function Get-RootNamespaceState {
