@@ -12,7 +12,8 @@ namespace ContainerNetworking.Model;
 /// /etc/netns/NAME/hosts and resolv.conf, which <c>ip netns exec</c> and Invoke-NetNamespace bind-mount over /etc's:
 /// symbolic links to its network's files, or, for a container on several networks, a hosts file of its own listing
 /// the containers of all of them. Kept current under the state lock on every connect and disconnect (so a connect
-/// rewrites one file, however many containers the network has), written as the records are (atomically, fsync'ed),
+/// rewrites one file, however many containers the network has), written as the endpoint records are (atomically, not
+/// fsync'ed: they describe containers, which a power cut ends; the network's resolv.conf copy is fsync'ed),
 /// and removed when the container leaves its last network. Only files written here (a link into a state directory, or
 /// a file whose first line is <see cref="Marker"/>) are ever replaced or removed. Containers whose namespace is given by
 /// path get no files (they are still listed for the others).
@@ -73,13 +74,13 @@ public sealed class NameResolution : ModelService
 
     private void WriteNetworkFiles(string network, List<ContainerEndpoint> all, bool staged = false)
     {
-        Action<string, string> write = staged ? State.StageFile : State.WriteFileDurably;
+        Action<string, string> write = staged ? State.StageFile : State.WriteFileAtomically;
         var members = all.Where(e => e.Network == network).ToList();
         if (members.Count == 0)
         {
             // No container left to use them (and the network may be going): none.
-            State.DeleteFileDurably(State.NetworkHostsPath(network));
-            State.DeleteFileDurably(State.NetworkResolvConfPath(network));
+            State.RemoveFile(State.NetworkHostsPath(network));
+            State.RemoveFile(State.NetworkResolvConfPath(network));
             return;
         }
         write(State.NetworkHostsPath(network), Hosts(members));
@@ -141,12 +142,12 @@ public sealed class NameResolution : ModelService
         var (link, text, resolvLink) = Expected(mine, all);
         if (link is not null)
         {
-            if (new FileInfo(hosts).LinkTarget != link) State.LinkDurably(hosts, link);
+            if (new FileInfo(hosts).LinkTarget != link) State.LinkAtomically(hosts, link);
         }
-        else State.WriteFileDurably(hosts, text!);
+        else State.WriteFileAtomically(hosts, text!);
         var resolv = Path.Combine(dir, "resolv.conf");
         if ((!Present(resolv) || Ours(resolv)) && new FileInfo(resolv).LinkTarget != resolvLink && File.Exists(HostResolvConf))
-            State.LinkDurably(resolv, resolvLink);
+            State.LinkAtomically(resolv, resolvLink);
     }
 
     /// <summary>Removes the files of <paramref name="ns"/> written here, and /etc/netns/NAME when nothing else is in it.</summary>
@@ -157,9 +158,9 @@ public sealed class NameResolution : ModelService
         foreach (var name in new[] { "hosts", "resolv.conf" })
         {
             var path = Path.Combine(dir, name);
-            if (Present(path) && Ours(path)) State.DeleteFileDurably(path);
+            if (Present(path) && Ours(path)) State.RemoveFile(path);
         }
-        State.DeleteEmptyDirectoryDurably(dir);
+        State.RemoveEmptyDirectory(dir);
     }
 
     /// <summary>A file or a link (a dangling one too) is there.</summary>
@@ -212,7 +213,7 @@ public sealed class NameResolution : ModelService
             {
                 var file = t;
                 found.Add((mine[0].Network, t, $"{t} was being written by process {StateStore.TemporaryFileWriter(t)}, which was killed before it renamed it into place; it is removed.",
-                    () => State.DeleteFileDurably(file)));
+                    () => State.RemoveFile(file)));
             }
             var hosts = Path.Combine(dir, "hosts");
             if (Present(hosts) && !Ours(hosts)) continue;

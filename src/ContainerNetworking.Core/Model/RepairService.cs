@@ -259,11 +259,29 @@ public sealed class RepairService : ModelService
                 () => RemoveEndpointRemains(ep, net));
         }
 
-        // Leases that no live endpoint holds.
+        // Leases that no live endpoint holds. An empty one is what a power cut leaves of a lease renamed into place before
+        // its data reached the disk (leases are not fsync'ed, see StateStore): its address is freed, unless the record of
+        // a live endpoint holds that address (then the lease is written again for it, as for one naming nobody).
         foreach (var (address, owner) in State.Leases(net.Name))
         {
             if (endpoints.Any(e => e.Id == owner)) continue; // handled with its endpoint
             var a = address;
+            if (alive.FirstOrDefault(e => address.Equals(e.IPv4Address) || address.Equals(e.IPv6Address)) is { } holder)
+            {
+                var holderId = holder.Id;
+                found(owner.Length == 0 ? "EmptyLease" : "OrphanLease", net.Name, address.ToString(),
+                    $"The lease of address {address} {(owner.Length == 0 ? "is empty (a power cut before it reached the disk?)" : $"names endpoint {(owner.Length >= 12 ? owner[..12] : owner)}, which does not exist")}, " +
+                    $"but endpoint {holderId[..12]} ({holder.Container}) holds the address; the lease is written again for it.",
+                    () => State.WriteLease(net.Name, a, holderId));
+                continue;
+            }
+            if (owner.Length == 0)
+            {
+                found("EmptyLease", net.Name, address.ToString(),
+                    $"The lease of address {address} is empty (a power cut before it reached the disk?) and no endpoint holds the address; the lease is released.",
+                    () => State.ReleaseLease(net.Name, a, ""));
+                continue;
+            }
             found("OrphanLease", net.Name, address.ToString(),
                 $"Address {address} is leased to endpoint {(owner.Length >= 12 ? owner[..12] : owner)}, which does not exist; the lease is released.",
                 () => State.ReleaseLease(net.Name, a, owner));

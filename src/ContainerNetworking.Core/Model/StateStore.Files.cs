@@ -7,9 +7,62 @@ using ContainerNetworking.Interop;
 
 namespace ContainerNetworking.Model;
 
-// The files under the records: atomic writes, damaged records set aside, temporary files of killed writers swept.
+// The files under the records: atomic writes (durable as what they describe needs), damaged records set aside,
+// temporary files of killed writers swept.
 public sealed partial class StateStore
 {
+    // ---- durability ----------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// What a state file must survive, decided by <see cref="DurabilityOf"/> alone; every write, rename and deletion
+    /// asks it. See the class comment (StateStore.cs) for the reasoning.
+    /// </summary>
+    internal enum Durability
+    {
+        /// <summary>
+        /// A power cut: the temporary file fsync'ed before it is renamed over the file, the directory fsync'ed after (once
+        /// per directory when the lock is let go). What describes something that outlives the machine's power: a network.
+        /// </summary>
+        PowerCut,
+
+        /// <summary>
+        /// A killed process (the page cache survives it): the temporary file renamed over the file, nothing fsync'ed.
+        /// What describes a container's attachment, whose kernel side a power cut ends anyway.
+        /// </summary>
+        ProcessCrash,
+    }
+
+    /// <summary>
+    /// The one place that decides how durably <paramref name="path"/> is written, renamed into place or deleted (a file,
+    /// or a directory made or removed). <see cref="Durability.ProcessCrash"/> for what describes one container's
+    /// attachment: an endpoint record (its Creating, Ready and Removing states alike: ROOT/networks/NAME/endpoints/*), a
+    /// lease (ROOT/networks/NAME/leases/*), the network's hosts file that lists its containers (ROOT/networks/NAME/hosts,
+    /// rewritten by every connect and disconnect) and a container's /etc/netns/CONTAINER and its files. Everything else,
+    /// a network's record (network.json: its allowances, a predefined or cluster network's too), its directories and its
+    /// copy of resolv.conf, and the directories around them: <see cref="Durability.PowerCut"/>.
+    /// </summary>
+    internal Durability DurabilityOf(string path)
+    {
+        if (path.StartsWith(Namespaces.NetNamespace.EtcDirectory + "/", StringComparison.Ordinal)) return Durability.ProcessCrash;
+        var networks = NetworksDir + "/";
+        if (!path.StartsWith(networks, StringComparison.Ordinal)) return Durability.PowerCut;
+        var parts = path[networks.Length..].Split('/');
+        return parts switch
+        {
+            [_, "endpoints" or "leases", _] => Durability.ProcessCrash,
+            [_, "hosts"] => Durability.ProcessCrash,
+            _ => Durability.PowerCut,
+        };
+    }
+
+    /// <summary>
+    /// <paramref name="path"/> was renamed into place, created or deleted: its directory is fsync'ed (now, or when the
+    /// holder lets go) if <see cref="DurabilityOf"/> says the change must survive a power cut.
+    /// </summary>
+    private void EntryChanged(string path)
+    {
+        if (DurabilityOf(path) == Durability.PowerCut) DirectoryChanged(Path.GetDirectoryName(path)!);
+    }
     // ---- files ---------------------------------------------------------------------------------------------
 
     private T? Read<T>(string path, JsonTypeInfo<T> type) where T : class
@@ -136,16 +189,19 @@ public sealed partial class StateStore
     private void WriteText(string path, string text) => WriteBytes(path, System.Text.Encoding.UTF8.GetBytes(text));
 
     /// <summary>
-    /// Replaces <paramref name="path"/> atomically and durably: a temporary file written and fsync'ed (so the name never
-    /// points at an empty or short file, whatever happens to the machine), renamed over it, its directory fsync'ed.
+    /// Replaces <paramref name="path"/> atomically: a temporary file written and renamed over it, so that a reader and
+    /// a killed writer see the old content or the new, never a part. When <see cref="DurabilityOf"/> says it must
+    /// survive a power cut, the temporary file is fsync'ed before the rename (so the name never points at an empty or
+    /// short file, whatever happens to the machine) and its directory after.
     /// </summary>
     private void WriteBytes(string path, byte[] bytes)
     {
         var tmp = TemporaryName(path);
-        DurableFile.Write(tmp, bytes);
+        if (DurabilityOf(path) == Durability.PowerCut) DurableFile.Write(tmp, bytes);
+        else DurableFile.WriteUnsynced(tmp, bytes);
         FaultInjection.Point("RenameStateFile");
         File.Move(tmp, path, overwrite: true);
-        DirectoryChanged(Path.GetDirectoryName(path)!);
+        EntryChanged(path);
     }
 
     private static string TemporaryName(string path) =>
@@ -158,9 +214,10 @@ public sealed partial class StateStore
 
     /// <summary>
     /// Group commit, as a database does it: the file is written to its temporary name now but neither fsync'ed nor
-    /// renamed; <see cref="CommitStaged"/> makes every staged file durable at the cost of about one fsync
-    /// (<see cref="DurableFile.SyncAll"/>) and renames them into place in the order they were staged, their directories
-    /// fsync'ed once when the lock is let go. Until then the holder sees a staged file as written (<see cref="IsLeased"/>,
+    /// renamed; <see cref="CommitStaged"/> makes every staged file that must survive a power cut durable at the cost of
+    /// about one fsync (<see cref="DurableFile.SyncAll"/>) and renames them all into place in the order they were staged,
+    /// the directories of the durable ones fsync'ed once when the lock is let go (a Connect stages only files of
+    /// <see cref="Durability.ProcessCrash"/>: its commit is the renames alone). Until then the holder sees a staged file as written (<see cref="IsLeased"/>,
     /// <see cref="Leases"/>); other processes (waiting for the lock) and a crash see the old state: a killed holder
     /// leaves only temporary files, which the next holder sweeps. Without the lock it is an ordinary durable write.
     /// </summary>
@@ -211,7 +268,7 @@ public sealed partial class StateStore
         return true;
     }
 
-    /// <summary>Makes every file staged by this hold durable (about one fsync for all) and renames them into place, in order.</summary>
+    /// <summary>Makes every file staged by this hold that must be durable so (about one fsync for all) and renames them all into place, in order.</summary>
     public void CommitStaged()
     {
         List<(string Path, string Temporary)> staged;
@@ -221,7 +278,11 @@ public sealed partial class StateStore
             _staged.Clear();
         }
         if (staged.Count == 0) return;
-        try { DurableFile.SyncAll([.. staged.Select(x => x.Temporary)]); }
+        try
+        {
+            var durable = staged.Where(x => DurabilityOf(x.Path) == Durability.PowerCut).Select(x => x.Temporary).ToList();
+            if (durable.Count > 0) DurableFile.SyncAll(durable);
+        }
         catch
         {
             foreach (var x in staged) TryDelete(x.Temporary);
@@ -231,7 +292,7 @@ public sealed partial class StateStore
         {
             FaultInjection.Point("RenameStateFile");
             File.Move(tmp, path, overwrite: true);
-            DirectoryChanged(Path.GetDirectoryName(path)!);
+            EntryChanged(path);
         }
     }
 
@@ -347,24 +408,24 @@ public sealed partial class StateStore
     internal string NetworkResolvConfPath(string network) => Path.Combine(NetworkDir(network), "resolv.conf");
 
     /// <summary>
-    /// Writes a file that is not a record (a hosts file) as a record is written: NAME.tmp-PID-TID fsync'ed, renamed into
-    /// place, its directory fsync'ed when the lock is let go; its directory (and parents) made first.
+    /// Writes a file that is not a record (a hosts file) as a record is written: NAME.tmp-PID-TID renamed into place,
+    /// fsync'ed as <see cref="DurabilityOf"/> says; its directory (and parents) made first.
     /// </summary>
-    internal void WriteFileDurably(string path, string text)
+    internal void WriteFileAtomically(string path, string text)
     {
         EnsureDirectory(Path.GetDirectoryName(path)!);
         WriteBytes(path, System.Text.Encoding.UTF8.GetBytes(text));
     }
 
-    /// <summary>As <see cref="WriteFileDurably"/>, but staged: made durable with the rest of this hold's group (<see cref="CommitStaged"/>).</summary>
+    /// <summary>As <see cref="WriteFileAtomically"/>, but staged: put in place with the rest of this hold's group (<see cref="CommitStaged"/>).</summary>
     internal void StageFile(string path, string text)
     {
         EnsureDirectory(Path.GetDirectoryName(path)!);
         Stage(path, System.Text.Encoding.UTF8.GetBytes(text));
     }
 
-    /// <summary>Makes <paramref name="path"/> a symbolic link to <paramref name="target"/>, atomically (a temporary link renamed over it) and durably.</summary>
-    internal void LinkDurably(string path, string target)
+    /// <summary>Makes <paramref name="path"/> a symbolic link to <paramref name="target"/>, atomically (a temporary link renamed over it), durable as <see cref="DurabilityOf"/> says.</summary>
+    internal void LinkAtomically(string path, string target)
     {
         var dir = Path.GetDirectoryName(path)!;
         EnsureDirectory(dir);
@@ -372,24 +433,24 @@ public sealed partial class StateStore
         File.Delete(tmp);
         File.CreateSymbolicLink(tmp, target);
         File.Move(tmp, path, overwrite: true);
-        DirectoryChanged(dir);
+        EntryChanged(path);
     }
 
-    /// <summary>Removes a file or symbolic link (a dangling one too) that is not a record, durably; nothing when it is not there.</summary>
-    internal void DeleteFileDurably(string path)
+    /// <summary>Removes a file or symbolic link (a dangling one too) that is not a record, durable as <see cref="DurabilityOf"/> says; nothing when it is not there.</summary>
+    internal void RemoveFile(string path)
     {
         if (!File.Exists(path) && new FileInfo(path).LinkTarget is null) return;
         File.Delete(path);
-        DirectoryChanged(Path.GetDirectoryName(path)!);
+        EntryChanged(path);
     }
 
-    /// <summary>Removes <paramref name="dir"/> when it is empty, durably (its parent fsync'ed when the lock goes); true when it did.</summary>
-    internal bool DeleteEmptyDirectoryDurably(string dir)
+    /// <summary>Removes <paramref name="dir"/> when it is empty (its parent fsync'ed when the lock goes, if <see cref="DurabilityOf"/> says so); true when it did.</summary>
+    internal bool RemoveEmptyDirectory(string dir)
     {
         if (!Directory.Exists(dir) || Directory.EnumerateFileSystemEntries(dir).Any()) return false;
         try { Directory.Delete(dir); }
         catch (IOException) { return false; } // something appeared meanwhile: it stays
-        DirectoryChanged(Path.GetDirectoryName(dir)!);
+        EntryChanged(dir);
         return true;
     }
 
@@ -402,13 +463,13 @@ public sealed partial class StateStore
             .Order(StringComparer.Ordinal).ToList();
     }
 
-    /// <summary>Creates a directory (and its parents) if missing, and fsyncs each new one's parent so the creation survives a power cut.</summary>
+    /// <summary>Creates a directory (and its parents) if missing, and fsyncs each new one's parent so the creation survives a power cut (when <see cref="DurabilityOf"/> says it must).</summary>
     private void EnsureDirectory(string dir)
     {
         if (Directory.Exists(dir)) return;
         if (Path.GetDirectoryName(dir) is { Length: > 0 } parent) EnsureDirectory(parent);
         Directory.CreateDirectory(dir);
-        if (Path.GetDirectoryName(dir) is { Length: > 0 } p) DirectoryChanged(p);
+        if (Path.GetDirectoryName(dir) is { Length: > 0 }) EntryChanged(dir);
     }
 
     private void DeleteFile(string path)
@@ -417,7 +478,7 @@ public sealed partial class StateStore
         {
             if (!File.Exists(path)) return;
             File.Delete(path);
-            DirectoryChanged(Path.GetDirectoryName(path)!);
+            EntryChanged(path);
         }
         catch (DirectoryNotFoundException) { }
     }

@@ -16,11 +16,27 @@ namespace ContainerNetworking.Model;
 /// ROOT/networks/NAME/last_reserved_ip.4|.6   where the next dynamic allocation starts looking
 /// ROOT/networks/NAME/endpoints/ID.json       the endpoint records
 /// </code>
-/// Every write is atomic and durable: a temporary file (NAME.tmp-PID-TID) written and fsync'ed, renamed over the
-/// file, and the directory fsync'ed (once per directory when the lock is let go), so a reader without the lock never sees half a file, and a process killed
-/// mid-write or a power cut leaves either the old or the new content (never an empty or short file). A temporary file
-/// that a killed writer left behind is swept by the next holder of the lock (the killed holder's pid is still in the lock
-/// file, see <see cref="FileLock"/>) and by <see cref="SweepTemporaryFiles"/> (Repair), once its pid is gone.
+/// Every write is atomic: a temporary file (NAME.tmp-PID-TID) written and renamed over the file, so a reader without
+/// the lock never sees half a file and a process killed mid-write (kill -9: the page cache survives it) leaves either
+/// the old or the new content. A temporary file that a killed writer left behind is swept by the next holder of the lock
+/// (the killed holder's pid is still in the lock file, see <see cref="FileLock"/>) and by
+/// <see cref="SweepTemporaryFiles"/> (Repair), once its pid is gone.
+/// <para>
+/// How durable a write is matches what the record describes (<see cref="DurabilityOf"/> is the one place that decides).
+/// A network's record describes something that outlives a power cut (the user's network is there after a reboot, as
+/// Docker's are; Repair makes its bridge and rules again): it is written to survive one, the temporary file fsync'ed
+/// before the rename (else the journal may commit the rename before the data, leaving the name on an empty file) and
+/// the directory after (once per directory when the lock is let go). An endpoint record (Creating, Ready or Removing),
+/// a lease, the network's hosts file and a container's /etc/netns files describe a container's attachment, whose kernel
+/// side cannot outlive a power cut (its namespace is a bind mount on the tmpfs /run/netns or belongs to its processes,
+/// its veth dies with the host): a power cut can make them stale, never wrong in a new way, and Repair already removes
+/// every endpoint whose namespace or veth is gone, with its leases. They are renamed into place without any fsync, so a
+/// Connect or Disconnect waits for no journal commit; what a power cut can leave of them, besides an old version, is a
+/// file renamed into place whose data never reached the disk (empty or cut short): an endpoint record so is StateCorrupt
+/// for every command that reads it, naming the file and Repair, which sets it aside with what it described; an empty
+/// lease keeps its address taken until Repair frees it (or writes it again for the live endpoint whose record holds
+/// that address).
+/// </para>
 /// <para>
 /// While a thread holds the lock, endpoint records are served from memory: the lock file holds a change counter
 /// that every holder increments before its first change (so a holder killed mid-operation has bumped it too), and a
