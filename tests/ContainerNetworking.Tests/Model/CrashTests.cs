@@ -279,13 +279,16 @@ public sealed class CrashTests : IDisposable
         {
             OnTwoNetworks(joinVictim: false);
             return Agent("join", "victim", _victim!.Namespace!, "10", "9300:80");
-        }, () =>
-        {
-            foreach (var e in _f.Manager.GetEndpoints().Where(e => e.Container.StartsWith("cnt-victim", StringComparison.Ordinal)).OrderByDescending(e => e.Network == "victim"))
-                _f.Manager.Disconnect(e.Id);
-            _f.Manager.WaitForTeardown();
-            _f.Manager.RemoveNetwork("victim");
-        }, removal: false, survivorsWork: _ => TwoNetworkContainerWorks(), minimumPoints: 8);
+        }, RemoveVictimFromBothNetworks, removal: false, survivorsWork: _ => TwoNetworkContainerWorks(), minimumPoints: 8);
+    }
+
+    /// <summary>The clean-up of the two-network cases: the victim container leaves both networks, then its network goes.</summary>
+    private void RemoveVictimFromBothNetworks()
+    {
+        foreach (var e in _f.Manager.GetEndpoints().Where(e => e.Container.StartsWith("cnt-victim", StringComparison.Ordinal)).OrderByDescending(e => e.Network == "victim"))
+            _f.Manager.Disconnect(e.Id);
+        _f.Manager.WaitForTeardown();
+        _f.Manager.RemoveNetwork("victim");
     }
 
     /// <summary>
@@ -299,13 +302,7 @@ public sealed class CrashTests : IDisposable
         {
             OnTwoNetworks(joinVictim: true);
             return Agent("disconnect", "victim", _victim!.Container);
-        }, () =>
-        {
-            foreach (var e in _f.Manager.GetEndpoints().Where(e => e.Container.StartsWith("cnt-victim", StringComparison.Ordinal)).OrderByDescending(e => e.Network == "victim"))
-                _f.Manager.Disconnect(e.Id);
-            _f.Manager.WaitForTeardown();
-            _f.Manager.RemoveNetwork("victim");
-        }, removal: true, survivorsWork: _ => TwoNetworkContainerWorks(), minimumPoints: 6);
+        }, RemoveVictimFromBothNetworks, removal: true, survivorsWork: _ => TwoNetworkContainerWorks(), minimumPoints: 6);
     }
 
     /// <summary>
