@@ -11,7 +11,7 @@ namespace ContainerNetworking.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "NetTopology")]
 [OutputType(typeof(NetworkTopology))]
-public sealed class GetNetTopologyCommand : NetworkingCmdlet
+public sealed class GetNetTopologyCommand : TopologyCmdlet
 {
     private readonly List<string> _names = [];
 
@@ -43,18 +43,33 @@ public sealed class GetNetTopologyCommand : NetworkingCmdlet
 
     protected override void EndProcessing()
     {
+        if (ReadTopology(_names, includeCurrent: !ExcludeCurrent, Store, Prefix) is { } topology) WriteObject(topology);
+    }
+}
+
+/// <summary>What Get-NetTopology and Export-NetTopology share: reading the picture of the namespaces asked for.</summary>
+public abstract class TopologyCmdlet : NetworkingCmdlet
+{
+    /// <summary>
+    /// Reads the topology of <paramref name="names"/> (wildcards allowed; a literal name that does not exist is an error
+    /// of its own), or of every named namespace and, with <paramref name="includeCurrent"/>, the current one when no
+    /// names are given; the overlay's peers named from the cluster's leases at <paramref name="store"/>. Null when it
+    /// could not be read (the error is written).
+    /// </summary>
+    protected NetworkTopology? ReadTopology(List<string> names, bool includeCurrent, string? store, string? prefix)
+    {
         var all = Namespaces.NetNamespace.ListNames();
-        var chosen = _names.Count == 0
+        var requested = names.ToArray();
+        var chosen = names.Count == 0
             ? all.ToList()
-            : FilterByName(all, n => n, _names.ToArray(), n => ErrorMapping.ToErrorRecord(new NetNamespaceNotFoundException(n,
+            : FilterByName(all, n => n, requested, n => ErrorMapping.ToErrorRecord(new NetNamespaceNotFoundException(n,
                 $"Network namespace '{n}' does not exist. List them with Get-NetNamespace."), n)!).Distinct().ToList();
         var namespaces = new List<Namespaces.NetNamespace>();
-        if (_names.Count == 0 && !ExcludeCurrent) namespaces.Add(NetNamespaceCache.Current);
+        if (names.Count == 0 && includeCurrent) namespaces.Add(NetNamespaceCache.Current);
         foreach (var name in chosen)
-            if (TryOpenNamespace(name, _names.ToArray(), out var ns)) namespaces.Add(ns);
-        if (!Try(Store, () => TopologyNodeNames.Read(Store, Prefix), out var nodes)) return;
-        if (Try(namespaces, () => NetworkTopology.Read(namespaces, NetworkTopology.ReadPublishedPorts, nodes), out var topology))
-            WriteObject(topology);
+            if (TryOpenNamespace(name, requested, out var ns)) namespaces.Add(ns);
+        if (!Try(store, () => TopologyNodeNames.Read(store, prefix), out var nodes)) return null;
+        return Try(namespaces, () => NetworkTopology.Read(namespaces, NetworkTopology.ReadPublishedPorts, nodes), out var topology) ? topology : null;
     }
 }
 
@@ -73,7 +88,7 @@ internal static class TopologyNodeNames
 /// <summary>Export-NetTopology: writes the topology as a text diagram, Mermaid or Graphviz DOT, to the pipeline or a file.</summary>
 [Cmdlet(VerbsData.Export, "NetTopology", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, DefaultParameterSetName = "Read")]
 [OutputType(typeof(string), typeof(FileInfo))]
-public sealed class ExportNetTopologyCommand : NetworkingCmdlet
+public sealed class ExportNetTopologyCommand : TopologyCmdlet
 {
     private readonly List<string> _names = [];
     private NetworkTopology? _input;
@@ -117,18 +132,7 @@ public sealed class ExportNetTopologyCommand : NetworkingCmdlet
     protected override void EndProcessing()
     {
         var topology = _input;
-        if (topology is null)
-        {
-            var all = Namespaces.NetNamespace.ListNames();
-            var chosen = _names.Count == 0 ? all.ToList() : FilterByName(all, n => n, _names.ToArray(), n => ErrorMapping.ToErrorRecord(
-                new NetNamespaceNotFoundException(n, $"Network namespace '{n}' does not exist. List them with Get-NetNamespace."), n)!).ToList();
-            var namespaces = new List<Namespaces.NetNamespace>();
-            if (_names.Count == 0) namespaces.Add(NetNamespaceCache.Current);
-            foreach (var name in chosen)
-                if (TryOpenNamespace(name, _names.ToArray(), out var ns)) namespaces.Add(ns);
-            if (!Try(Store, () => TopologyNodeNames.Read(Store, Prefix), out var nodes)) return;
-            if (!Try(namespaces, () => NetworkTopology.Read(namespaces, NetworkTopology.ReadPublishedPorts, nodes), out topology)) return;
-        }
+        if (topology is null && (topology = ReadTopology(_names, includeCurrent: true, Store, Prefix)) is null) return;
         var text = Format switch
         {
             TopologyFormat.Mermaid => topology!.ToMermaid(),
