@@ -428,6 +428,52 @@ Describe 'Connect-, Disconnect-ContainerNetwork and Get-ContainerEndpoint' -Tag 
         (Get-ChildItem (Join-Path $sd 'networks/bridge/leases') -File | Where-Object Name -NotLike '.*').Count | Should -Be @(Get-ContainerEndpoint -Network bridge @p | Where-Object Mode -eq 'Bridge').Count
     }
 
+    It 'a bulk pipeline with a failing middle item: one error for it (TargetObject the item), every other container connected and disconnected, progress shown' {
+        $ports = @(Get-IpJson $hostNs.Name 'link', 'show', 'master', 'docker0').Count
+        $names = 1..11 | ForEach-Object { New-ContainerName 'bulk' }
+        # The sixth name is a namespace that exists already: -CreateNamespace refuses it, and it is left as it was.
+        $taken = New-TestNamespace 'taken'
+        $names[5] = $taken.Name
+        $run = Invoke-InRunspace { param($names, $p) $names | Connect-ContainerNetwork bridge -CreateNamespace -Publish 80 @p } @{ names = $names; p = $p }
+        $run.Errors.Count | Should -Be 1
+        $run.Errors[0].FullyQualifiedErrorId | Should -BeLike 'NetNamespaceExists,*'
+        $run.Errors[0].CategoryInfo.Category | Should -Be 'ResourceExists'
+        $run.Errors[0].TargetObject | Should -Be $taken.Name
+        $shown = @($run.Progress | Where-Object RecordType -eq 'Processing')
+        $shown.Count | Should -BeGreaterThan 0
+        $shown[0].StatusDescription | Should -Be "$($names[9]) (10 so far)"
+        $run.Progress[-1].RecordType | Should -Be 'Completed'
+        $ok = @($names | Where-Object { $_ -ne $taken.Name })
+        $eps = $run.Output
+        $eps.Container | Should -Be $ok
+        # The kernel's state read back: ten more ports on the bridge, each container's eth0 up with its address and
+        # its default route, and a host port of its own published for it.
+        @(Get-IpJson $hostNs.Name 'link', 'show', 'master', 'docker0').Count | Should -Be ($ports + 10)
+        foreach ($e in $eps) {
+            $addr = Get-IpJson $e.Container 'addr', 'show', 'eth0'
+            $addr.operstate | Should -Be 'UP'
+            ($addr.addr_info | Where-Object family -eq 'inet').local | Should -Be $e.IPv4Address.ToString()
+            (Get-IpJson $e.Container 'route', 'show', 'default').gateway | Should -Be '172.17.0.1'
+        }
+        ($eps.Ports | ForEach-Object HostPort | Sort-Object -Unique).Count | Should -Be 10
+        Test-Ping $ok[0] $eps[-1].IPv4Address.ToString() | Should -BeTrue
+        (Get-IpJson $taken.Name 'link', 'show').ifname | Should -Be @('lo')
+        # Disconnect, the same way: by name through the pipeline, a middle item that is not connected.
+        $items = $names | ForEach-Object { [pscustomobject]@{ Network = 'bridge'; Container = $_ } }
+        $run = Invoke-InRunspace { param($items, $p) $items | Disconnect-ContainerNetwork @p } @{ items = $items; p = $p }
+        $run.Errors.Count | Should -Be 1
+        $run.Errors[0].FullyQualifiedErrorId | Should -BeLike 'EndpointNotFound,*'
+        $run.Errors[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $run.Errors[0].TargetObject | Should -Be $taken.Name
+        @($run.Progress | Where-Object { $_.RecordType -eq 'Processing' -and $_.Activity -eq 'Disconnecting containers' }).Count | Should -BeGreaterThan 0
+        $run.Progress[-1].RecordType | Should -Be 'Completed'
+        foreach ($n in $ok) { Test-Path "/run/netns/$n" | Should -BeFalse }
+        Test-Path "/run/netns/$($taken.Name)" | Should -BeTrue
+        @(Get-IpJson $hostNs.Name 'link', 'show', 'master', 'docker0').Count | Should -Be $ports
+        (Get-ContainerEndpoint @p).Container | Should -Not -Contain $ok[0]
+        ((& ip netns exec $hostNs.Name nft list ruleset) -join "`n") | Should -Not -Match "\b$($eps[0].Ports[0].HostPort)\b"
+    }
+
     It 'the container namespace can come as a NetNamespace object through the pipeline, and the endpoint pipes into Disconnect-ContainerNetwork' {
         $ns = New-TestNamespace 'piped'
         $e = $ns | Connect-ContainerNetwork bridge @p

@@ -72,7 +72,7 @@ public sealed class ContainerNetworkManager
         Context.Endpoints.PlanDisconnect(idOrContainer, network, force);
 
     /// <inheritdoc cref="EndpointService.Disconnect"/>
-    public void Disconnect(string idOrContainer, string? network = null, bool force = false) => Context.Endpoints.Disconnect(idOrContainer, network, force);
+    public ContainerEndpoint Disconnect(string idOrContainer, string? network = null, bool force = false) => Context.Endpoints.Disconnect(idOrContainer, network, force);
 
     /// <inheritdoc cref="EndpointService.WaitForTeardown"/>
     public void WaitForTeardown(TimeSpan? timeout = null) => Context.Endpoints.WaitForTeardown(timeout);

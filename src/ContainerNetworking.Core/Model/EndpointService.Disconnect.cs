@@ -14,7 +14,7 @@ public sealed partial class EndpointService
     {
         lock (Sync)
         using (State.LockForReading())
-            return BuildDisconnect(idOrContainer, network, force);
+            return BuildDisconnect(idOrContainer, network, force, out _);
     }
 
     /// <summary>
@@ -22,18 +22,23 @@ public sealed partial class EndpointService
     /// the namespace if Connect created it, the leases, the record. Gone pieces are skipped, so running it again
     /// after a failure finishes the job. An endpoint whose namespace other containers share ("EndpointInUse")
     /// is only disconnected with <paramref name="force"/>, which disconnects them too.
-    /// Like <c>nft delete element …; ip link del vethXXXXXXX; ip netns del NS</c>.
+    /// Like <c>nft delete element …; ip link del vethXXXXXXX; ip netns del NS</c>. Returns the endpoint's record as it
+    /// was (found under the lock), so that a caller needs no lookup of its own beforehand: that lookup reads every
+    /// record of the network outside the lock, whose cache only serves holders.
     /// </summary>
-    public void Disconnect(string idOrContainer, string? network = null, bool force = false)
+    public ContainerEndpoint Disconnect(string idOrContainer, string? network = null, bool force = false)
     {
         lock (Sync)
         using (State.Lock())
-            BuildDisconnect(idOrContainer, network, force).Execute();
+        {
+            BuildDisconnect(idOrContainer, network, force, out var ep).Execute();
+            return ep;
+        }
     }
 
-    private OperationPlan BuildDisconnect(string idOrContainer, string? network, bool force)
+    private OperationPlan BuildDisconnect(string idOrContainer, string? network, bool force, out ContainerEndpoint endpoint)
     {
-        var ep = GetEndpoint(idOrContainer, network);
+        var ep = endpoint = GetEndpoint(idOrContainer, network);
         var sharers = State.ListEndpoints(ep.Network).Where(e => e.SharedWith == ep.Id).ToList();
         if (sharers.Count > 0 && !force)
             throw new ContainerNetworkingException("EndpointInUse", ErrorKind.InvalidOperation,

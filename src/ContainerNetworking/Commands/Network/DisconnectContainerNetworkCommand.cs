@@ -47,8 +47,9 @@ public sealed class DisconnectContainerNetworkCommand : PipelineContainerNetwork
         {
             _progress!.Next(container, total);
             if (!ShouldRun($"container {container} from network {Network}{In(manager.Host)}", "Disconnect container", () => manager.PlanDisconnect(container, Network, Force), container)) continue;
-            if (!Try(container, () => manager.GetEndpoint(container, Network), out var endpoint)) continue;
-            if (Try(container, () => manager.Disconnect(endpoint.Id, endpoint.Network, Force)))
+            // The core finds the endpoint under the state lock, where its cache of the records serves; a lookup here,
+            // before it, would read every record of the network for each item.
+            if (Try(container, () => manager.Disconnect(container, Network, Force), out var endpoint))
             {
                 ForgetNamespaces([endpoint]);
                 _used.Add(manager);
