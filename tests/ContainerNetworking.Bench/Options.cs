@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace ContainerNetworking.Bench;
 
-/// <summary>The command line: [--quick] [--cni-only] [--n 1,10,100,1000] [--runs R] [--peers all|none|seeds,batch,cni,cni-ours,netavark] [--ports 1,100,1000,5000] [--flows K] [--flows-n N] [--json FILE].</summary>
+/// <summary>The command line: [--quick] [--cni-only] [--n 1,10,100,1000] [--runs R] [--peers all|none|seeds,batch,cni,cni-ours,netavark] [--ports 1,100,1000,5000] [--flows K] [--flows-n N] [--no-floor] [--no-ports] [--no-bulk] [--json FILE].</summary>
 public sealed class Options
 {
     public static readonly string[] AllPeers = ["seeds", "batch", "cni", "cni-ours", "netavark"];
@@ -24,6 +24,8 @@ public sealed class Options
     /// <summary>Containers for the teardown-with-flows figure.</summary>
     public int FlowsN { get; private set; } = 100;
     public bool SkipPorts { get; private set; }
+    /// <summary>--no-bulk: skip the pwsh bulk pipeline against single calls.</summary>
+    public bool SkipBulk { get; private set; }
     /// <summary>--cni-only: the reference CNI chain and our plugin alone (no library, floor, port scale, flows or Import-Module).</summary>
     public bool CniOnly { get; private set; }
     public bool Verbose { get; private set; }
@@ -63,6 +65,7 @@ public sealed class Options
                 case "--flows": o.Flows = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--flows-n": o.FlowsN = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--no-ports": o.SkipPorts = true; break;
+                case "--no-bulk": o.SkipBulk = true; break;
                 case "--cni-only": o.CniOnly = true; break;
                 case "-v": case "--verbose": o.Verbose = true; break;
                 case "--profile": o.ProfileN = int.Parse(Next(), CultureInfo.InvariantCulture); break;
@@ -85,6 +88,8 @@ public sealed class Options
                                                   (default 10000; 0 skips it)
                           --flows-n N             containers for that figure (default 100)
                           --no-floor, --no-ports  skip the C floor / the port-scale part
+                          --no-bulk               skip the bulk pipeline (pwsh: N names piped into one
+                                                  Connect-/Disconnect-ContainerNetwork against N single calls)
                           --cni-only              only the CNI part: the reference chain and our plugin, their ADD and
                                                   DEL timed per container (default N=10; e.g. --cni-only --runs 1)
                         """);

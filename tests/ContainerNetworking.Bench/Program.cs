@@ -124,7 +124,11 @@ namespace ContainerNetworking.Bench
             FlowTeardown.Run(opt, report, runnable);
             RootGuard.Verify("the teardown with flows");
 
-            // 5. Import-Module.
+            // 5. The bulk pipeline against single calls, through pwsh.
+            if (!opt.CniOnly && !opt.SkipBulk) PwshBulk.Run(opt, report);
+            RootGuard.Verify("the bulk pipeline");
+
+            // 6. Import-Module.
             if (!opt.CniOnly) report.ImportModule = ImportModule.Measure();
             report.Load("end");
         }
@@ -248,11 +252,8 @@ namespace ContainerNetworking.Bench
 
         public static Result Measure(int runs = 7)
         {
-            var pwsh = Sh.Which("pwsh");
-            if (pwsh is null) return new("skipped (no pwsh)", null, null, null, 0);
-            var root = RepoRoot();
-            if (root is null || !File.Exists(Path.Combine(root, "bin", "ContainerNetworking.dll")) || !File.Exists(Path.Combine(root, "ContainerNetworking.psd1")))
-                return new("skipped (module not built: no ./bin/ContainerNetworking.dll; run build.ps1 -Task Build)", null, null, null, 0);
+            var (pwsh, module, why) = Find();
+            if (pwsh is null || module is null) return new($"skipped ({why})", null, null, null, 0);
             var withImport = new List<double>();
             var without = new List<double>();
             for (var i = 0; i < runs + 1; i++)
@@ -261,7 +262,7 @@ namespace ContainerNetworking.Bench
                 var r = Sh.Run(pwsh, ["-NoProfile", "-NonInteractive", "-c", "$null"], check: false);
                 var a = sw.Elapsed.TotalMilliseconds;
                 sw.Restart();
-                var r2 = Sh.Run(pwsh, ["-NoProfile", "-NonInteractive", "-c", $"Import-Module '{Path.Combine(root, "ContainerNetworking.psd1")}' -ErrorAction Stop"], check: false);
+                var r2 = Sh.Run(pwsh, ["-NoProfile", "-NonInteractive", "-c", $"Import-Module '{module}' -ErrorAction Stop"], check: false);
                 var b = sw.Elapsed.TotalMilliseconds;
                 if (r2.ExitCode != 0) return new("failed: " + (r2.Stderr + r2.Stdout).Trim().Split('\n')[0], null, null, null, 0);
                 if (i == 0) continue; // warm the file cache
@@ -273,6 +274,19 @@ namespace ContainerNetworking.Bench
             var bm = without.Min();
             var im = withImport.Min();
             return new("measured (fastest of each)", im - bm, bm, im, runs);
+        }
+
+        /// <summary>pwsh and the built module's manifest, or why not (no pwsh, or the module not built).</summary>
+        public static (string? Pwsh, string? Module, string? Why) Find()
+        {
+            // The .NET global tool's pwsh is not on PATH by default (build/setup.sh installs it there).
+            var tool = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".dotnet", "tools", "pwsh");
+            var pwsh = Sh.Which("pwsh") ?? (File.Exists(tool) ? tool : null);
+            if (pwsh is null) return (null, null, "no pwsh on PATH nor in ~/.dotnet/tools");
+            var root = RepoRoot();
+            if (root is null || !File.Exists(Path.Combine(root, "bin", "ContainerNetworking.dll")) || !File.Exists(Path.Combine(root, "ContainerNetworking.psd1")))
+                return (pwsh, null, "module not built: no ./bin/ContainerNetworking.dll; run build.ps1 -Task Build");
+            return (pwsh, Path.Combine(root, "ContainerNetworking.psd1"), null);
         }
 
         public static string? RepoRoot()
