@@ -17,11 +17,15 @@ public sealed class BulkResult(int n)
     public double BulkDisconnectMs => Stats.Median(Runs.Select(r => r.BulkDisconnectMs));
     public double SingleConnectMs => Stats.Median(Runs.Select(r => r.SingleConnectMs));
     public double SingleDisconnectMs => Stats.Median(Runs.Select(r => r.SingleDisconnectMs));
+    /// <summary>Median over runs of pipeline ÷ single calls, each run's two figures taken minutes apart at most: on a
+    /// shared machine the load drifts less between the two halves of one run than between runs.</summary>
+    public double ConnectRatio => Stats.Median(Runs.Select(r => r.BulkConnectMs / r.SingleConnectMs));
+    public double DisconnectRatio => Stats.Median(Runs.Select(r => r.BulkDisconnectMs / r.SingleDisconnectMs));
     public int ConnectProgress => Runs.Min(r => r.ConnectProgress);
     public int DisconnectProgress => Runs.Min(r => r.DisconnectProgress);
 
     public string Line() => string.Create(CultureInfo.InvariantCulture,
-        $"{"pwsh-bulk",-10} N={N,-5} runs={Runs.Count}  Connect: pipeline {BulkConnectMs,8:F3} / single calls {SingleConnectMs,8:F3} ms/container ({BulkConnectMs / SingleConnectMs:F2}×, {ConnectProgress} progress records)  Disconnect: pipeline {BulkDisconnectMs,8:F3} / single calls {SingleDisconnectMs,8:F3} ms/container ({BulkDisconnectMs / SingleDisconnectMs:F2}×, {DisconnectProgress} progress records)");
+        $"{"pwsh-bulk",-10} N={N,-5} runs={Runs.Count}  Connect: pipeline {BulkConnectMs,8:F3} / single calls {SingleConnectMs,8:F3} ms/container ({ConnectRatio:F2}×, {ConnectProgress} progress records)  Disconnect: pipeline {BulkDisconnectMs,8:F3} / single calls {SingleDisconnectMs,8:F3} ms/container ({DisconnectRatio:F2}×, {DisconnectProgress} progress records)");
 }
 
 /// <summary>
@@ -58,7 +62,9 @@ public static class PwshBulk
         try
         {
             using var t = new Topology();
-            var runs = ns.Select(n => opt.RunsFor(n)).ToArray();
+            // Small N: more runs (a pipeline of 10 takes a tenth of a second, a noisy second can double it), so that
+            // each N has at least 200 containers' worth of runs; the paired ratios' median decides.
+            var runs = ns.Select(n => opt.Runs ?? Math.Max(opt.RunsFor(n), (200 + n - 1) / n)).ToArray();
             var r = Sh.Run(pwsh, ["-NoProfile", "-NonInteractive", "-File", script,
                 "-Module", module, "-HostNs", t.Host, "-State", state, "-Network", Network, "-Bridge", Topology.Bridge, "-Subnet", Topology.Subnet,
                 "-Prefix", Cleanup.Name("ctr"), "-N", string.Join(',', ns), "-Runs", string.Join(',', runs)],
