@@ -63,8 +63,9 @@ public static class PwshBulk
         {
             using var t = new Topology();
             // Small N: more runs (a pipeline of 10 takes a tenth of a second, a noisy second can double it), so that
-            // each N has at least 200 containers' worth of runs; the paired ratios' median decides.
-            var runs = ns.Select(n => opt.Runs ?? Math.Max(opt.RunsFor(n), (200 + n - 1) / n)).ToArray();
+            // each N has at least 200 containers' worth of runs; the paired ratios' median decides. --quick keeps its
+            // few runs (20 runs at N = 10 take half a minute or more).
+            var runs = ns.Select(n => opt.Runs ?? (opt.Quick ? opt.RunsFor(n) : Math.Max(opt.RunsFor(n), (200 + n - 1) / n))).ToArray();
             var r = Sh.Run(pwsh, ["-NoProfile", "-NonInteractive", "-File", script,
                 "-Module", module, "-HostNs", t.Host, "-State", state, "-Network", Network, "-Bridge", Topology.Bridge, "-Subnet", Topology.Subnet,
                 "-Prefix", Cleanup.Name("ctr"), "-N", string.Join(',', ns), "-Runs", string.Join(',', runs)],
