@@ -83,6 +83,8 @@ internal static unsafe partial class LibC
 
     internal static nint pwrite(int fd, byte* buf, nuint count, long offset) => (nint)(long)T.pwrite(fd, buf, (size_t)(ulong)count, offset);
 
+    internal static int ftruncate(int fd, long length) => T.ftruncate(fd, length);
+
     /// <summary>A string as libc wants it: UTF-8 with a terminating NUL; null stays null.</summary>
     private static byte[]? Utf8z(string? s)
     {

@@ -75,8 +75,10 @@ internal static unsafe partial class LibC
     internal const int EAGAIN = 11; // = EWOULDBLOCK
     internal const int EBUSY = 16;
     internal const int EEXIST = 17;
+    internal const int EXDEV = 18;
     internal const int ENODEV = 19;
     internal const int EINVAL = 22;
+    internal const int EMLINK = 31;
     internal const int EOPNOTSUPP = 95;
     internal const int ENOBUFS = 105;
 

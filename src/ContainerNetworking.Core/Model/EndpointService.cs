@@ -333,7 +333,7 @@ public sealed partial class EndpointService : ModelService
             });
             if (!nsName.StartsWith('/'))
                 plan.Add("WriteHostsFiles", $"write {NameResolution.DirectoryOf(nsName)}/hosts and those of the other containers of {net.Name}",
-                    () => Context.Names.Refresh([net.Name], [nsName], staged: true), () => Context.Names.Refresh([net.Name], [nsName], record.Id, staged: true));
+                    () => Context.Names.Refresh([net.Name], [nsName]), () => Context.Names.Refresh([net.Name], [nsName], record.Id));
         });
         return plan;
     }

@@ -10,13 +10,18 @@ namespace ContainerNetworking.Model;
 /// aliases with its addresses) and a copy of the host's resolv.conf (loopback name servers left out, as Docker does for
 /// user networks without its embedded DNS), and each container whose namespace is named (/run/netns/NAME) gets
 /// /etc/netns/NAME/hosts and resolv.conf, which <c>ip netns exec</c> and Invoke-NetNamespace bind-mount over /etc's:
-/// symbolic links to its network's files, or, for a container on several networks, a hosts file of its own listing
-/// the containers of all of them. Kept current under the state lock on every connect and disconnect (so a connect
-/// rewrites one file, however many containers the network has), written as the endpoint records are (atomically, not
-/// fsync'ed: they describe containers, which a power cut ends; the network's resolv.conf copy is fsync'ed),
-/// and removed when the container leaves its last network. Only files written here (a link into a state directory, or
-/// a file whose first line is <see cref="Marker"/>) are ever replaced or removed. Containers whose namespace is given by
-/// path get no files (they are still listed for the others).
+/// hard links to its network's files (symbolic links where /etc and the state directory are on two file systems), or,
+/// for a container on several networks, a hosts file of its own listing the containers of all of them. Kept current
+/// under the state lock on every connect and disconnect (so a connect rewrites one file, however many containers the
+/// network has). The network's hosts file is rewritten in place, as Docker rewrites a container's /etc/hosts: it keeps
+/// its inode, so the containers' hard links, and the /etc/hosts that a running process bind-mounted from them, see every
+/// change; and no inode is made or freed per connect (see <see cref="Interop.DurableFile.WriteInPlace"/>). A resolver
+/// reading it at the very moment of a rewrite may see the old tail after the new content; a connect killed half-way may
+/// leave it listing that container, which Repair puts right. Nothing is fsync'ed (they describe containers, which a
+/// power cut ends) but the network's resolv.conf copy. The files are removed when the container leaves its last
+/// network. Only files written here (a link to a network's file in a state directory, or a file whose first line is
+/// <see cref="Marker"/>) are ever replaced or removed. Containers whose namespace is given by path get no files (they
+/// are still listed for the others).
 /// </summary>
 public sealed class NameResolution : ModelService
 {
@@ -59,40 +64,55 @@ public sealed class NameResolution : ModelService
     /// Rewrites the hosts files of <paramref name="networks"/> and the files of the containers in
     /// <paramref name="touched"/> (connecting or leaving; removed when they are on no network any more) and of the
     /// containers of those networks that are on several (their own files list all of them). <paramref name="exceptId"/>:
-    /// an endpoint to leave out (one whose connect is being undone). With <paramref name="staged"/> the networks' files
-    /// are staged, made durable with the endpoint's record (Connect's group commit; a failed Connect never writes them).
+    /// an endpoint to leave out (one whose connect is being undone). A network's files that no container uses any more
+    /// go last, after the containers' links to them (so a process killed in between leaves no link that Repair could not
+    /// tell for ours).
     /// </summary>
-    internal void Refresh(IReadOnlyCollection<string> networks, IReadOnlyCollection<string> touched, string? exceptId = null, bool staged = false)
+    internal void Refresh(IReadOnlyCollection<string> networks, IReadOnlyCollection<string> touched, string? exceptId = null)
     {
         var all = Listed(exceptId);
         var byNs = all.Where(e => Named(e.Namespace)).ToLookup(e => e.Namespace!, StringComparer.Ordinal);
-        foreach (var n in networks) WriteNetworkFiles(n, all, staged);
+        foreach (var n in networks) WriteNetworkFiles(n, all, removeUnused: false);
         var several = all.Where(e => networks.Contains(e.Network) && Named(e.Namespace) && byNs[e.Namespace!].Count() > 1).Select(e => e.Namespace!);
         foreach (var ns in touched.Where(Named).Concat(several).Distinct(StringComparer.Ordinal))
             WriteContainerFiles(ns, [.. byNs[ns]], all);
+        foreach (var n in networks) WriteNetworkFiles(n, all, removeUnused: true);
     }
 
-    private void WriteNetworkFiles(string network, List<ContainerEndpoint> all, bool staged = false)
+    /// <summary>
+    /// Writes a network's hosts file (in place) and its resolv.conf copy (once) while it has containers; with
+    /// <paramref name="removeUnused"/>, removes them when it has none (and the network may be going).
+    /// </summary>
+    private void WriteNetworkFiles(string network, List<ContainerEndpoint> all, bool removeUnused)
     {
-        Action<string, string> write = staged ? State.StageFile : State.WriteFileAtomically;
         var members = all.Where(e => e.Network == network).ToList();
         if (members.Count == 0)
         {
-            // No container left to use them (and the network may be going): none.
+            if (!removeUnused) return;
             State.RemoveFile(State.NetworkHostsPath(network));
             State.RemoveFile(State.NetworkResolvConfPath(network));
             return;
         }
-        write(State.NetworkHostsPath(network), Hosts(members));
-        if (!File.Exists(State.NetworkResolvConfPath(network)) && ResolvConf() is { } resolv)
-            write(State.NetworkResolvConfPath(network), resolv);
+        if (removeUnused) return;
+        State.WriteFileInPlace(State.NetworkHostsPath(network), Hosts(members, network));
+        if (!File.Exists(State.NetworkResolvConfPath(network)) && ResolvConf(network) is { } resolv)
+            State.WriteFileAtomically(State.NetworkResolvConfPath(network), resolv);
     }
 
-    /// <summary>The hosts file listing <paramref name="endpoints"/> (in the order they connected), after localhost.</summary>
-    private static string Hosts(IEnumerable<ContainerEndpoint> endpoints)
+    /// <summary>
+    /// The second line of every file written here: the state directory of the network it belongs to (for a container's
+    /// own file, of its first network). Hard links keep no path, so this is how Repair tells a container's file left
+    /// behind for one of its own (even once the network's file is gone) from one of another state directory's.
+    /// </summary>
+    private string StateLine(string network) => StatePrefix + Path.GetDirectoryName(State.NetworkHostsPath(network));
+
+    private const string StatePrefix = "# State: ";
+
+    /// <summary>The hosts file listing <paramref name="endpoints"/> (in the order they connected), after localhost; of <paramref name="network"/>'s state.</summary>
+    private string Hosts(IEnumerable<ContainerEndpoint> endpoints, string network)
     {
         var sb = new StringBuilder();
-        sb.Append(Marker).Append('\n');
+        sb.Append(Marker).Append('\n').Append(StateLine(network)).Append('\n');
         sb.Append("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
         foreach (var e in endpoints.OrderBy(e => e.Created))
         {
@@ -104,12 +124,12 @@ public sealed class NameResolution : ModelService
     }
 
     /// <summary>The host's resolv.conf without loopback name servers (unreachable from a container's namespace); null when it has none.</summary>
-    private static string? ResolvConf()
+    private string? ResolvConf(string network)
     {
         string[] lines;
         try { lines = File.ReadAllLines(HostResolvConf); }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException) { return null; }
-        var sb = new StringBuilder().Append(ResolvMarker).Append('\n');
+        var sb = new StringBuilder().Append(ResolvMarker).Append('\n').Append(StateLine(network)).Append('\n');
         foreach (var l in lines)
         {
             var f = l.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
@@ -119,14 +139,14 @@ public sealed class NameResolution : ModelService
         return sb.ToString();
     }
 
-    /// <summary>What /etc/netns/NAME/hosts should be: a link to the one network's file, or the text listing all of them.</summary>
+    /// <summary>What /etc/netns/NAME/hosts should be: a link to the one network's file (<see cref="LinksTo"/>), or the text listing all of them.</summary>
     private (string? Link, string? Text, string ResolvLink) Expected(List<ContainerEndpoint> mine, List<ContainerEndpoint> all)
     {
         var nets = mine.OrderBy(e => e.Created).Select(e => e.Network).Distinct(StringComparer.Ordinal).ToList();
         var resolv = State.NetworkResolvConfPath(nets[0]);
         return nets.Count == 1
             ? (State.NetworkHostsPath(nets[0]), null, resolv)
-            : (null, Hosts(all.Where(e => nets.Contains(e.Network))), resolv);
+            : (null, Hosts(all.Where(e => nets.Contains(e.Network)), nets[0]), resolv);
     }
 
     private void WriteContainerFiles(string ns, List<ContainerEndpoint> mine, List<ContainerEndpoint> all)
@@ -142,13 +162,21 @@ public sealed class NameResolution : ModelService
         var (link, text, resolvLink) = Expected(mine, all);
         if (link is not null)
         {
-            if (new FileInfo(hosts).LinkTarget != link) State.LinkAtomically(hosts, link);
+            if (!LinksTo(hosts, link)) State.HardLinkAtomically(hosts, link);
         }
+        // Renamed over, never written in place: the name may still be a hard link to a network's file.
         else State.WriteFileAtomically(hosts, text!);
         var resolv = Path.Combine(dir, "resolv.conf");
-        if ((!Present(resolv) || Ours(resolv)) && new FileInfo(resolv).LinkTarget != resolvLink && File.Exists(HostResolvConf))
-            State.LinkAtomically(resolv, resolvLink);
+        if ((!Present(resolv) || Ours(resolv)) && !LinksTo(resolv, resolvLink) && File.Exists(HostResolvConf))
+            State.HardLinkAtomically(resolv, resolvLink);
     }
+
+    /// <summary>
+    /// Whether a container's file <paramref name="path"/> is the network's file <paramref name="target"/>: a hard link to
+    /// it, or a symbolic link to it (where the file systems allow no hard link, and as earlier versions made them).
+    /// </summary>
+    private static bool LinksTo(string path, string target) =>
+        new FileInfo(path).LinkTarget is { } t ? t == target : Interop.DurableFile.SameFile(path, target);
 
     /// <summary>Removes the files of <paramref name="ns"/> written here, and /etc/netns/NAME when nothing else is in it.</summary>
     private void Remove(string ns)
@@ -166,7 +194,7 @@ public sealed class NameResolution : ModelService
     /// <summary>A file or a link (a dangling one too) is there.</summary>
     private static bool Present(string path) => File.Exists(path) || new FileInfo(path).LinkTarget is not null;
 
-    /// <summary>Written here: a link to a network's file in a state directory (ROOT/networks/NAME/hosts or resolv.conf), or a file whose first line is ours.</summary>
+    /// <summary>Written here: a symbolic link to a network's file in a state directory (ROOT/networks/NAME/hosts or resolv.conf), or a file whose first line is ours (a hard link to a network's file is one).</summary>
     private static bool Ours(string path)
     {
         if (new FileInfo(path).LinkTarget is { } target)
@@ -197,12 +225,12 @@ public sealed class NameResolution : ModelService
                 // No container left: a Disconnect killed before it updated the names leaves the files behind.
                 if (File.Exists(path) || File.Exists(State.NetworkResolvConfPath(net)))
                     found.Add((net, path, $"Network '{net}' has no container, but its name files ({path}) are still there; they are removed.",
-                        () => WriteNetworkFiles(net, Listed(null))));
+                        () => WriteNetworkFiles(net, Listed(null), removeUnused: true)));
                 continue;
             }
-            if (Read(path) != Hosts(members[net]))
+            if (Read(path) != Hosts(members[net], net))
                 found.Add((net, path, $"The hosts file of network '{net}', {path}, is {(File.Exists(path) ? "not as the records say" : "missing")}; it is written again.",
-                    () => WriteNetworkFiles(net, Listed(null))));
+                    () => WriteNetworkFiles(net, Listed(null), removeUnused: false)));
         }
         foreach (var g in all.Where(e => Named(e.Namespace)).GroupBy(e => e.Namespace!, StringComparer.Ordinal))
         {
@@ -219,26 +247,43 @@ public sealed class NameResolution : ModelService
             if (Present(hosts) && !Ours(hosts)) continue;
             var (link, text, resolvLink) = Expected(mine, all);
             var resolv = Path.Combine(dir, "resolv.conf");
-            var hostsOk = link is not null ? new FileInfo(hosts).LinkTarget == link : Read(hosts) == text;
-            var resolvOk = !File.Exists(HostResolvConf) || (Present(resolv) && !Ours(resolv)) || new FileInfo(resolv).LinkTarget == resolvLink;
+            var hostsOk = link is not null ? LinksTo(hosts, link) : Read(hosts) == text;
+            var resolvOk = !File.Exists(HostResolvConf) || (Present(resolv) && !Ours(resolv)) || LinksTo(resolv, resolvLink);
             if (hostsOk && resolvOk) continue;
             found.Add((mine[0].Network, dir,
                 $"The name files of container '{mine[0].Container}' ({(hostsOk ? resolv : hosts)}) are {(Present(hostsOk ? resolv : hosts) ? "not as the records say" : "missing")}: it would not resolve the other containers of its network{(mine.Count > 1 ? "s" : "")} by name. They are written again.",
                 () => WriteContainerFiles(ns, [.. Listed(null).Where(e => e.Namespace == ns)], Listed(null))));
         }
-        // Links into this state directory of containers no record lists (a record deleted by hand, a namespace given up).
+        // Files of this state directory's networks kept by containers no record lists (a record deleted by hand, a
+        // namespace given up, a removal killed half-way): hard links or files naming it on their second line, or
+        // symbolic links into its networks/ (as earlier versions made them).
         var ours = Path.Combine(State.Root, "networks") + "/";
         var listed = all.Where(e => Named(e.Namespace)).Select(e => e.Namespace!).ToHashSet(StringComparer.Ordinal);
         foreach (var dir in Directory.Exists(NetNamespace.EtcDirectory) ? Directory.EnumerateDirectories(NetNamespace.EtcDirectory) : [])
         {
             var ns = Path.GetFileName(dir);
             if (listed.Contains(ns)) continue;
-            var link = new[] { "hosts", "resolv.conf" }.Select(f => new FileInfo(Path.Combine(dir, f)).LinkTarget).FirstOrDefault(t => t?.StartsWith(ours, StringComparison.Ordinal) == true);
-            if (link is null) continue;
-            var network = Path.GetFileName(Path.GetDirectoryName(link)!);
+            var network = new[] { "hosts", "resolv.conf" }.Select(f => OwningNetwork(Path.Combine(dir, f), ours)).FirstOrDefault(n => n is not null);
+            if (network is null) continue;
             found.Add((network, dir, $"{dir} holds the name files of container '{ns}', which is on no network of this host any more; they are removed.", () => Remove(ns)));
         }
         return found;
+    }
+
+    /// <summary>The network of the state directory <paramref name="ours"/> (ROOT/networks/) that a container's file was written for; null when it is not one of ours.</summary>
+    private static string? OwningNetwork(string path, string ours)
+    {
+        if (new FileInfo(path).LinkTarget is { } target)
+            return target.StartsWith(ours, StringComparison.Ordinal) ? Path.GetFileName(Path.GetDirectoryName(target)) : null;
+        try
+        {
+            using var r = new StreamReader(path);
+            if (r.ReadLine()?.StartsWith(OurPrefix, StringComparison.Ordinal) != true) return null;
+            var line = r.ReadLine();
+            return line is not null && line.StartsWith(StatePrefix + ours, StringComparison.Ordinal) && line.Length > StatePrefix.Length + ours.Length
+                ? line[(StatePrefix.Length + ours.Length)..] : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
     }
 
     private static string? Read(string path)

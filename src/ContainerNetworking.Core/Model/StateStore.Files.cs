@@ -417,11 +417,36 @@ public sealed partial class StateStore
         WriteBytes(path, System.Text.Encoding.UTF8.GetBytes(text));
     }
 
-    /// <summary>As <see cref="WriteFileAtomically"/>, but staged: put in place with the rest of this hold's group (<see cref="CommitStaged"/>).</summary>
-    internal void StageFile(string path, string text)
+    /// <summary>
+    /// Writes a file that is not a record (a network's hosts file) in place (<see cref="DurableFile.WriteInPlace"/>): it
+    /// keeps its inode, so the hard links of the containers' /etc/netns files and the bind mounts of running processes
+    /// see the new content; its directory (and parents) made first.
+    /// </summary>
+    internal void WriteFileInPlace(string path, string text)
     {
         EnsureDirectory(Path.GetDirectoryName(path)!);
-        Stage(path, System.Text.Encoding.UTF8.GetBytes(text));
+        if (DurableFile.WriteInPlace(path, System.Text.Encoding.UTF8.GetBytes(text))) EntryChanged(path);
+    }
+
+    /// <summary>
+    /// Makes <paramref name="path"/> a hard link to <paramref name="target"/> (no inode of its own), atomically (a
+    /// temporary link renamed over it), durable as <see cref="DurabilityOf"/> says; a symbolic link
+    /// (<see cref="LinkAtomically"/>) where the file systems allow no hard link (/etc and the state directory on two).
+    /// </summary>
+    internal void HardLinkAtomically(string path, string target)
+    {
+        EnsureDirectory(Path.GetDirectoryName(path)!);
+        var tmp = TemporaryName(path);
+        File.Delete(tmp);
+        if (!DurableFile.TryHardLink(target, tmp))
+        {
+            LinkAtomically(path, target);
+            return;
+        }
+        File.Move(tmp, path, overwrite: true);
+        // rename(2) does nothing when both names are links to the same file; the temporary one then stays.
+        TryDelete(tmp);
+        EntryChanged(path);
     }
 
     /// <summary>Makes <paramref name="path"/> a symbolic link to <paramref name="target"/>, atomically (a temporary link renamed over it), durable as <see cref="DurabilityOf"/> says.</summary>
@@ -429,7 +454,7 @@ public sealed partial class StateStore
     {
         var dir = Path.GetDirectoryName(path)!;
         EnsureDirectory(dir);
-        var tmp = path + TemporaryMarker + Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "-" + Environment.CurrentManagedThreadId.ToString(CultureInfo.InvariantCulture);
+        var tmp = TemporaryName(path);
         File.Delete(tmp);
         File.CreateSymbolicLink(tmp, target);
         File.Move(tmp, path, overwrite: true);

@@ -181,13 +181,14 @@ public sealed partial class StateStore
     /// <summary>
     /// Notes <paramref name="address"/> as the last one reserved (where the next dynamic allocation starts looking), as
     /// host-local's last_reserved_ip: call once the operation that leased it succeeded, so that a failed one does not move
-    /// it. A hint: written in place, without rename or fsync; read back as nothing when it is torn or lost, which only
-    /// makes the search start at the beginning.
+    /// it. A hint: written in place (<see cref="DurableFile.WriteInPlace"/>: not truncated first, so ext4 starts no
+    /// writeback on close), without rename or fsync; read back as nothing when it is torn or lost, which only makes the
+    /// search start at the beginning.
     /// </summary>
     public void WriteLastReserved(string network, IPAddress address)
     {
         Changing();
-        File.WriteAllText(Path.Combine(NetworkDir(network), LastReservedName(address.AddressFamily)), address.ToString());
+        DurableFile.WriteInPlace(Path.Combine(NetworkDir(network), LastReservedName(address.AddressFamily)), System.Text.Encoding.ASCII.GetBytes(address.ToString()));
     }
 
     /// <summary>Removes the lease of <paramref name="address"/> if <paramref name="endpointId"/> (or anyone, when null) holds it.</summary>

@@ -47,8 +47,16 @@ public sealed class NameResolutionTests : IDisposable
         // The bind mounts were the started process's own: this process's /etc/hosts does not know the containers.
         Assert.DoesNotContain(db.Container, File.ReadAllText("/etc/hosts"));
 
-        // The network's file is the one place the names are: each container's hosts is a link to it.
-        Assert.Equal(Path.Combine(_f.StateDir, "networks", "app", "hosts"), new FileInfo(Path.Combine("/etc/netns", web.Namespace!, "hosts")).LinkTarget);
+        // The network's file is the one place the names are: each container's hosts is a hard link to it (the same inode,
+        // as stat reads it), not a file of its own nor a symbolic link.
+        var networkHosts = Path.Combine(_f.StateDir, "networks", "app", "hosts");
+        foreach (var c in new[] { web, db })
+        {
+            var own = Path.Combine("/etc/netns", c.Namespace!, "hosts");
+            Assert.Null(new FileInfo(own).LinkTarget);
+            Assert.Equal(Inode(networkHosts), Inode(own));
+        }
+        Assert.Equal("3", Cli.Run("stat", "-c", "%h", networkHosts).Ok().Stdout.Trim());
 
         // Deleted by hand: Test finds nothing amiss in the path, Repair writes it again, and a second Repair finds nothing.
         File.Delete(Path.Combine("/etc/netns", web.Namespace!, "hosts"));
@@ -56,8 +64,14 @@ public sealed class NameResolutionTests : IDisposable
         var fixedOne = Assert.Single(_f.Manager.Repair());
         Assert.Equal(("StaleHostsFile", "Recreated"), (fixedOne.Kind, fixedOne.Action));
         Assert.Contains("172.24.0.3", Cli.InNs(web.Namespace!, "getent", "-s", "files", "hosts", "database").Ok().Stdout);
-        File.Delete(Path.Combine(_f.StateDir, "networks", "app", "hosts"));
-        Assert.Equal("StaleHostsFile", Assert.Single(_f.Manager.Repair()).Kind);
+        // The network's file deleted: the containers' links still hold its old inode, so all three are written again
+        // (the file, then both links to it).
+        File.Delete(networkHosts);
+        var again = _f.Manager.Repair();
+        Assert.Equal(["StaleHostsFile"], again.Select(f => f.Kind).Distinct());
+        Assert.Equal(new[] { networkHosts, Path.Combine("/etc/netns", db.Namespace!), Path.Combine("/etc/netns", web.Namespace!) }.Order(StringComparer.Ordinal),
+            again.Select(f => f.Object).Order(StringComparer.Ordinal));
+        Assert.Equal(Inode(networkHosts), Inode(Path.Combine("/etc/netns", web.Namespace!, "hosts")));
         Assert.Equal(0, StartIn(web.Namespace!, "getent", "-s", "files", "hosts", db.Container).Code);
         Assert.Empty(_f.Manager.Repair());
 
@@ -78,6 +92,33 @@ public sealed class NameResolutionTests : IDisposable
         Assert.Equal(0, StartIn(web.Namespace!, "getent", "-s", "files", "hosts", probe.Container).Code);
         _f.Manager.Disconnect(web.Container, "ops");
         Assert.False(Directory.Exists(Path.Combine("/etc/netns", web.Namespace!)));
+    }
+
+    private static string Inode(string path) => Cli.Run("stat", "-L", "-c", "%d:%i", path).Ok().Stdout.Trim();
+
+    [Fact]
+    public void ARunningProcess_SeesContainersConnectedAndDisconnectedAfterItStarted()
+    {
+        // A process started in a container (as ip netns exec or Invoke-NetNamespace start one) bind-mounted the
+        // container's hosts file when it started; the network's file is rewritten in place, so it sees later changes.
+        _f.Manager.CreateNetwork(new NetworkSpec { Name = "live", Subnet = Net("172.27.0.0/24") });
+        var web = _f.Run("live", "web");
+        using var n = NetNamespace.Open(web.Namespace!);
+        var psi = new ProcessStartInfo("sh") { RedirectStandardOutput = true, UseShellExecute = false };
+        psi.ArgumentList.Add("-c");
+        // Waits (at most 20 s) until "late" resolves, prints it, then until it no longer does.
+        psi.ArgumentList.Add("i=0; until getent -s files hosts late; do i=$((i+1)); [ $i -gt 200 ] && exit 3; sleep 0.1; done; " +
+            "i=0; while getent -s files hosts late >/dev/null; do i=$((i+1)); [ $i -gt 200 ] && exit 4; sleep 0.1; done; echo gone");
+        using var p = n.StartProcess(psi);
+        Thread.Sleep(300);
+        var late = _f.Manager.Connect(new EndpointSpec { Network = "live", Namespace = _f.Container("late"), CreateNamespace = true, Aliases = ["late"] });
+        Thread.Sleep(300);
+        _f.Manager.Disconnect(late.Container, "live");
+        Assert.True(p.WaitForExit(30_000), "the process in web did not finish");
+        var output = p.StandardOutput.ReadToEnd();
+        Assert.Equal(0, p.ExitCode);
+        Assert.Contains(late.IPv4Address!.ToString(), output);
+        Assert.EndsWith("gone", output.Trim());
     }
 
     [Fact]
