@@ -8,7 +8,7 @@ namespace ContainerNetworking;
 /// inside a step the moments between two system calls that a crash can split: "MountNamespace" (a new namespace's file
 /// under /run/netns is made, the namespace not yet mounted onto it), "UnlinkNamespace" (a namespace's bind mount is
 /// gone, its file not yet), "RenameStateFile" (a state file's temporary copy is written and
-/// fsync'ed, not yet renamed into place), "DeleteTrash" (a removed network's directory is renamed aside, not yet deleted).
+/// fsync'ed, not yet renamed into place), "OverwriteStateFile" (an endpoint record about to be overwritten in place), "DeleteTrash" (a removed network's directory is renamed aside, not yet deleted).
 /// <para>
 /// With <c>CONTAINERNETWORKING_FAULT_STEP</c> in the environment the process kills itself (SIGKILL) right before a
 /// point: <c>NAME</c> the first time that point is reached, <c>NAME@N</c> the Nth time, <c>#N</c> the Nth point of

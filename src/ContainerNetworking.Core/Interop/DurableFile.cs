@@ -69,6 +69,50 @@ internal static class DurableFile
     }
 
     /// <summary>
+    /// Overwrites an existing small file in place with one pwrite from offset 0, never cutting it: when the new content is
+    /// shorter it is padded with spaces to the old length (what JSON, and a record's reader, take as nothing). One write
+    /// within one page is all or nothing for a process killed with SIGKILL (the kernel checks for a fatal signal only
+    /// between pages), so a killed writer leaves the old content or the new; a reader without the lock may see a mix
+    /// while the copy runs (a few microseconds), which it reads as damaged and reads again. No inode is made or freed.
+    /// False, and nothing written, when <paramref name="path"/> does not exist or either content would not fit in
+    /// <see cref="Environment.SystemPageSize"/> bytes.
+    /// </summary>
+    public static unsafe bool TryOverwriteSmall(string path, byte[] bytes)
+    {
+        var page = Environment.SystemPageSize;
+        if (bytes.Length > page) return false;
+        var fd = LibC.open(path, LibC.O_WRONLY | LibC.O_CLOEXEC, 0);
+        if (fd < 0)
+        {
+            if (Errno.Last == LibC.ENOENT) return false;
+            throw new LinuxException(Errno.Last, $"open {path}");
+        }
+        try
+        {
+            LibC.statx_t st = default;
+            Errno.ThrowIfError(LibC.statx(fd, "", LibC.AT_EMPTY_PATH, LibC.STATX_SIZE, &st), $"statx {path}");
+            if (st.stx_size > (ulong)page) return false;
+            var content = bytes;
+            if ((ulong)bytes.Length < st.stx_size)
+            {
+                content = new byte[(int)st.stx_size];
+                bytes.CopyTo(content, 0);
+                content.AsSpan(bytes.Length).Fill((byte)' ');
+            }
+            fixed (byte* p = content)
+            {
+                nint n;
+                do n = LibC.pwrite(fd, p, (nuint)content.Length, 0);
+                while (n < 0 && Errno.Last == LibC.EINTR);
+                if (n < 0) throw new LinuxException(Errno.Last, $"write {path}");
+                if (n != content.Length) throw new IOException($"write {path}: {n} of {content.Length} bytes written (the disk is full?)");
+            }
+            return true;
+        }
+        finally { LibC.close(fd); }
+    }
+
+    /// <summary>
     /// <c>ln EXISTING NEWPATH</c>: a hard link (no inode allocated). False, and nothing made, where the file systems do not
     /// allow one (EXDEV: two file systems; EPERM, EMLINK, EOPNOTSUPP); any other error of the kernel as a <see cref="LinuxException"/>.
     /// </summary>

@@ -58,6 +58,7 @@ internal static unsafe partial class LibC
 
     // <sys/stat.h>
     internal static uint STATX_INO => T.STATX_INO;
+    internal static uint STATX_SIZE => T.STATX_SIZE;
 
     // <sys/file.h>: by hand, Tmds.LibC 0.5 has no flock (see LibC.flock.cs).
     internal const int LOCK_EX = 2;
@@ -106,6 +107,7 @@ internal static unsafe partial class LibC
     {
         internal Tmds.Linux.statx Value;
         public readonly ulong stx_ino => Value.stx_ino;
+        public readonly ulong stx_size => Value.stx_size;
         public readonly uint stx_dev_major => Value.stx_dev_major;
         public readonly uint stx_dev_minor => Value.stx_dev_minor;
     }

@@ -88,9 +88,9 @@ public sealed partial class StateStore
     public void WriteEndpoint(ContainerEndpoint endpoint) => WriteEndpoint(endpoint, withStaged: false);
 
     /// <summary>
-    /// Writes an endpoint's record; with <paramref name="withStaged"/>, as the last file of this hold's staged group
-    /// (<see cref="CommitStaged"/>): the record and, say, its lease, staged before, made durable with about one fsync
-    /// and renamed into place, the record last.
+    /// Writes an endpoint's record (a new one renamed into place, an existing one overwritten in place: see
+    /// <see cref="WriteRecord"/>); with <paramref name="withStaged"/>, after this hold's staged group
+    /// (<see cref="CommitStaged"/>, say its lease) is put in place.
     /// </summary>
     public void WriteEndpoint(ContainerEndpoint endpoint, bool withStaged)
     {
@@ -98,12 +98,9 @@ public sealed partial class StateStore
         EnsureDirectory(EndpointsDir(endpoint.Network));
         var before = DirectoryStamp(EndpointsDir(endpoint.Network));
         var path = Path.Combine(EndpointsDir(endpoint.Network), endpoint.Id + ".json");
-        if (withStaged)
-        {
-            Stage(path, JsonSerializer.SerializeToUtf8Bytes(endpoint, StateJson.Default.ContainerEndpoint));
-            CommitStaged();
-        }
-        else Write(path, endpoint, StateJson.Default.ContainerEndpoint);
+        // The staged files (its leases) first: the record says Ready only once they are in place.
+        if (withStaged) CommitStaged();
+        WriteRecord(path, JsonSerializer.SerializeToUtf8Bytes(endpoint, StateJson.Default.ContainerEndpoint));
         Cached(endpoint.Network, before, c => c[endpoint.Id] = endpoint);
     }
 

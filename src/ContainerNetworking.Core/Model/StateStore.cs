@@ -16,9 +16,12 @@ namespace ContainerNetworking.Model;
 /// ROOT/networks/NAME/last_reserved_ip.4|.6   where the next dynamic allocation starts looking
 /// ROOT/networks/NAME/endpoints/ID.json       the endpoint records
 /// </code>
-/// Every write is atomic: a temporary file (NAME.tmp-PID-TID) written and renamed over the file, so a reader without
-/// the lock never sees half a file and a process killed mid-write (kill -9: the page cache survives it) leaves either
-/// the old or the new content. A temporary file that a killed writer left behind is swept by the next holder of the lock
+/// Every write is atomic for a process killed mid-write (kill -9: the page cache survives it), which leaves either the
+/// old or the new content: a temporary file (NAME.tmp-PID-TID) written and renamed over the file, so that a reader
+/// without the lock never sees half a file either; except that an existing endpoint record (made Ready, marked
+/// Removing) is overwritten in place with one write of at most a page, which a kill cannot split, and which makes and
+/// frees no inode (on this project's ext4 the costliest part of a write); a reader without the lock that catches it
+/// half-done reads it again. A temporary file that a killed writer left behind is swept by the next holder of the lock
 /// (the killed holder's pid is still in the lock file, see <see cref="FileLock"/>) and by
 /// <see cref="SweepTemporaryFiles"/> (Repair), once its pid is gone.
 /// <para>
@@ -221,6 +224,11 @@ public sealed partial class StateStore
     private string? _lockPath;
 
     private bool Holding => _holder == Environment.CurrentManagedThreadId;
+
+    private bool HoldingLock()
+    {
+        lock (_cacheSync) return Holding;
+    }
 
     private void Release()
     {

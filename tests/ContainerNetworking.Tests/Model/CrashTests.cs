@@ -128,9 +128,9 @@ public sealed class CrashTests : IDisposable
         Assert.NotEqual(start, end);
         tearDown();
         Assert.Equal(before, Snapshot());
-        // A removal is decided once its mark is written: the point after the mark's rename.
+        // A removal is decided once its mark is written: the point after the mark's rename or overwrite.
         var marked = points.FindIndex(p => p.StartsWith("Mark", StringComparison.Ordinal) && p.EndsWith("Removing", StringComparison.Ordinal));
-        var decided = marked < 0 ? int.MaxValue : points.FindIndex(marked, p => p == "RenameStateFile") + 1;
+        var decided = marked < 0 ? int.MaxValue : points.FindIndex(marked, p => p is "RenameStateFile" or "OverwriteStateFile") + 1;
 
         for (var i = 1; i <= points.Count; i++)
         {
