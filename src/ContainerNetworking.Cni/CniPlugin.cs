@@ -61,8 +61,10 @@ public sealed class CniPlugin(IReadOnlyDictionary<string, string> env, TextWrite
         if (command is "GC" or "STATUS" && !CniConfig.AtLeast(conf.CniVersion, "1.1.0"))
             throw new CniError(CniError.IncompatibleVersion, "incompatible CNI version", $"{command} needs cniVersion 1.1.0; the configuration says {conf.CniVersion}");
 
+        CniTiming.Mark("environment checked, configuration parsed");
         using var host = OpenHost();
         var manager = new ContainerNetworkManager(host, conf.DataDir ?? StateStore.DefaultRoot(host.Name, host.Id));
+        CniTiming.Mark("host namespace opened, manager made");
         try
         {
             return command switch
@@ -86,6 +88,7 @@ public sealed class CniPlugin(IReadOnlyDictionary<string, string> env, TextWrite
     private JsonObject Add(ContainerNetworkManager m, CniConfig conf, CniArgs args)
     {
         var net = EnsureNetwork(m, conf);
+        CniTiming.Mark("network found");
         var containerId = Env("CNI_CONTAINERID")!;
         var ifName = Env("CNI_IFNAME")!;
         var netns = Env("CNI_NETNS")!;
@@ -110,6 +113,7 @@ public sealed class CniPlugin(IReadOnlyDictionary<string, string> env, TextWrite
             Origin = Origin,
         };
         var ep = m.Connect(spec);
+        CniTiming.Mark("Connect");
         log.WriteLine($"containernetworking: ADD {containerId}/{ifName}: endpoint {ep.Id[..12]}, {ep.IPv4Address}/{ep.PrefixLength} on {net.BridgeName}");
         var extra = ExtraRoutes(conf, net);
         try
@@ -119,7 +123,9 @@ public sealed class CniPlugin(IReadOnlyDictionary<string, string> env, TextWrite
                 using var ns = NetNamespace.Open(netns);
                 foreach (var r in extra) ns.Rtnl.AddRoute(new RouteSpec(r.Destination, r.Gateway, ifName));
             }
-            return BuildResult(m, conf, net, ep, netns);
+            var result = BuildResult(m, conf, net, ep, netns);
+            CniTiming.Mark("extra routes, result built");
+            return result;
         }
         catch
         {
@@ -202,10 +208,13 @@ public sealed class CniPlugin(IReadOnlyDictionary<string, string> env, TextWrite
         var net = m.FindNetwork(conf.Name);
         if (net is null || net.IsPredefined) return null;
         var ep = FindAttachment(m, net.Name, Env("CNI_CONTAINERID")!, Env("CNI_IFNAME")!);
+        CniTiming.Mark("network and attachment found");
         if (ep is null) return null;
         try { m.Disconnect(ep.Id, net.Name); }
         catch (ContainerNetworkingException e) when (e.ErrorId == "EndpointNotFound") { return null; } // a concurrent DEL won
+        CniTiming.Mark("Disconnect");
         m.WaitForTeardown();
+        CniTiming.Mark("WaitForTeardown");
         log.WriteLine($"containernetworking: DEL {ep.Container}/{ep.InterfaceName}: endpoint {ep.Id[..12]} removed");
         return null;
     }

@@ -1,4 +1,5 @@
 using System.Collections;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using ContainerNetworking.Cni;
@@ -9,45 +10,54 @@ using ContainerNetworking.Cni;
 // No System.Net.Sockets here and a life of milliseconds: the core need not start the runtime's socket engine before
 // entering namespaces (NamespaceThread), which would cost threads on every exec.
 AppContext.SetSwitch("ContainerNetworking.Namespaces.NoSocketEngine", true);
+var stderr = StdStreams.Error(); // not System.Console (see StdStreams)
+CniTiming.Start(stderr);
 var env = new Dictionary<string, string>(StringComparer.Ordinal);
 foreach (DictionaryEntry e in Environment.GetEnvironmentVariables())
     if (e.Key is string k && k.StartsWith("CNI_", StringComparison.Ordinal)) env[k] = e.Value as string ?? "";
 
 string stdin;
-try { stdin = Console.In.ReadToEnd(); }
+try
+{
+    using var reader = new StreamReader(StdStreams.Open(0, FileAccess.Read), new UTF8Encoding(false));
+    stdin = reader.ReadToEnd();
+}
 catch (IOException e)
 {
     Write(CniResult.Error("1.1.0", new CniError(CniError.IoFailure, "failed to read the network configuration from stdin", e.Message)));
     return 1;
 }
 
+CniTiming.Mark("environment and stdin read");
 var version = "1.1.0";
 try
 {
     try { version = CniConfig.VersionOf(JsonNode.Parse(stdin) as JsonObject); }
     catch (JsonException) { }
-    var result = new CniPlugin(env, Console.Error).Run(stdin);
+    var result = new CniPlugin(env, stderr).Run(stdin);
     if (result is not null) Write(result);
+    CniTiming.Mark("result written");
     return 0;
 }
 catch (CniError e)
 {
-    Console.Error.WriteLine($"containernetworking: {env.GetValueOrDefault("CNI_COMMAND")} failed: {e.Message}");
+    stderr.WriteLine($"containernetworking: {env.GetValueOrDefault("CNI_COMMAND")} failed: {e.Message}");
     Write(CniResult.Error(version, e));
     return 1;
 }
 catch (Exception e)
 {
-    Console.Error.WriteLine($"containernetworking: {env.GetValueOrDefault("CNI_COMMAND")} failed: {e}");
+    stderr.WriteLine($"containernetworking: {env.GetValueOrDefault("CNI_COMMAND")} failed: {e}");
     Write(CniResult.Error(version, new CniError(e is IOException or UnauthorizedAccessException ? CniError.IoFailure : CniError.OperationFailed, e.GetType().Name, e.Message)));
     return 1;
 }
 
 static void Write(JsonObject o)
 {
-    using var stdout = Console.OpenStandardOutput();
+    using var stdout = StdStreams.Open(1, FileAccess.Write);
     using var w = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true });
     o.WriteTo(w);
     w.Flush();
     stdout.WriteByte((byte)'\n');
 }
+
