@@ -102,6 +102,8 @@ public sealed class CniPlugin(IReadOnlyDictionary<string, string> env, TextWrite
         {
             Network = net.Name,
             Namespace = netns,
+            // The runtime gives the container its /etc/hosts: no /etc/netns/NAME files for a CNI_NETNS under /run/netns.
+            NamespaceByPath = true,
             Container = containerId,
             InterfaceName = ifName,
             IPv4Address = ip4,

@@ -151,7 +151,7 @@ public sealed partial class EndpointService : ModelService
         {
             opened = cref.Value = NetNamespace.Open(spec.Namespace);
             nsId = opened.Id;
-            nsName = opened.Name ?? opened.Path;
+            nsName = spec.NamespaceByPath && spec.Namespace.StartsWith('/') ? opened.Path : opened.Name ?? opened.Path;
             if (nsId == Host.Id)
                 throw new ContainerNetworkingException("NamespaceAlreadyAttached", ErrorKind.InvalidArgument,
                     $"Namespace '{spec.Namespace}' is the host namespace itself. Connect it to the 'host' network, or give the container a namespace of its own.");

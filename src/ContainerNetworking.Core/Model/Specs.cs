@@ -96,6 +96,12 @@ public sealed record EndpointSpec
     public string? Network { get; init; }
     /// <summary>The container's namespace: a name under /run/netns or a path (/proc/PID/ns/net). Not used in host mode.</summary>
     public string? Namespace { get; init; }
+    /// <summary>
+    /// Record <see cref="Namespace"/> as the path given even when it is /run/netns/NAME, so the container is one whose
+    /// namespace is given by path: it gets no name files (/etc/netns/NAME, see <see cref="NameResolution"/>). For
+    /// runtimes that give their containers an /etc/hosts of their own (the CNI plugin: CNI_NETNS is a path).
+    /// </summary>
+    public bool NamespaceByPath { get; init; }
     /// <summary>Create the namespace <see cref="Namespace"/> (it must not exist); Disconnect then deletes it.</summary>
     public bool CreateNamespace { get; init; }
     /// <summary>The container's name on the network; by default the namespace's name.</summary>
