@@ -209,7 +209,10 @@ public sealed class CniPlugin(IReadOnlyDictionary<string, string> env, TextWrite
     {
         var net = m.FindNetwork(conf.Name);
         if (net is null || net.IsPredefined) return null;
-        var ep = FindAttachment(m, net.Name, Env("CNI_CONTAINERID")!, Env("CNI_IFNAME")!);
+        // Looked up under the lock, which keeps the records read in memory: Disconnect, taking the lock next, then
+        // finds them unchanged (the lock file's change counter) instead of reading every record of the network again.
+        ContainerEndpoint? ep;
+        using (m.State.LockForReading()) ep = FindAttachment(m, net.Name, Env("CNI_CONTAINERID")!, Env("CNI_IFNAME")!);
         CniTiming.Mark("network and attachment found");
         if (ep is null) return null;
         try { m.Disconnect(ep.Id, net.Name); }
