@@ -176,13 +176,18 @@ public sealed class CniPeer(bool ours = false) : Impl
     private readonly string? _dir = ours ? OurPluginDir() : PluginDirs.FirstOrDefault(d => File.Exists(Path.Combine(d, "bridge")) && File.Exists(Path.Combine(d, "portmap")) && File.Exists(Path.Combine(d, "host-local")));
     private readonly Dictionary<int, JsonNode?[]> _results = [];
     private string _dataDir = "";
-    private double _addMs, _delMs;
+    private double _addMs, _delMs, _execFloorMs, _vethDelMs;
 
-    /// <summary>The plugin executions of ADD and of DEL since the last call, all containers together, in ms.</summary>
-    public (double AddMs, double DelMs) TakeExecTimes()
+    /// <summary>
+    /// The plugin executions of ADD and of DEL since the last call, all containers together, in ms; for ours also the
+    /// DEL floor's two parts: an exec that does nothing, started the same way (nsenter into the host namespace, then
+    /// /bin/true), once per container between its DELs, and the kernel's veth deletion alone inside each DEL, as our
+    /// plugin's timing log (CONTAINERNETWORKING_CNI_TIMING) reports its DeleteVeth step.
+    /// </summary>
+    public (double AddMs, double DelMs, double? ExecFloorMs, double? VethDelMs) TakeExecTimes()
     {
-        var r = (_addMs, _delMs);
-        _addMs = _delMs = 0;
+        var r = (_addMs, _delMs, ours ? _execFloorMs : (double?)null, ours ? _vethDelMs : (double?)null);
+        _addMs = _delMs = _execFloorMs = _vethDelMs = 0;
         return r;
     }
 
@@ -234,7 +239,7 @@ public sealed class CniPeer(bool ours = false) : Impl
         _dataDir = Path.Combine(Cleanup.TempDir, "cni-ipam-" + Guid.NewGuid().ToString("N")[..6]);
         Directory.CreateDirectory(_dataDir);
         _results.Clear();
-        _addMs = _delMs = 0;
+        _addMs = _delMs = _execFloorMs = _vethDelMs = 0;
     }
 
     private JsonNode? Invoke(Topology t, string command, int i, JsonObject plugin, JsonNode? prevResult)
@@ -256,13 +261,31 @@ public sealed class CniPeer(bool ours = false) : Impl
             ["CNI_COMMAND"] = command, ["CNI_CONTAINERID"] = ContainerId(i), ["CNI_NETNS"] = Topology.ContainerPath(i),
             ["CNI_IFNAME"] = "eth0", ["CNI_PATH"] = _dir!,
         };
+        if (ours && command == "DEL") env["CONTAINERNETWORKING_CNI_TIMING"] = "1";
         var type = plugin["type"]!.GetValue<string>();
         var sw = Stopwatch.StartNew();
         var r = Sh.Run("nsenter", ["--net=/run/netns/" + t.Host, Path.Combine(_dir!, type)], conf.ToJsonString(), env, check: false);
         if (command == "ADD") _addMs += sw.Elapsed.TotalMilliseconds;
         else _delMs += sw.Elapsed.TotalMilliseconds;
         if (r.ExitCode != 0) throw new CommandFailedException($"CNI {type} {command} for container {i} failed ({r.ExitCode}): {r.Stdout}{r.Stderr}");
+        if (ours && command == "DEL") _vethDelMs += StepMs(r.Stderr, "DeleteVeth");
         return string.IsNullOrWhiteSpace(r.Stdout) ? null : JsonNode.Parse(r.Stdout);
+    }
+
+    /// <summary>The milliseconds our plugin's timing log gives a plan step ("containernetworking: timing:   step NAME 1.23 ms").</summary>
+    private static double StepMs(string stderr, string step)
+    {
+        var m = System.Text.RegularExpressions.Regex.Match(stderr, $@"timing: +step {step} ([0-9.]+) ms");
+        return m.Success ? double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)
+            : throw new CommandFailedException($"our plugin's DEL logged no {step} step time: {stderr}");
+    }
+
+    /// <summary>One exec that does nothing, started as the plugin is (nsenter into the host namespace), in ms.</summary>
+    private static double ExecFloor(Topology t)
+    {
+        var sw = Stopwatch.StartNew();
+        Sh.Run("nsenter", ["--net=/run/netns/" + t.Host, "/bin/true"], "", new Dictionary<string, string> { ["CNI_COMMAND"] = "DEL" });
+        return sw.Elapsed.TotalMilliseconds;
     }
 
     private static string ContainerId(int i) => "cnbench" + i.ToString("D8", CultureInfo.InvariantCulture);
@@ -292,6 +315,7 @@ public sealed class CniPeer(bool ours = false) : Impl
         {
             var prev = _results.TryGetValue(i, out var rs) ? rs[^1] ?? rs[0] : null;
             for (var k = plugins.Count - 1; k >= 0; k--) Invoke(t, "DEL", i, (JsonObject)plugins[k]!, prev);
+            if (ours) _execFloorMs += ExecFloor(t);
             NetNamespace.Delete(Topology.ContainerNs(i));
             _results.Remove(i);
         }

@@ -180,7 +180,7 @@ namespace ContainerNetworking.Bench
             t.Dispose();
             // Namespaces are freed by the kernel asynchronously (cleanup_net): let it finish before the next run.
             Thread.Sleep(300 + n);
-            return new RunTimes(netUp, ctrUp, ctrDown, netDown, settled, plugin?.AddMs, plugin?.DelMs);
+            return new RunTimes(netUp, ctrUp, ctrDown, netDown, settled, plugin?.AddMs, plugin?.DelMs, plugin?.ExecFloorMs, plugin?.VethDelMs);
         }
     }
 

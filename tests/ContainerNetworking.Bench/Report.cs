@@ -26,9 +26,10 @@ public static class Stats
 /// <summary>One timed run, in milliseconds. <see cref="TeardownSettledMs"/>: from the start of the containers' teardown
 /// until the kernel had removed every bridge port (equal to the teardown when the implementation deletes links
 /// synchronously). <see cref="PluginAddMs"/>, <see cref="PluginDelMs"/>: the CNI peers only, the plugin executions of
-/// ADD and DEL for all N containers (the runtime's own namespace creation and deletion left out).</summary>
+/// ADD and DEL for all N containers (the runtime's own namespace creation and deletion left out). <see cref="ExecFloorMs"/>,
+/// <see cref="VethDelMs"/>: our plugin only, the DEL floor's parts for all N containers (see CniPeer.TakeExecTimes).</summary>
 public sealed record RunTimes(double SetupNetworkMs, double SetupContainersMs, double TeardownContainersMs, double TeardownNetworkMs, double TeardownSettledMs,
-    double? PluginAddMs = null, double? PluginDelMs = null);
+    double? PluginAddMs = null, double? PluginDelMs = null, double? ExecFloorMs = null, double? VethDelMs = null);
 
 public sealed class ScenarioResult(string impl, int n)
 {
@@ -48,6 +49,9 @@ public sealed class ScenarioResult(string impl, int n)
     public double? PluginAddPerContainerMs => Runs.Count > 0 && Runs.All(r => r.PluginAddMs is not null) ? Stats.Median(Runs.Select(r => r.PluginAddMs!.Value)) / N : null;
     public double? PluginDelPerContainerMs => Runs.Count > 0 && Runs.All(r => r.PluginDelMs is not null) ? Stats.Median(Runs.Select(r => r.PluginDelMs!.Value)) / N : null;
     public double TeardownPerContainerMs => TeardownContainersMs / N;
+    /// <summary>Our plugin: median over runs, per container, of an exec that does nothing and of the kernel's veth deletion inside DEL.</summary>
+    public double? ExecFloorPerContainerMs => Runs.Count > 0 && Runs.All(r => r.ExecFloorMs is not null) ? Stats.Median(Runs.Select(r => r.ExecFloorMs!.Value)) / N : null;
+    public double? VethDelPerContainerMs => Runs.Count > 0 && Runs.All(r => r.VethDelMs is not null) ? Stats.Median(Runs.Select(r => r.VethDelMs!.Value)) / N : null;
 
     public string Line() => string.Create(CultureInfo.InvariantCulture,
         $"{Impl,-10} N={N,-5} runs={Runs.Count}  setup {SetupPerContainerMs,8:F3} ms/container (total {SetupContainersMs,9:F1} ms, network {SetupNetworkMs,6:F1} ms)  teardown {TeardownPerContainerMs,8:F3} ms/container (total {TeardownContainersMs,9:F1} ms, kernel done after {TeardownSettledMs:F1} ms)");
@@ -178,8 +182,13 @@ public sealed class Report(Options opt)
         double oa = pair.Ours.PluginAddPerContainerMs!.Value, od = pair.Ours.PluginDelPerContainerMs!.Value;
         double sa = ra / oa, sd = rd / od;
         var missed = new[] { sa < 10 ? "ADD" : null, sd < 10 ? "DEL" : null }.OfType<string>().ToList();
-        return string.Create(CultureInfo.InvariantCulture,
+        var line = string.Create(CultureInfo.InvariantCulture,
             $"CNI ADD/DEL per container: reference chain {F(ra)} / {F(rd)} ms, ours {F(oa)} / {F(od)} ms, speed-up {sa:F1}x / {sd:F1}x, goal >= 10x: {(missed.Count == 0 ? "met" : "missed (" + string.Join(" and ", missed) + ")")} (N={pair.Ours.N}, {pair.Ours.Runs.Count} run(s))");
+        if (pair.Ours.ExecFloorPerContainerMs is not { } exec || pair.Ours.VethDelPerContainerMs is not { } veth) return line;
+        var floor = exec + veth;
+        return line + Environment.NewLine + string.Create(CultureInfo.InvariantCulture,
+            $"CNI DEL floor per container (same run): an exec that does nothing (nsenter + /bin/true) {F(exec)} ms + the kernel's veth deletion alone (inside our DEL) {F(veth)} ms = {F(floor)} ms; " +
+            $"reference DEL / floor = {rd / floor:F1}x is the most a plugin that is exec'ed and deletes the veth can reach; ours is {F(od - floor)} ms above it");
     }
 
     public (double Ratio, int From, int To)? Growth(string impl)
