@@ -10,6 +10,9 @@ using ContainerNetworking.Cni;
 // No System.Net.Sockets here and a life of milliseconds: the core need not start the runtime's socket engine before
 // entering namespaces (NamespaceThread), which would cost threads on every exec.
 AppContext.SetSwitch("ContainerNetworking.Namespaces.NoSocketEngine", true);
+// One thing to do and then the end: the main thread enters the container's namespace itself for its socket, instead
+// of starting a worker thread for it (see NamespaceThread.InlineSwitch).
+AppContext.SetSwitch("ContainerNetworking.Namespaces.EnterOnCallingThread", true);
 // The serializer's metadata of the state records (each type's properties and converters configured, reflection over
 // their attributes included: about a millisecond of an exec's CPU, paid once per process) is built on a thread of its
 // own at once, meanwhile the request is read and checked and the namespaces opened, instead of by the state's first read.

@@ -99,9 +99,20 @@ internal static class NamespaceThread
         catch (SocketException) { /* no IPv4 loopback: nothing to start */ }
     }
 
+    /// <summary>
+    /// AppContext switch: true in a process that does one thing and ends (the CNI plugin), whose own thread may enter a
+    /// namespace for a job and go home after it (<see cref="RunInline"/>) instead of handing it to a worker: starting a
+    /// worker thread waits until the new thread runs (the runtime yields meanwhile), on a busy machine most of an exec's
+    /// namespace work.
+    /// </summary>
+    public const string InlineSwitch = "ContainerNetworking.Namespaces.EnterOnCallingThread";
+
+    private static readonly bool Inline = AppContext.TryGetSwitch(InlineSwitch, out var on) && on;
+
     private static T RunCore<T>(Func<T> work, Action enter)
     {
         StartRuntimeThreadsAtHome();
+        if (Inline) return RunInline(work, enter);
         T result = default!;
         ExceptionDispatchInfo? error = null;
         // The job runs in the caller's execution context (AsyncLocals: cancellation, fault injection), as it did on a
@@ -162,6 +173,27 @@ internal static class NamespaceThread
         thread.Join();
         error?.Throw();
         return result;
+    }
+
+    /// <summary>
+    /// The job on the calling thread: it enters, works and goes back to the namespace it was in. A thread that cannot go
+    /// back would do the process's next work in the wrong namespace: the process ends then (FailFast), as a worker that
+    /// cannot go home ends.
+    /// </summary>
+    private static T RunInline<T>(Func<T> work, Action enter)
+    {
+        var home = Errno.ThrowIfError(LibC.open("/proc/thread-self/ns/net", LibC.O_RDONLY | LibC.O_CLOEXEC, 0), "open(/proc/thread-self/ns/net)");
+        try
+        {
+            enter();
+            return work();
+        }
+        finally
+        {
+            if (LibC.setns(home, LibC.CLONE_NEWNET) != 0)
+                Environment.FailFast($"setns back to the thread's own network namespace failed (errno {Errno.Last}) after work in another one");
+            LibC.close(home);
+        }
     }
 
     /// <summary>How many idle workers are kept (more run only while callers run namespace work at the same time).</summary>
