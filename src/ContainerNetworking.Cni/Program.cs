@@ -45,11 +45,8 @@ catch (IOException e)
 }
 
 CniTiming.Mark("environment and stdin read");
-var version = "1.1.0";
 try
 {
-    try { version = CniConfig.VersionOf(JsonNode.Parse(stdin) as JsonObject); }
-    catch (JsonException) { }
     var result = new CniPlugin(env, stderr).Run(stdin);
     if (result is not null) Write(result);
     CniTiming.Mark("result written");
@@ -58,14 +55,21 @@ try
 catch (CniError e)
 {
     stderr.WriteLine($"containernetworking: {env.GetValueOrDefault("CNI_COMMAND")} failed: {e.Message}");
-    Write(CniResult.Error(version, e));
+    Write(CniResult.Error(VersionAsked(stdin), e));
     return 1;
 }
 catch (Exception e)
 {
     stderr.WriteLine($"containernetworking: {env.GetValueOrDefault("CNI_COMMAND")} failed: {e}");
-    Write(CniResult.Error(version, new CniError(e is IOException or UnauthorizedAccessException ? CniError.IoFailure : CniError.OperationFailed, e.GetType().Name, e.Message)));
+    Write(CniResult.Error(VersionAsked(stdin), new CniError(e is IOException or UnauthorizedAccessException ? CniError.IoFailure : CniError.OperationFailed, e.GetType().Name, e.Message)));
     return 1;
+}
+
+// The version an error answers in: the request's cniVersion (parsed again only when there is an error to write).
+static string VersionAsked(string stdin)
+{
+    try { return CniConfig.VersionOf(JsonNode.Parse(stdin) as JsonObject); }
+    catch (JsonException) { return "1.1.0"; }
 }
 
 static void Write(JsonObject o)
