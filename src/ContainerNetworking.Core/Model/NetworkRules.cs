@@ -103,28 +103,53 @@ internal sealed class NetworkRules(NetNamespace host)
     }
 
     /// <summary>Deletes the conntrack entries from or answered by an address (<c>conntrack -D -s IP</c>; <c>-D -r IP</c>), as Docker does when an endpoint goes.</summary>
-    public void FlushConntrack(IPAddress address)
+    public void FlushConntrack(IPAddress address) => FlushConntrack([address], []);
+
+    /// <summary>
+    /// Deletes the conntrack entries from or answered by each of <paramref name="addresses"/> (<c>conntrack -D -s IP</c>;
+    /// <c>-D -r IP</c>) and those to each of <paramref name="udpPorts"/> (<c>conntrack -D -p udp --orig-port-dst PORT</c>,
+    /// both families): what a removed container may have left, before its address or UDP host port is used again.
+    /// </summary>
+    public void FlushConntrack(IReadOnlyCollection<IPAddress> addresses, IReadOnlyCollection<int> udpPorts)
     {
-        // Hygiene, not a step that may fail a Disconnect. Read through dumps (older kernels), only port-based entries are
+        // Hygiene, not a step that may fail the operation. Read through dumps (older kernels), only port-based entries are
         // deleted (ICMP ones expire in 30 s anyway).
         var ct = new ConntrackClient(host.NetfilterConnection);
         try
         {
-            // The container's flows are those it started (original source) and those it answers (reply source: to it,
-            // directly or translated from a published port); a flow to its address that was translated elsewhere is not.
-            // The kernel deletes them itself, one pass over the table per filter, all in one datagram (Linux 6.5+);
-            // an older kernel filters the dumps on exactly that, so the cost does not grow with other flows either.
-            if (ct.Count() == 0) return;
-            // Two filters, so two passes over the table: the flush takes the address's ICMP entries along too (they
-            // would expire in 30 s), where a filter per protocol would cost a pass each.
-            if (ct.TryFlush(address.AddressFamily, [ConntrackFilter.OriginalSource(address), ConntrackFilter.ReplySource(address)]))
-                return;
-            ct.Delete(address.AddressFamily, c => c.Original.Protocol is 6 or 17 or 132 &&
-                (c.Original.Source.Equals(address) || c.Reply.Source.Equals(address)),
-                [ConntrackFilter.OriginalSource(address), ConntrackFilter.ReplySource(address)]);
+            if ((addresses.Count == 0 && udpPorts.Count == 0) || ct.Count() == 0) return;
+            foreach (var family in new[] { AddressFamily.InterNetwork, AddressFamily.InterNetworkV6 })
+            {
+                // A container's flows are those it started (original source) and those it answers (reply source: to it,
+                // directly or translated from a published port); a flow to its address that was translated elsewhere is
+                // not. The flush takes the address's ICMP entries along too (they would expire in 30 s), where a filter
+                // per protocol would cost a pass each. A UDP host port's: every UDP flow to that port, translated or not
+                // (a client's untranslated one, made while nothing was published there, would bypass the new mapping too).
+                var of = addresses.Where(a => a.AddressFamily == family).ToList();
+                var filters = of.SelectMany(a => new[] { ConntrackFilter.OriginalSource(a), ConntrackFilter.ReplySource(a) })
+                    .Concat(udpPorts.Select(p => new ConntrackFilter { Protocol = (byte)PortProtocol.Udp, DestinationPort = (ushort)p })).ToList();
+                if (filters.Count == 0) continue;
+                // The kernel deletes them itself, one pass over the table per filter, all in one datagram (Linux 6.5+);
+                // an older kernel filters the dumps on exactly that, so the cost does not grow with other flows either.
+                // Many at once (a network removed after thousands of Disconnects): one pass each would take seconds,
+                // so the table is read once instead and the entries of any of them deleted.
+                var few = filters.Count <= MaxFlushFilters;
+                if (few && ct.TryFlush(family, filters)) continue;
+                var set = of.ToHashSet();
+                var ports = udpPorts.Select(p => (ushort)p).ToHashSet();
+                ct.Delete(family, c =>
+                    (c.Original.Protocol is 6 or 17 or 132 && (set.Contains(c.Original.Source) || set.Contains(c.Reply.Source))) ||
+                    (c.Original.Protocol == (byte)PortProtocol.Udp && ports.Contains(c.Original.DestinationPort)), few ? filters : []);
+            }
         }
         catch (Interop.LinuxException) { }
     }
+
+    /// <summary>
+    /// The most filters <see cref="FlushConntrack(IReadOnlyCollection{IPAddress}, IReadOnlyCollection{int})"/> has the
+    /// kernel flush with (each one pass over the table's occupied buckets, some 0.3 ms); beyond, one dump of the table.
+    /// </summary>
+    internal const int MaxFlushFilters = 64;
 
     /// <summary>Foreign forward chains with policy drop (see <see cref="ContainerFirewall.FindForeignDrops"/>).</summary>
     public IReadOnlyList<string> ForeignDropPolicies() => Fw.FindForeignDrops();

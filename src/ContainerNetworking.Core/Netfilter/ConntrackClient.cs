@@ -170,7 +170,8 @@ public sealed class ConntrackClient(NetlinkConnection connection)
     /// space. Every filter goes in one datagram and the answers are read together. Returns false, having deleted
     /// nothing, on a kernel that does not take a filter on delete (it reads the partial tuple as an exact one and
     /// refuses it: EINVAL): then use <see cref="Delete(AddressFamily, Func{ConntrackEntry, bool}, IReadOnlyList{ConntrackFilter})"/>.
-    /// A filter must leave the tuple incomplete (no ports for TCP, UDP, SCTP), or an older kernel would delete that one entry.
+    /// A filter must leave the tuple incomplete (no ports for TCP, UDP, SCTP, or no source or destination address with
+    /// them: <c>-p udp --orig-port-dst 53</c>), or an older kernel would delete that one entry.
     /// </summary>
     public bool TryFlush(AddressFamily family, IReadOnlyList<ConntrackFilter> filters)
     {
@@ -181,8 +182,8 @@ public sealed class ConntrackClient(NetlinkConnection connection)
         foreach (var f in filters)
         {
             f.Validate(family);
-            if (f.Flags == 0 || f.SourcePort is not null || f.DestinationPort is not null)
-                throw new ArgumentException("A conntrack flush filter needs an address or a protocol and no ports (an older kernel would read a complete tuple as one entry to delete).");
+            if (f.Flags == 0 || ((f.SourcePort is not null || f.DestinationPort is not null) && f.Source is not null && f.Destination is not null))
+                throw new ArgumentException("A conntrack flush filter needs an address or a protocol, and ports only without one of the addresses (an older kernel would read a complete tuple as one entry to delete).");
             var seq = connection.NextSequence();
             w.BeginMessage(type, Nl.NLM_F_REQUEST | Nl.NLM_F_ACK, seq);
             w.Write(new nfgenmsg(v6 ? Nft.NFPROTO_IPV6 : Nft.NFPROTO_IPV4));

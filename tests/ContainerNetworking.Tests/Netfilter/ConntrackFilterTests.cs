@@ -126,7 +126,59 @@ public sealed class ConntrackFilterTests : IDisposable
         Assert.Equal(1, Lines(Cli.InNs(ns.Name!, "conntrack", "-L", "-d", c).Stdout));           // translated elsewhere
         Assert.Equal(10_000, Lines(Cli.InNs(ns.Name!, "conntrack", "-L", "-d", "10.2.0.1").Stdout));
         // A filter that would be a complete tuple on an older kernel is refused before anything is sent.
-        Assert.Throws<ArgumentException>(() => ct.TryFlush(AddressFamily.InterNetwork, [new ConntrackFilter { Source = addr, Protocol = 6, DestinationPort = 80 }]));
+        Assert.Throws<ArgumentException>(() => ct.TryFlush(AddressFamily.InterNetwork, [new ConntrackFilter { Source = addr, Destination = IPAddress.Parse("10.2.0.9"), Protocol = 6, DestinationPort = 80 }]));
+    }
+
+    [Fact]
+    public void TryFlush_OnAProtocolAndDestinationPort_DeletesTheFlowsToThatPortOnly()
+    {
+        // conntrack -D -p udp --orig-port-dst 5353 done by the kernel: the UDP flows to the port, translated or not, in
+        // both families' tables as asked; TCP to the same port, UDP to the next port and the 10,000 others stay.
+        using var ns = _nss.Create("ctport");
+        Load(ns.Name!, Unrelated(10_000).Concat(
+        [
+            "-I -s 10.99.0.2 -d 10.99.0.1 -r 10.50.0.2 -q 10.99.0.2 -p udp --sport 40000 --dport 5353 --reply-port-src 53 --reply-port-dst 40000 -t 600",
+            "-I -s 10.99.0.3 -d 10.99.0.1 -p udp --sport 40001 --dport 5353 -t 600",
+            "-I -s fd99::2 -d fd99::1 -p udp --sport 40001 --dport 5353 -t 600",
+            "-I -s 10.99.0.2 -d 10.99.0.1 -p udp --sport 40002 --dport 5354 -t 600",
+            "-I -s 10.99.0.2 -d 10.99.0.1 -p tcp --sport 40003 --dport 5353 --state ESTABLISHED -t 600",
+        ]));
+        var ct = new ConntrackClient(ns.NetfilterConnection);
+        var before = ns.NetfilterConnection.MessagesReceived;
+        Assert.True(ct.TryFlush(AddressFamily.InterNetwork, [new ConntrackFilter { Protocol = 17, DestinationPort = 5353 }]));
+        Assert.Equal(1, ns.NetfilterConnection.MessagesReceived - before); // the ACK, no entry
+        Assert.Equal(0, Lines(Cli.InNs(ns.Name!, "conntrack", "-L", "-f", "ipv4", "-p", "udp", "--orig-port-dst", "5353").Stdout));
+        Assert.Equal(1, Lines(Cli.InNs(ns.Name!, "conntrack", "-L", "-f", "ipv6", "-p", "udp", "--orig-port-dst", "5353").Stdout));
+        Assert.Equal(1, Lines(Cli.InNs(ns.Name!, "conntrack", "-L", "-p", "udp", "--orig-port-dst", "5354").Stdout));
+        Assert.Equal(1, Lines(Cli.InNs(ns.Name!, "conntrack", "-L", "-p", "tcp", "--orig-port-dst", "5353").Stdout));
+        Assert.Equal(10_000, Lines(Cli.InNs(ns.Name!, "conntrack", "-L", "-d", "10.2.0.1").Stdout));
+        Assert.True(ct.TryFlush(AddressFamily.InterNetworkV6, [new ConntrackFilter { Protocol = 17, DestinationPort = 5353 }]));
+        Assert.Equal(0, Lines(Cli.InNs(ns.Name!, "conntrack", "-L", "-f", "ipv6", "-p", "udp", "--orig-port-dst", "5353").Stdout));
+    }
+
+    [Fact]
+    public void FlushOfManyAddressesAndPorts_ReadsTheTableOnce_AndDeletesExactlyTheirFlows()
+    {
+        // What a network's removal flushes after many Disconnects: more filters than MaxFlushFilters (a pass each would
+        // add up to seconds), so one dump and a delete per matching entry; the same entries go as with few filters.
+        using var ns = _nss.Create("ctmany");
+        var addresses = Enumerable.Range(1, 40).Select(i => IPAddress.Parse($"10.50.1.{i}")).ToList();
+        Load(ns.Name!, Unrelated(10_000)
+            .Concat(addresses.Select((a, i) => $"-I -s {a} -d 10.2.0.9 -p tcp --sport {5000 + i} --dport 443 --state ESTABLISHED -t 600"))
+            .Concat(addresses.Select((a, i) => $"-I -s 10.99.0.2 -d 10.99.0.1 -r {a} -q 10.99.0.2 -p tcp --sport {40000 + i} --dport 8080 --reply-port-src 80 --reply-port-dst {40000 + i} --state ESTABLISHED -t 600"))
+            .Concat(
+            [
+                "-I -s 10.99.0.3 -d 10.99.0.1 -p udp --sport 40001 --dport 5353 -t 600",
+                "-I -s 10.99.0.3 -d 10.99.0.1 -p udp --sport 40001 --dport 5354 -t 600",
+                "-I -s 10.50.1.200 -d 10.2.0.9 -p tcp --sport 5000 --dport 443 --state ESTABLISHED -t 600",
+            ]));
+        Assert.True(addresses.Count * 2 + 1 > ContainerNetworking.Model.NetworkRules.MaxFlushFilters);
+        new ContainerNetworking.Model.NetworkRules(ns).FlushConntrack(addresses, [5353]);
+        Assert.Equal(10_002u, new ConntrackClient(ns.NetfilterConnection).Count());
+        Assert.Equal(0, Lines(Cli.InNs(ns.Name!, "conntrack", "-L", "-p", "udp", "--orig-port-dst", "5353").Stdout));
+        Assert.Equal(1, Lines(Cli.InNs(ns.Name!, "conntrack", "-L", "-p", "udp", "--orig-port-dst", "5354").Stdout));
+        Assert.Equal(1, Lines(Cli.InNs(ns.Name!, "conntrack", "-L", "-s", "10.50.1.200").Stdout));
+        Assert.Equal(10_000, Lines(Cli.InNs(ns.Name!, "conntrack", "-L", "-d", "10.2.0.1").Stdout));
     }
 
     [Fact]
