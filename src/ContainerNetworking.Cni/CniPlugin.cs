@@ -329,6 +329,7 @@ public sealed class CniPlugin(IReadOnlyDictionary<string, string> env, TextWrite
             foreach (var (ip, holder) in m.State.Leases(net.Name))
                 if (!held.Contains(holder))
                 {
+                    m.State.NoteStaleFlows(net.Name, [ip], []); // flushed before the address is used again
                     m.State.ReleaseLease(net.Name, ip, holder);
                     log.WriteLine($"containernetworking: GC released {ip} (held by {holder}, which has no endpoint)");
                 }

@@ -18,13 +18,14 @@ public sealed partial class EndpointService
     }
 
     /// <summary>
-    /// Removes exactly what Connect made: the published ports (and their conntrack entries), the veth (both ends),
-    /// the namespace if Connect created it, the leases, the record. Gone pieces are skipped, so running it again
-    /// after a failure finishes the job. An endpoint whose namespace other containers share ("EndpointInUse")
-    /// is only disconnected with <paramref name="force"/>, which disconnects them too.
-    /// Like <c>nft delete element …; ip link del vethXXXXXXX; ip netns del NS</c>. Returns the endpoint's record as it
-    /// was (found under the lock), so that a caller needs no lookup of its own beforehand: that lookup reads every
-    /// record of the network outside the lock, whose cache only serves holders.
+    /// Removes exactly what Connect made: the published ports, the veth (both ends), the namespace if Connect created
+    /// it, the leases, the record. The container's conntrack entries are left to the Connect that takes its address or
+    /// publishes its UDP host ports again, which flushes them first (noted as pending in the network's state). Gone
+    /// pieces are skipped, so running it again after a failure finishes the job. An endpoint whose namespace other
+    /// containers share ("EndpointInUse") is only disconnected with <paramref name="force"/>, which disconnects them too.
+    /// Like <c>nft delete element …; ip link del vethXXXXXXX; ip netns del NS</c> (and, deferred, <c>conntrack -D</c>).
+    /// Returns the endpoint's record as it was (found under the lock), so that a caller needs no lookup of its own
+    /// beforehand: that lookup reads every record of the network outside the lock, whose cache only serves holders.
     /// </summary>
     public ContainerEndpoint Disconnect(string idOrContainer, string? network = null, bool force = false)
     {
@@ -62,7 +63,6 @@ public sealed partial class EndpointService
     internal void AddDisconnectSteps(OperationPlan plan, ContainerEndpoint ep)
     {
         var net = Context.Networks.FindNetwork(ep.Network);
-        BackgroundWork? flushing = null;
         if (ep.Ports.Count > 0 && net is not null && net.Driver == NetworkDriver.Bridge)
             plan.Add("UnpublishPorts", "nft delete " + Ports.DescribePorts(net, ep), () => Ports.RemovePorts(net, ep));
         // The container stays on other networks: its namespace stays too (handed over to one of them if it is ours),
@@ -102,29 +102,19 @@ public sealed partial class EndpointService
             });
         }
         else if (ep.HostInterface is { } veth)
-        {
             // The kernel deletes a veth synchronously, after an RCU grace period (15-35 ms on this project's machine,
-            // whichever end goes, whether it is down first, detached first or moved to a dying namespace instead), and
-            // the conntrack flush walks the kernel's whole conntrack table, which all namespaces share (some ms): the
-            // flush runs on a thread of its own meanwhile, on the netfilter socket, which nothing else uses until it is
-            // joined. The published ports went first, so no flow is translated to the container while the table is walked.
-            plan.Add("DeleteVeth", $"ip link del {veth}{(Addresses(ep).Count == 0 ? "" : $" (conntrack -D for {string.Join(" and ", Addresses(ep))} meanwhile)")}", () =>
-            {
-                if (ep.Mode == EndpointMode.Bridge && Addresses(ep).Count > 0) flushing = BackgroundWork.Start("conntrack flush", () => FlushConntrack(ep));
-                try { DeleteLinkIfExists(Host, veth); }
-                catch
-                {
-                    flushing?.Join();
-                    throw;
-                }
-            });
-        }
+            // whichever end goes, whether it is down first, detached first or moved to a dying namespace instead).
+            plan.Add("DeleteVeth", $"ip link del {veth}", () => DeleteLinkIfExists(Host, veth));
+        // The container's conntrack entries are not flushed here: a flush walks the kernel's whole conntrack table, which
+        // all namespaces share (some ms, growing with unrelated flows), and a stale entry only misdirects traffic once the
+        // address is a container's again or its UDP host port is published again. So the address and UDP ports are noted
+        // as pending, before the leases go (a killed Disconnect leaves a superset), and the Connect that uses one again
+        // flushes it first (StateStore.PendingDir); removing the network flushes the rest.
         if (ep.Mode == EndpointMode.Bridge && Addresses(ep) is { Count: > 0 } addresses)
-            plan.Add("ReleaseAddress", $"release {string.Join(" and ", addresses)}", () =>
+            plan.Add("ReleaseAddress", $"release {string.Join(" and ", addresses)} (noted in {State.Root}/networks/{ep.Network}/conntrack-pending/: conntrack -D before reuse)", () =>
             {
+                NoteStaleFlows(ep);
                 foreach (var a in addresses) State.ReleaseLease(ep.Network, a, ep.Id);
-                if (flushing is null) FlushConntrack(ep);
-                else flushing.Join();
             });
         plan.Add("DeleteEndpointRecord", $"rm {State.Root}/networks/{ep.Network}/endpoints/{ep.Id}.json", () => State.DeleteEndpoint(ep.Network, ep.Id));
         // The others of the network forget its name; its own files follow its networks left, or go with the last.
@@ -162,12 +152,6 @@ public sealed partial class EndpointService
 
     /// <summary>The endpoint's addresses, IPv4 first (an IPv6-only network's endpoints have only the IPv6 one).</summary>
     internal static List<IPAddress> Addresses(ContainerEndpoint ep) => new[] { ep.IPv4Address, ep.IPv6Address }.OfType<IPAddress>().ToList();
-
-    /// <summary>The conntrack entries of each of the endpoint's addresses (both families: ports are published to both).</summary>
-    internal void FlushConntrack(ContainerEndpoint ep)
-    {
-        foreach (var a in Addresses(ep)) Rules.FlushConntrack(a);
-    }
 
     /// <summary>
     /// When <paramref name="ep"/> held the container's default route of a family, it goes via the gateway of the

@@ -272,11 +272,14 @@ public sealed partial class EndpointService : ModelService
         AddRecordSteps(plan, net, record, () =>
         {
             AddNamespaceSteps(plan, spec, record, h => cref.Value = h);
-            plan.Add("LeaseAddress", $"lease {addresses} ({State.Root}/networks/{net.Name}/leases/)", () =>
+            plan.Add("LeaseAddress", $"lease {addresses} ({State.Root}/networks/{net.Name}/leases/); {DescribeStaleFlush(addresses)}", () =>
             {
                 // Staged: made durable and put in place with the Ready record (CommitEndpoint), one fsync for both.
                 if (ip4 is not null) State.WriteLease(net.Name, ip4, id, staged: true);
                 if (ip6 is not null) State.WriteLease(net.Name, ip6, id, staged: true);
+                // A removed container's flows of the address go before the address is the container's: its old
+                // translated or masqueraded flows would reach this one. (Its own flows cannot exist yet.)
+                FlushStaleFlows(net.Name, [ip4, ip6], []);
             }, () =>
             {
                 if (ip4 is not null) State.ReleaseLease(net.Name, ip4, id);
@@ -321,8 +324,15 @@ public sealed partial class EndpointService : ModelService
                 plan.Add("AddNetworkRoutes", string.Join("; ", routes.Select(r => $"ip -n {nsName} route add {r.Destination} via {r.Gateway} dev {ifName}")),
                     () => { foreach (var r in routes) cref.Value!.Rtnl.AddRoute(new RouteSpec(r.Destination, r.Gateway, ifName)); });
             if (ports.Count > 0)
-                plan.Add("PublishPorts", Ports.DescribePorts(net, record),
-                    () => PublishChoosingAgain(net, record, specs), () => Ports.RemovePorts(net, record));
+                plan.Add("PublishPorts", Ports.DescribePorts(net, record) + (UdpHostPorts(record).Any() ? "; " + DescribeStaleFlush("its UDP host ports") : ""), () =>
+                {
+                    PublishChoosingAgain(net, record, specs);
+                    // A UDP client that sends from a fixed port keeps an old flow to the port, translated to a removed
+                    // container (or, made while nothing was published there, not translated at all): flushed once
+                    // the new mapping is in place, so that the client's next packet is translated by it. Flushed
+                    // before, a packet in between would make such an untranslated flow again (moby #8795).
+                    FlushStaleFlows(net.Name, [], UdpHostPorts(record));
+                }, () => Ports.RemovePorts(net, record));
             // Only now, with everything in place, is the address the last one reserved: a failed Connect leaves the
             // hint where it was.
             plan.Add("NoteLastReserved", string.Join("; ", new[] { ip4, ip6 }.OfType<IPAddress>().Select(a =>

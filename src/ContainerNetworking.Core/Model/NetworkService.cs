@@ -303,6 +303,10 @@ public sealed class NetworkService : ModelService
         // leaves a removal that Repair finishes, never a name in another record that no network has.
         if (net.AllowedNetworks.Count > 0)
             plan.Add("ForgetAllowedNetworks", $"remove {name} from allowedNetworks of {string.Join(", ", net.AllowedNetworks)}", () => Context.Pairs.ForgetAllowances(name));
+        // The conntrack entries its containers left (noted by their Disconnects, those above too): its subnet may be
+        // created again, and with it the addresses.
+        plan.Add("FlushStaleFlows", $"conntrack -D for the addresses and UDP host ports noted in {State.Root}/networks/{name}/conntrack-pending/",
+            () => Context.Endpoints.FlushAllStaleFlows(name));
         plan.Add("DeleteNetworkRecord", $"rm -r {State.Root}/networks/{name}", () => State.DeleteNetwork(name));
         return plan;
     }

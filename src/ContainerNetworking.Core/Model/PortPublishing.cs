@@ -146,8 +146,8 @@ public sealed class PortPublishing : ModelService
     private static IPAddress? KernelHostIp(PublishedPort p) => p.HostIp is { } ip && PublishedPort.IsWildcard(ip) ? null : p.HostIp;
 
     /// <summary>
-    /// Unpublishes an endpoint's ports; ports already gone are fine. Their conntrack entries are left to the caller's
-    /// <see cref="NetworkRules.FlushConntrack"/> of the endpoint's address (one conntrack read instead of one per mapping).
+    /// Unpublishes an endpoint's ports; ports already gone are fine. Their conntrack entries are left to the caller
+    /// (Disconnect notes the endpoint's address and UDP host ports, flushed before either is used again).
     /// </summary>
     internal void RemovePorts(ContainerNetwork n, ContainerEndpoint e)
     {

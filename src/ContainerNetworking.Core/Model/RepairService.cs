@@ -81,6 +81,7 @@ public sealed class RepairService : ModelService
                                 Rules.RemoveNetwork(net);
                                 DeleteLinkIfExists(Host, net.BridgeName);
                             }
+                            Context.Endpoints.FlushAllStaleFlows(net.Name);
                             State.DeleteNetwork(net.Name);
                         });
                     continue;
@@ -150,7 +151,7 @@ public sealed class RepairService : ModelService
                         State.SetAside(record);
                         DeleteLinkIfExists(Host, veth);
                         foreach (var (address, owner) in State.Leases(record.Network))
-                            if (owner == id) State.ReleaseLease(record.Network, address, id);
+                            if (owner == id) ReleaseNotingFlows(record.Network, address, id);
                     });
             }
         }
@@ -183,7 +184,15 @@ public sealed class RepairService : ModelService
             Rules.RemoveNetwork(standIn);
             DeleteLinkIfExists(Host, bridge);
         }
+        Context.Endpoints.FlushAllStaleFlows(record.Network); // its subnet may be created again
         State.SetAside(record);
+    }
+
+    /// <summary>Releases a lease Repair found without its endpoint, its address noted as "conntrack flush pending" first (as Disconnect notes it).</summary>
+    private void ReleaseNotingFlows(string network, System.Net.IPAddress address, string owner)
+    {
+        State.NoteStaleFlows(network, [address], []);
+        State.ReleaseLease(network, address, owner);
     }
 
     private void RepairNetwork(ContainerNetwork net, bool whatIf, Finding found)
@@ -279,12 +288,12 @@ public sealed class RepairService : ModelService
             {
                 found("EmptyLease", net.Name, address.ToString(),
                     $"The lease of address {address} is empty (a power cut before it reached the disk?) and no endpoint holds the address; the lease is released.",
-                    () => State.ReleaseLease(net.Name, a, ""));
+                    () => ReleaseNotingFlows(net.Name, a, ""));
                 continue;
             }
             found("OrphanLease", net.Name, address.ToString(),
                 $"Address {address} is leased to endpoint {(owner.Length >= 12 ? owner[..12] : owner)}, which does not exist; the lease is released.",
-                () => State.ReleaseLease(net.Name, a, owner));
+                () => ReleaseNotingFlows(net.Name, a, owner));
         }
 
         if (!isBridge) return;
@@ -425,9 +434,10 @@ public sealed class RepairService : ModelService
             }
             else EndpointService.DeleteNamespaceIfSame(n, e.NamespaceId);
         }
+        // Its conntrack entries are flushed when its address or UDP host ports are used again, as after a Disconnect.
+        Context.Endpoints.NoteStaleFlows(e);
         foreach (var (address, owner) in State.Leases(e.Network))
             if (owner == e.Id) State.ReleaseLease(e.Network, address, e.Id);
-        if (e.Mode == EndpointMode.Bridge) Context.Endpoints.FlushConntrack(e);
         State.DeleteEndpoint(e.Network, e.Id);
         // It held (or was taking over) the container's default route: the container's other networks get it back.
         if (e.Mode == EndpointMode.Bridge && (e.Gateway is not null || e.GatewayV6 is not null)) Context.Endpoints.HandDefaultRouteOver(e);

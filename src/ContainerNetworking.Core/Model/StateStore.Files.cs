@@ -36,7 +36,8 @@ public sealed partial class StateStore
     /// The one place that decides how durably <paramref name="path"/> is written, renamed into place or deleted (a file,
     /// or a directory made or removed). <see cref="Durability.ProcessCrash"/> for what describes one container's
     /// attachment: an endpoint record (its Creating, Ready and Removing states alike: ROOT/networks/NAME/endpoints/*), a
-    /// lease (ROOT/networks/NAME/leases/*), the network's hosts file that lists its containers (ROOT/networks/NAME/hosts,
+    /// lease (ROOT/networks/NAME/leases/*), a note of stale conntrack entries (ROOT/networks/NAME/conntrack-pending/: a power
+    /// cut takes the conntrack table with it), the network's hosts file that lists its containers (ROOT/networks/NAME/hosts,
     /// rewritten by every connect and disconnect) and a container's /etc/netns/CONTAINER and its files. Everything else,
     /// a network's record (network.json: its allowances, a predefined or cluster network's too), its directories and its
     /// copy of resolv.conf, and the directories around them: <see cref="Durability.PowerCut"/>.
@@ -49,7 +50,8 @@ public sealed partial class StateStore
         var parts = path[networks.Length..].Split('/');
         return parts switch
         {
-            [_, "endpoints" or "leases", _] => Durability.ProcessCrash,
+            [_, "endpoints" or "leases" or PendingDirName, _] => Durability.ProcessCrash,
+            [_, PendingDirName] => Durability.ProcessCrash,
             [_, "hosts"] => Durability.ProcessCrash,
             _ => Durability.PowerCut,
         };

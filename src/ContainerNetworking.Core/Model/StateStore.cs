@@ -15,6 +15,8 @@ namespace ContainerNetworking.Model;
 /// ROOT/networks/NAME/leases/ADDRESS          one file per leased address; content: the endpoint id
 /// ROOT/networks/NAME/last_reserved_ip.4|.6   where the next dynamic allocation starts looking
 /// ROOT/networks/NAME/endpoints/ID.json       the endpoint records
+/// ROOT/networks/NAME/conntrack-pending/KEY   an address or UDP host port (udp-PORT) whose conntrack entries a
+///                                            removed container may have left: flushed before it is used again
 /// </code>
 /// Every write is atomic for a process killed mid-write (kill -9: the page cache survives it), which leaves either the
 /// old or the new content: a temporary file (NAME.tmp-PID-TID) written and renamed over the file, so that a reader

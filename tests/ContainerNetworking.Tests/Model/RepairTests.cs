@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.RegularExpressions;
 using ContainerNetworking.Model;
 using ContainerNetworking.Namespaces;
+using ContainerNetworking.Netfilter;
 using ContainerNetworking.Tests.Fixtures;
 using static ContainerNetworking.Tests.Model.ModelFixture;
 
@@ -18,8 +19,21 @@ public sealed class RepairTests : IDisposable
     }
 
     /// <summary>The host as observable, minus what legitimately moves (nft counters, the allocation cursor).</summary>
+    // Without the allocation cursor and the addresses and UDP ports noted as "conntrack flush pending": Repair notes
+    // those of every endpoint it removes, as Disconnect does (AssertNoted checks them).
     private string Snapshot() => Regex.Replace(_f.Snapshot(), @"counter packets \d+ bytes \d+", "counter")
-        .Split('\n').Where(l => !l.Contains("last_reserved_ip", StringComparison.Ordinal)).Aggregate("", (a, l) => a + l + "\n");
+        .Split('\n').Where(l => !l.Contains("last_reserved_ip", StringComparison.Ordinal) && !l.Contains("/conntrack-pending/", StringComparison.Ordinal))
+        .Aggregate("", (a, l) => a + l + "\n");
+
+    /// <summary>The address and UDP host ports of the endpoint Repair removed are noted as "conntrack flush pending" (flushed before they are used again).</summary>
+    private void AssertNoted(ContainerEndpoint removed)
+    {
+        var dir = Path.Combine(_f.StateDir, "networks", removed.Network, "conntrack-pending");
+        foreach (var key in new[] { removed.IPv4Address!.ToString() }.Concat(removed.Ports.Where(p => p.Protocol == PortProtocol.Udp).Select(p => "udp-" + p.HostPort)))
+            Assert.True(File.Exists(Path.Combine(dir, key)), $"{key} is not noted in {dir}");
+    }
+
+    private ContainerEndpoint Victim() => Assert.Single(_f.Manager.State.ListEndpoints("bridge"), e => e.State == RecordState.Creating);
 
     private ContainerEndpoint Baseline()
     {
@@ -47,11 +61,13 @@ public sealed class RepairTests : IDisposable
             FaultInjection.CrashBefore = null;
             Assert.Equal(step, crash.Step);
             if (step != steps[0]) Assert.NotEqual(baseline, Snapshot()); // the crash did leave something
+            var victim = step == steps[0] ? null : Victim();
 
             var findings = _f.Manager.Repair();
             Assert.Equal(step == steps[0] ? 0 : 1, findings.Count(f => f.Kind == "IncompleteEndpoint"));
             Assert.All(findings, f => Assert.Equal("Removed", f.Action));
             Assert.Equal(baseline, Snapshot());
+            if (victim is not null) AssertNoted(victim);
             Assert.Empty(_f.Manager.Repair());
         }
         Assert.True(Cli.Ping(keep.Namespace!, "172.17.0.1"));
@@ -93,10 +109,12 @@ public sealed class RepairTests : IDisposable
         Assert.Equal(137, r.ExitCode); // SIGKILL
         Assert.Contains("before step " + step, r.Stderr);
         Assert.True(NetNamespace.Exists(prefix + "0"));
+        var victim = Victim();
 
         var findings = _f.Manager.Repair();
         Assert.Equal("IncompleteEndpoint", Assert.Single(findings).Kind);
         Assert.Equal(baseline, Snapshot());
+        AssertNoted(victim);
         Assert.True(Cli.Ping(keep.Namespace!, "172.17.0.1"));
     }
 
