@@ -83,7 +83,8 @@ public sealed class Options
                           --connects K            TCP connects per latency sample (default 300)
                           --slow-peer-max-n N     run seeds/cni/netavark only up to this N (default 100; 10 with --quick):
                                                   at N=1000 they take 5-15 minutes each per run
-                          --profile N             where ours spends its time, step by step, for N containers
+                          --profile N             where ours spends its time, step by step, for N containers (with --flows K:
+                                                  the model's teardown with K unrelated conntrack entries)
                           --flows K               unrelated conntrack entries for the teardown-with-flows figure
                                                   (default 10000; 0 skips it)
                           --flows-n N             containers for that figure (default 100)

@@ -12,7 +12,7 @@ namespace ContainerNetworking.Bench;
 /// </summary>
 public static class Profile
 {
-    public static void Run(int n)
+    public static void Run(int n, int flows = 0)
     {
         using var t = new Topology();
         var ours = new OursLowLevel();
@@ -81,7 +81,7 @@ public static class Profile
         Console.WriteLine($"  setup {setup / n:F3} ms/container, teardown {teardown / n:F3} ms/container (lines marked [even i]/[odd i]: per container that did it)");
         Thread.Sleep(300 + n);
         CompareNamespaceThreads(n);
-        RunModel(n);
+        RunModel(n, flows);
     }
 
     /// <summary>
@@ -113,8 +113,12 @@ public static class Profile
         Thread.Sleep(300 + n);
     }
 
-    /// <summary>The model: Connect and Disconnect per container, the first and the last tenth apart (growth with N).</summary>
-    private static void RunModel(int n)
+    /// <summary>
+    /// The model: Connect and Disconnect per container, the first and the last tenth apart (growth with N); with
+    /// <paramref name="flows"/> (--flows K) that many unrelated conntrack entries in the host namespace before the
+    /// Disconnects, to see which step grows with them.
+    /// </summary>
+    private static void RunModel(int n, int flows)
     {
         using var t = new Topology();
         var model = new OursModel();
@@ -139,6 +143,7 @@ public static class Profile
                 model.SetupContainers(t, i, i + 1);
                 connect[i] = sw.Elapsed.TotalMilliseconds;
             }
+            if (flows > 0) FlowTeardown.LoadUnrelated(t, flows);
             phase = "Disconnect";
             for (var i = 0; i < n; i++)
             {
@@ -154,9 +159,9 @@ public static class Profile
         model.TeardownNetwork(t);
         var tenth = Math.Max(1, n / 10);
         double Med(double[] xs, int from, int count) => xs.Skip(from).Take(count).Order().ElementAt(count / 2);
-        Console.WriteLine($"profile of ours-model, N={n} (ms per container, median of the first / last {tenth}; load {File.ReadAllText("/proc/loadavg").Trim()}):");
+        Console.WriteLine($"profile of ours-model, N={n}{(flows > 0 ? $", teardown with {flows} unrelated conntrack entries" : "")} (ms per container, median of the first / last {tenth}; load {File.ReadAllText("/proc/loadavg").Trim()}):");
         Console.WriteLine($"  {Med(connect, 0, tenth),8:F3} / {Med(connect, n - tenth, tenth),8:F3}  Connect (namespace, veth + hairpin, addresses, route, 1 port, IPAM + state)");
-        Console.WriteLine($"  {Med(disconnect, 0, tenth),8:F3} / {Med(disconnect, n - tenth, tenth),8:F3}  Disconnect (port, namespace — the veth goes with it —, lease, conntrack, record)");
+        Console.WriteLine($"  {Med(disconnect, 0, tenth),8:F3} / {Med(disconnect, n - tenth, tenth),8:F3}  Disconnect (port, namespace — the veth goes with it —, lease noted conntrack-pending, record)");
         foreach (var k in stepOrder) Console.WriteLine($"  {stepMs[k] / n,8:F3}  {k} (mean of every container)");
         foreach (var (what, total, prefix) in new[] { ("Connect", connect.Sum(), "Connect "), ("Disconnect", disconnect.Sum(), "Disconnect ") })
             Console.WriteLine($"  {(total - stepOrder.Where(k => k.StartsWith(prefix, StringComparison.Ordinal)).Sum(k => stepMs[k])) / n,8:F3}  {what}: the rest (outside the steps and the spans in parentheses)");

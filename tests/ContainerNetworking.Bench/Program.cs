@@ -29,7 +29,7 @@ if (stale > 0) Console.WriteLine($"bench: removed {stale} stale namespace(s) of 
 
 if (opt.ProfileN is { } pn)
 {
-    try { Profile.Run(pn); }
+    try { Profile.Run(pn, opt.Flows); }
     finally { Cleanup.SweepOwn(); Cleanup.RemoveTemp(); }
     return 0;
 }

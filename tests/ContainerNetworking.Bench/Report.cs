@@ -272,6 +272,8 @@ public sealed class Report(Options opt)
             sb.AppendLine();
             sb.AppendLine($"== Teardown with a busy conntrack table (ours-model, N={ft.N}): ms per container ==");
             sb.AppendLine($"{"",-11}no other flows: {F(ft.PerContainerMs)}   {ft.Flows} unrelated flows: {F(ft.PerContainerWithFlowsMs)}   ({ft.PerContainerWithFlowsMs / ft.PerContainerMs:F2}×)");
+            if (ft.CpuMs > 0)
+                sb.AppendLine($"{"",-11}CPU of the bench process: {F(ft.CpuMs)} / {F(ft.CpuWithFlowsMs)}   ({ft.CpuWithFlowsMs / ft.CpuMs:F2}×; the kernel's masquerade clean-up per veth walks the busy table elsewhere)");
         }
         if (Bulk.Count > 0 || BulkStatus is not null)
         {
