@@ -6,16 +6,18 @@ namespace ContainerNetworking.Model;
 
 /// <summary>
 /// Name resolution between the containers of a network, without a daemon, the way <c>ip netns exec</c> offers it: each
-/// network keeps a hosts file (ROOT/networks/NAME/hosts: localhost, then every container of the network by name and
+/// network keeps a hosts file (ROOT/networks/NAME/etc/hosts: localhost, then every container of the network by name and
 /// aliases with its addresses) and a copy of the host's resolv.conf (loopback name servers left out, as Docker does for
 /// user networks without its embedded DNS), and each container whose namespace is named (/run/netns/NAME) gets
 /// /etc/netns/NAME/hosts and resolv.conf, which <c>ip netns exec</c> and Invoke-NetNamespace bind-mount over /etc's:
-/// hard links to its network's files (symbolic links where /etc and the state directory are on two file systems), or,
-/// for a container on several networks, a hosts file of its own listing the containers of all of them. Kept current
-/// under the state lock on every connect and disconnect (so a connect rewrites one file, however many containers the
-/// network has). The network's hosts file is rewritten in place, as Docker rewrites a container's /etc/hosts: it keeps
-/// its inode, so the containers' hard links, and the /etc/hosts that a running process bind-mounted from them, see every
-/// change; and no inode is made or freed per connect (see <see cref="Interop.DurableFile.WriteInPlace"/>). A resolver
+/// /etc/netns/NAME is a symbolic link to its network's directory of them (ROOT/networks/NET/etc), or, for a container
+/// on several networks, a directory of its own with a hosts file listing the containers of all of them (and where the
+/// user keeps a directory of their own files there, our files are added to it: hard links to the network's). A link,
+/// not a directory per container: a directory owns a disk block, and freeing one costs a discard on this project's
+/// disk (1.5 ms per Disconnect). Kept current under the state lock on every connect and disconnect (so a connect
+/// rewrites one file, however many containers the network has). The network's hosts file is rewritten in place, as
+/// Docker rewrites a container's /etc/hosts: it keeps its inode, so the containers' links, and the /etc/hosts that a
+/// running process bind-mounted through them, see every change; and no inode is made or freed per connect (see <see cref="Interop.DurableFile.WriteInPlace"/>). A resolver
 /// reading it at the very moment of a rewrite may see the old tail after the new content; a connect killed half-way may
 /// leave it listing that container, which Repair puts right. Nothing is fsync'ed (they describe containers, which a
 /// power cut ends) but the network's resolv.conf copy. The files are removed when the container leaves its last
@@ -104,7 +106,7 @@ public sealed class NameResolution : ModelService
     /// own file, of its first network). Hard links keep no path, so this is how Repair tells a container's file left
     /// behind for one of its own (even once the network's file is gone) from one of another state directory's.
     /// </summary>
-    private string StateLine(string network) => StatePrefix + Path.GetDirectoryName(State.NetworkHostsPath(network));
+    private string StateLine(string network) => StatePrefix + Path.GetDirectoryName(State.NetworkEtcDirectory(network));
 
     private const string StatePrefix = "# State: ";
 
@@ -139,13 +141,17 @@ public sealed class NameResolution : ModelService
         return sb.ToString();
     }
 
-    /// <summary>What /etc/netns/NAME/hosts should be: a link to the one network's file (<see cref="LinksTo"/>), or the text listing all of them.</summary>
-    private (string? Link, string? Text, string ResolvLink) Expected(List<ContainerEndpoint> mine, List<ContainerEndpoint> all)
+    /// <summary>
+    /// What a container's name files should be: for one network, its directory of them (Shared, which /etc/netns/NAME
+    /// links to); for several, the text of a hosts file of its own (Text), beside a resolv.conf linked to the first
+    /// network's (ResolvLink).
+    /// </summary>
+    private (string? Shared, string? Text, string ResolvLink) Expected(List<ContainerEndpoint> mine, List<ContainerEndpoint> all)
     {
         var nets = mine.OrderBy(e => e.Created).Select(e => e.Network).Distinct(StringComparer.Ordinal).ToList();
         var resolv = State.NetworkResolvConfPath(nets[0]);
         return nets.Count == 1
-            ? (State.NetworkHostsPath(nets[0]), null, resolv)
+            ? (State.NetworkEtcDirectory(nets[0]), null, resolv)
             : (null, Hosts(all.Where(e => nets.Contains(e.Network)), nets[0]), resolv);
     }
 
@@ -157,12 +163,41 @@ public sealed class NameResolution : ModelService
             return;
         }
         var dir = DirectoryOf(ns);
+        var link = new FileInfo(dir).LinkTarget;
+        if (link is not null && !OursDirectoryLink(link)) return; // someone else's link: left alone
+        var (shared, text, resolvLink) = Expected(mine, all);
+        if (link is null && Directory.Exists(dir) && HasOthersFiles(dir))
+        {
+            // The user's own directory (their resolv.conf, say): our files go into it, one by one.
+            WriteFilesInto(dir, shared, text, resolvLink);
+            return;
+        }
+        if (shared is not null)
+        {
+            if (link == shared) return;
+            RemoveOurs(dir, link);
+            // A directory that could not go (something appeared in it meanwhile) keeps our files instead.
+            if (Directory.Exists(dir) && new FileInfo(dir).LinkTarget is null) WriteFilesInto(dir, shared, text, resolvLink);
+            else State.LinkAtomically(dir, shared);
+            return;
+        }
+        if (link is not null) State.RemoveFile(dir);
+        WriteFilesInto(dir, null, text, resolvLink);
+    }
+
+    /// <summary>
+    /// Our files in a directory of /etc/netns: hosts, a hard link to the network's (<paramref name="shared"/>) or our own
+    /// <paramref name="text"/>; resolv.conf, a hard link to <paramref name="resolvLink"/>. Files of someone else's are
+    /// left alone (a hosts of theirs: nothing is written).
+    /// </summary>
+    private void WriteFilesInto(string dir, string? shared, string? text, string resolvLink)
+    {
         var hosts = Path.Combine(dir, "hosts");
         if (Present(hosts) && !Ours(hosts)) return; // someone else's: left alone, with their resolv.conf
-        var (link, text, resolvLink) = Expected(mine, all);
-        if (link is not null)
+        if (shared is not null)
         {
-            if (!LinksTo(hosts, link)) State.HardLinkAtomically(hosts, link);
+            var target = Path.Combine(shared, "hosts");
+            if (!LinksTo(hosts, target)) State.HardLinkAtomically(hosts, target);
         }
         // Renamed over, never written in place: the name may still be a hard link to a network's file.
         else State.WriteFileAtomically(hosts, text!);
@@ -171,34 +206,59 @@ public sealed class NameResolution : ModelService
             State.HardLinkAtomically(resolv, resolvLink);
     }
 
-    /// <summary>
-    /// Whether a container's file <paramref name="path"/> is the network's file <paramref name="target"/>: a hard link to
-    /// it, or a symbolic link to it (where the file systems allow no hard link, and as earlier versions made them).
-    /// </summary>
-    private static bool LinksTo(string path, string target) =>
-        new FileInfo(path).LinkTarget is { } t ? t == target : Interop.DurableFile.SameFile(path, target);
+    /// <summary>Whether a directory of /etc/netns holds anything but our files (hosts, resolv.conf written here) and temporary files of ours.</summary>
+    private static bool HasOthersFiles(string dir) =>
+        Directory.EnumerateFileSystemEntries(dir).Any(f => StateStore.TemporaryFileWriter(f) is null && !(Path.GetFileName(f) is "hosts" or "resolv.conf" && Ours(f)));
 
-    /// <summary>Removes the files of <paramref name="ns"/> written here, and /etc/netns/NAME when nothing else is in it.</summary>
-    private void Remove(string ns)
+    /// <summary>
+    /// Takes away what was ours at /etc/netns/NAME: our link (<paramref name="link"/>), or our files (and the temporary
+    /// ones of killed writers) and then the directory when nothing else is in it.
+    /// </summary>
+    private void RemoveOurs(string dir, string? link)
     {
-        var dir = DirectoryOf(ns);
+        if (link is not null)
+        {
+            State.RemoveFile(dir);
+            return;
+        }
         if (!Directory.Exists(dir)) return;
         foreach (var name in new[] { "hosts", "resolv.conf" })
         {
             var path = Path.Combine(dir, name);
             if (Present(path) && Ours(path)) State.RemoveFile(path);
         }
+        foreach (var t in StateStore.DeadWritersFiles(dir)) State.RemoveFile(t);
         State.RemoveEmptyDirectory(dir);
     }
+
+    /// <summary>
+    /// Whether a container's file <paramref name="path"/> is the network's file <paramref name="target"/>: a hard link to
+    /// it, or a symbolic link to it (where the file systems allow no hard link).
+    /// </summary>
+    private static bool LinksTo(string path, string target) =>
+        new FileInfo(path).LinkTarget is { } t ? t == target : Interop.DurableFile.SameFile(path, target);
+
+    /// <summary>Removes what was written here for <paramref name="ns"/>: its link, or its files and /etc/netns/NAME when nothing else is in it.</summary>
+    private void Remove(string ns)
+    {
+        var dir = DirectoryOf(ns);
+        var link = new FileInfo(dir).LinkTarget;
+        if (link is not null && !OursDirectoryLink(link)) return;
+        RemoveOurs(dir, link);
+    }
+
+    /// <summary>A link written here as /etc/netns/NAME: to a network's directory of name files in a state directory (ROOT/networks/NET/etc).</summary>
+    private static bool OursDirectoryLink(string target) =>
+        Path.GetFileName(target) == "etc" && Path.GetFileName(Path.GetDirectoryName(Path.GetDirectoryName(target))) == "networks";
 
     /// <summary>A file or a link (a dangling one too) is there.</summary>
     private static bool Present(string path) => File.Exists(path) || new FileInfo(path).LinkTarget is not null;
 
-    /// <summary>Written here: a symbolic link to a network's file in a state directory (ROOT/networks/NAME/hosts or resolv.conf), or a file whose first line is ours (a hard link to a network's file is one).</summary>
+    /// <summary>Written here: a symbolic link to a network's file in a state directory (ROOT/networks/NAME/etc/hosts or resolv.conf), or a file whose first line is ours (a hard link to a network's file is one).</summary>
     private static bool Ours(string path)
     {
         if (new FileInfo(path).LinkTarget is { } target)
-            return Path.GetFileName(target) is "hosts" or "resolv.conf" && Path.GetFileName(Path.GetDirectoryName(Path.GetDirectoryName(target))) == "networks";
+            return Path.GetFileName(target) is "hosts" or "resolv.conf" && Path.GetDirectoryName(target) is { } etc && OursDirectoryLink(etc);
         try
         {
             using var r = new StreamReader(path);
@@ -237,33 +297,46 @@ public sealed class NameResolution : ModelService
             var ns = g.Key;
             var mine = g.ToList();
             var dir = DirectoryOf(ns);
-            foreach (var t in StateStore.DeadWritersFiles(dir))
+            var link = new FileInfo(dir).LinkTarget;
+            if (link is not null && !OursDirectoryLink(link)) continue; // someone else's link
+            var (shared, text, resolvLink) = Expected(mine, all);
+            string? wrong; // the file that is missing or not as the records say; null: all is well
+            if (link is null && Directory.Exists(dir))
             {
-                var file = t;
-                found.Add((mine[0].Network, t, $"{t} was being written by process {StateStore.TemporaryFileWriter(t)}, which was killed before it renamed it into place; it is removed.",
-                    () => State.RemoveFile(file)));
+                foreach (var t in StateStore.DeadWritersFiles(dir))
+                {
+                    var file = t;
+                    found.Add((mine[0].Network, t, $"{t} was being written by process {StateStore.TemporaryFileWriter(t)}, which was killed before it renamed it into place; it is removed.",
+                        () => State.RemoveFile(file)));
+                }
+                var hosts = Path.Combine(dir, "hosts");
+                var resolv = Path.Combine(dir, "resolv.conf");
+                var others = HasOthersFiles(dir);
+                if (Present(hosts) && !Ours(hosts)) continue; // someone else's hosts
+                var hostsOk = shared is null ? Read(hosts) == text : others && LinksTo(hosts, Path.Combine(shared, "hosts"));
+                var resolvOk = !File.Exists(HostResolvConf) || (Present(resolv) && !Ours(resolv)) || LinksTo(resolv, resolvLink);
+                wrong = hostsOk && resolvOk ? null : hostsOk ? resolv : hosts;
             }
-            var hosts = Path.Combine(dir, "hosts");
-            if (Present(hosts) && !Ours(hosts)) continue;
-            var (link, text, resolvLink) = Expected(mine, all);
-            var resolv = Path.Combine(dir, "resolv.conf");
-            var hostsOk = link is not null ? LinksTo(hosts, link) : Read(hosts) == text;
-            var resolvOk = !File.Exists(HostResolvConf) || (Present(resolv) && !Ours(resolv)) || LinksTo(resolv, resolvLink);
-            if (hostsOk && resolvOk) continue;
+            else wrong = shared is not null && link == shared ? null : dir;
+            if (wrong is null) continue;
             found.Add((mine[0].Network, dir,
-                $"The name files of container '{mine[0].Container}' ({(hostsOk ? resolv : hosts)}) are {(Present(hostsOk ? resolv : hosts) ? "not as the records say" : "missing")}: it would not resolve the other containers of its network{(mine.Count > 1 ? "s" : "")} by name. They are written again.",
+                $"The name files of container '{mine[0].Container}' ({wrong}) are {(Present(wrong) || Directory.Exists(wrong) ? "not as the records say" : "missing")}: it would not resolve the other containers of its network{(mine.Count > 1 ? "s" : "")} by name. They are written again.",
                 () => WriteContainerFiles(ns, [.. Listed(null).Where(e => e.Namespace == ns)], Listed(null))));
         }
-        // Files of this state directory's networks kept by containers no record lists (a record deleted by hand, a
-        // namespace given up, a removal killed half-way): hard links or files naming it on their second line, or
-        // symbolic links into its networks/ (as earlier versions made them).
+        // Name files of this state directory's networks kept for containers no record lists (a record deleted by hand, a
+        // namespace given up, a removal killed half-way): links into its networks/, or files naming it on their second
+        // line (hard links keep no path).
         var ours = Path.Combine(State.Root, "networks") + "/";
         var listed = all.Where(e => Named(e.Namespace)).Select(e => e.Namespace!).ToHashSet(StringComparer.Ordinal);
-        foreach (var dir in Directory.Exists(NetNamespace.EtcDirectory) ? Directory.EnumerateDirectories(NetNamespace.EtcDirectory) : [])
+        // Every entry: a link whose network directory is gone (a removal killed half-way) is listed as no directory.
+        foreach (var dir in Directory.Exists(NetNamespace.EtcDirectory) ? Directory.EnumerateFileSystemEntries(NetNamespace.EtcDirectory) : [])
         {
             var ns = Path.GetFileName(dir);
             if (listed.Contains(ns)) continue;
-            var network = new[] { "hosts", "resolv.conf" }.Select(f => OwningNetwork(Path.Combine(dir, f), ours)).FirstOrDefault(n => n is not null);
+            var network = new FileInfo(dir).LinkTarget is { } link
+                ? (OursDirectoryLink(link) ? NetworkOf(link, ours) : null)
+                : !Directory.Exists(dir) ? null
+                : new[] { "hosts", "resolv.conf" }.Select(f => OwningNetwork(Path.Combine(dir, f), ours)).FirstOrDefault(n => n is not null);
             if (network is null) continue;
             found.Add((network, dir, $"{dir} holds the name files of container '{ns}', which is on no network of this host any more; they are removed.", () => Remove(ns)));
         }
@@ -273,18 +346,19 @@ public sealed class NameResolution : ModelService
     /// <summary>The network of the state directory <paramref name="ours"/> (ROOT/networks/) that a container's file was written for; null when it is not one of ours.</summary>
     private static string? OwningNetwork(string path, string ours)
     {
-        if (new FileInfo(path).LinkTarget is { } target)
-            return target.StartsWith(ours, StringComparison.Ordinal) ? Path.GetFileName(Path.GetDirectoryName(target)) : null;
+        if (new FileInfo(path).LinkTarget is { } target) return NetworkOf(target, ours);
         try
         {
             using var r = new StreamReader(path);
             if (r.ReadLine()?.StartsWith(OurPrefix, StringComparison.Ordinal) != true) return null;
-            var line = r.ReadLine();
-            return line is not null && line.StartsWith(StatePrefix + ours, StringComparison.Ordinal) && line.Length > StatePrefix.Length + ours.Length
-                ? line[(StatePrefix.Length + ours.Length)..] : null;
+            return r.ReadLine() is { } line && line.StartsWith(StatePrefix, StringComparison.Ordinal) ? NetworkOf(line[StatePrefix.Length..], ours) : null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
     }
+
+    /// <summary>The network NET of a path ROOT/networks/NET[/…] under <paramref name="ours"/> (ROOT/networks/); null for a path elsewhere.</summary>
+    private static string? NetworkOf(string path, string ours) =>
+        path.StartsWith(ours, StringComparison.Ordinal) && path[ours.Length..].Split('/')[0] is { Length: > 0 } net ? net : null;
 
     private static string? Read(string path)
     {

@@ -37,8 +37,9 @@ public sealed partial class StateStore
     /// or a directory made or removed). <see cref="Durability.ProcessCrash"/> for what describes one container's
     /// attachment: an endpoint record (its Creating, Ready and Removing states alike: ROOT/networks/NAME/endpoints/*), a
     /// lease (ROOT/networks/NAME/leases/*), a note of stale conntrack entries (ROOT/networks/NAME/conntrack-pending/: a power
-    /// cut takes the conntrack table with it), the network's hosts file that lists its containers (ROOT/networks/NAME/hosts,
-    /// rewritten by every connect and disconnect) and a container's /etc/netns/CONTAINER and its files. Everything else,
+    /// cut takes the conntrack table with it), the network's hosts file that lists its containers
+    /// (ROOT/networks/NAME/etc/hosts, rewritten by every connect and disconnect) and a container's /etc/netns/CONTAINER (a
+    /// link, or a directory) and its files. Everything else,
     /// a network's record (network.json: its allowances, a predefined or cluster network's too), its directories and its
     /// copy of resolv.conf, and the directories around them: <see cref="Durability.PowerCut"/>.
     /// </summary>
@@ -52,7 +53,7 @@ public sealed partial class StateStore
         {
             [_, "endpoints" or "leases" or PendingDirName, _] => Durability.ProcessCrash,
             [_, PendingDirName] => Durability.ProcessCrash,
-            [_, "hosts"] => Durability.ProcessCrash,
+            [_, "etc", "hosts"] => Durability.ProcessCrash,
             _ => Durability.PowerCut,
         };
     }
@@ -380,7 +381,7 @@ public sealed partial class StateStore
     private const string DeletedMarker = ".deleted-";
 
     /// <summary>
-    /// Network directories without a record and without any file (only empty endpoints/ and leases/): what a network's
+    /// Network directories without a record and without any file (only empty endpoints/, leases/ and etc/): what a network's
     /// creation killed before its first record was renamed into place leaves. Call under the lock.
     /// </summary>
     public IReadOnlyList<string> EmptyNetworkDirectories()
@@ -425,13 +426,16 @@ public sealed partial class StateStore
         return int.TryParse(rest[(dash + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out _) ? pid : null;
     }
 
-    // ---- files beside the records (hosts files: ROOT/networks/NAME/hosts, /etc/netns/CONTAINER/) ----------------
+    // ---- files beside the records (hosts files: ROOT/networks/NAME/etc/, /etc/netns/CONTAINER) ----------------
 
-    /// <summary>The hosts file of a network's containers (see <see cref="NameResolution"/>): ROOT/networks/NAME/hosts.</summary>
-    internal string NetworkHostsPath(string network) => Path.Combine(NetworkDir(network), "hosts");
+    /// <summary>The directory of a network's name files, which a container's /etc/netns/NAME links to (see <see cref="NameResolution"/>): ROOT/networks/NAME/etc.</summary>
+    internal string NetworkEtcDirectory(string network) => Path.Combine(NetworkDir(network), "etc");
 
-    /// <summary>The copy of the host's resolv.conf for a network's containers: ROOT/networks/NAME/resolv.conf.</summary>
-    internal string NetworkResolvConfPath(string network) => Path.Combine(NetworkDir(network), "resolv.conf");
+    /// <summary>The hosts file of a network's containers: ROOT/networks/NAME/etc/hosts.</summary>
+    internal string NetworkHostsPath(string network) => Path.Combine(NetworkEtcDirectory(network), "hosts");
+
+    /// <summary>The copy of the host's resolv.conf for a network's containers: ROOT/networks/NAME/etc/resolv.conf.</summary>
+    internal string NetworkResolvConfPath(string network) => Path.Combine(NetworkEtcDirectory(network), "resolv.conf");
 
     /// <summary>
     /// Writes a file that is not a record (a hosts file) as a record is written: NAME.tmp-PID-TID renamed into place,
@@ -480,11 +484,18 @@ public sealed partial class StateStore
         EntryChanged(path);
     }
 
-    /// <summary>Makes <paramref name="path"/> a symbolic link to <paramref name="target"/>, atomically (a temporary link renamed over it), durable as <see cref="DurabilityOf"/> says.</summary>
+    /// <summary>Makes <paramref name="path"/> a symbolic link to <paramref name="target"/>, atomically (a temporary link renamed over what is there), durable as <see cref="DurabilityOf"/> says.</summary>
     internal void LinkAtomically(string path, string target)
     {
         var dir = Path.GetDirectoryName(path)!;
         EnsureDirectory(dir);
+        if (!Path.Exists(path) && new FileInfo(path).LinkTarget is null)
+        {
+            // Nothing to replace: made at its name.
+            File.CreateSymbolicLink(path, target);
+            EntryChanged(path);
+            return;
+        }
         var tmp = TemporaryName(path);
         File.Delete(tmp);
         File.CreateSymbolicLink(tmp, target);

@@ -36,6 +36,7 @@ public sealed partial class StateStore
         Changing();
         EnsureDirectory(LeasesDir(network.Name));
         EnsureDirectory(EndpointsDir(network.Name));
+        EnsureDirectory(NetworkEtcDirectory(network.Name));
         Write(Path.Combine(NetworkDir(network.Name), "network.json"), network, StateJson.Default.ContainerNetwork);
     }
 

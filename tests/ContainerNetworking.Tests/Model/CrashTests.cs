@@ -75,10 +75,13 @@ public sealed class CrashTests : IDisposable
             ? Directory.EnumerateDirectories(_f.StateDir, "*", SearchOption.AllDirectories).Where(d => !d.Contains(PendingDir, StringComparison.Ordinal))
                 .Select(d => Normalize(d[_f.StateDir.Length..])).Order(StringComparer.Ordinal)
             : Enumerable.Empty<string>();
-        // What ip netns exec bind-mounts for each container (name resolution): /etc/netns/NAME and where its links lead.
-        var etc = _f.TrackedNames.Where(n => Directory.Exists(Path.Combine("/etc/netns", n)))
-            .SelectMany(n => Directory.EnumerateFileSystemEntries(Path.Combine("/etc/netns", n))
-                .Select(e => Normalize(e + " -> " + (new FileInfo(e).LinkTarget ?? "(file)"))).DefaultIfEmpty(Normalize("/etc/netns/" + n + " (empty)")))
+        // What ip netns exec bind-mounts for each container (name resolution): /etc/netns/NAME (a link, a dangling one
+        // too, or a directory) and where its links lead.
+        string Target(string e) => new FileInfo(e).LinkTarget is { } t ? t.Replace(_f.StateDir, "<state>", StringComparison.Ordinal) : "(file)";
+        var etc = _f.TrackedNames.Select(n => Path.Combine("/etc/netns", n)).Where(d => Directory.Exists(d) || new FileInfo(d).LinkTarget is not null)
+            .SelectMany(d => (new FileInfo(d).LinkTarget is null ? [] : new[] { Normalize(d + " => " + Target(d)) })
+                .Concat(Directory.Exists(d) ? Directory.EnumerateFileSystemEntries(d).Select(e => Normalize(e + " -> " + Target(e))) : [])
+                .DefaultIfEmpty(Normalize(d + " (empty)")))
             .Order(StringComparer.Ordinal);
         return string.Join("\n", links) + nft + "\n--state--\n" + string.Join("\n", files) + "\n--dirs--\n" + string.Join("\n", dirs) + "\n--netns--\n" + string.Join(",", netns)
             + "\n--etc-netns--\n" + string.Join("\n", etc);

@@ -84,7 +84,7 @@ public sealed class RepairMistakesTests : IDisposable
         // The others' hosts file still listed it, and its own /etc/netns link led there: both put right.
         Assert.Equal(["OrphanLease", "OrphanPortMapping", "OrphanVeth", "StaleHostsFile", "StaleHostsFile"], kinds);
         Assert.False(Directory.Exists(Path.Combine("/etc/netns", gone.Namespace!)));
-        Assert.DoesNotContain(gone.Container, File.ReadAllText(Path.Combine(_f.StateDir, "networks", "bridge", "hosts")));
+        Assert.DoesNotContain(gone.Container, File.ReadAllText(Path.Combine(_f.StateDir, "networks", "bridge", "etc", "hosts")));
         Assert.Null(_f.Host.Rtnl.FindLink(gone.HostInterface!));
         Assert.Equal([keep.Container], _f.Manager.GetEndpoints("bridge").Select(e => e.Container));
         Assert.Empty(_f.Manager.Repair());
