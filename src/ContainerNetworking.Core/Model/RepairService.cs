@@ -92,6 +92,10 @@ public sealed class RepairService : ModelService
             // Names between containers: hosts files deleted or changed by hand, or left stale by a killed process.
             foreach (var (network, obj, detail, fix) in Context.Names.FindStale())
                 Found("StaleHostsFile", network, obj, detail, fix, recreate: true);
+            // The veths of the namespaces removed above go with them in the kernel's cleanup, moments later: waited for
+            // (as Disconnect-ContainerNetwork waits), so that the host is as Repair reports when it returns and a
+            // Repair right after finds no veth on a bridge that no endpoint owns.
+            if (!whatIf) Context.Endpoints.WaitForTeardown();
             return findings;
         }
     }
