@@ -99,6 +99,24 @@ public abstract class ModelService
         }
     }
 
+    private static readonly System.Text.RegularExpressions.Regex OurVeth = new("^veth[0-9a-f]{7}$", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+
+    /// <summary>
+    /// The veths on <paramref name="bridge"/> (among <paramref name="links"/>, the host's) named as Connect names a
+    /// container's host end (vethXXXXXXX) that none of <paramref name="endpoints"/> owns: a container's whose record went
+    /// while its veth stayed (a process killed in between, a record deleted by hand). Ports someone else added on purpose
+    /// (other names) are not among them.
+    /// </summary>
+    private protected static List<string> OrphanPorts(IEnumerable<Route.LinkInfo> links, string? bridge, IEnumerable<ContainerEndpoint> endpoints)
+    {
+        var all = links.ToList();
+        var bridgeIndex = all.FirstOrDefault(l => l.Name == bridge)?.Index;
+        if (bridgeIndex is null) return [];
+        var owned = endpoints.Select(e => e.HostInterface).OfType<string>().ToHashSet(StringComparer.Ordinal);
+        return all.Where(l => l.Kind == "veth" && l.MasterIndex == bridgeIndex && !owned.Contains(l.Name) && OurVeth.IsMatch(l.Name))
+            .Select(l => l.Name).ToList();
+    }
+
     /// <summary>True when the endpoint's namespace is still there and still the one it was connected in.</summary>
     private protected static bool NamespaceStillThere(ContainerEndpoint e)
     {

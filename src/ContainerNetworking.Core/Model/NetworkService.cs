@@ -295,8 +295,11 @@ public sealed class NetworkService : ModelService
             .Select(e => e.HostInterface!).ToList();
         plan.Add("DeleteBridge", $"ip link del {net.BridgeName}", () =>
         {
+            // And the ports of ours that no endpoint owns any more: a container's whose record went while the kernel
+            // had not yet taken its veth (a removal killed then, which Repair finishes here).
+            var orphans = OrphanPorts(Host.Rtnl.GetLinks(), net.BridgeName, endpoints);
             DeleteLinkIfExists(Host, net.BridgeName!);
-            foreach (var left in WaitForVethsToGo(dying, EndpointService.TeardownWait)) DeleteLinkIfExists(Host, left);
+            foreach (var left in WaitForVethsToGo([.. dying, .. orphans], EndpointService.TeardownWait)) DeleteLinkIfExists(Host, left);
             Context.Endpoints.WaitForTeardown(); // and those of containers disconnected before
         });
         // The other networks' records forget this one while its own record still says Removing: a crash in between

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text.RegularExpressions;
 using ContainerNetworking.Namespaces;
 using ContainerNetworking.Netfilter;
 
@@ -11,8 +10,6 @@ public sealed class RepairService : ModelService
     internal RepairService(NetworkContext context) : base(context)
     {
     }
-
-    private static readonly Regex OurVeth = new("^veth[0-9a-f]{7}$", RegexOptions.CultureInvariant);
 
     /// <summary>
     /// Finds what a crashed or killed process left behind and, unless <paramref name="whatIf"/>, removes or
@@ -304,15 +301,7 @@ public sealed class RepairService : ModelService
 
         // Veths on the bridge that no endpoint owns (a Connect killed before it wrote its record would not leave
         // one: the intent record comes first; this catches records deleted by hand and older leftovers).
-        var bridgeIndex = links.FirstOrDefault(l => l.Name == net.BridgeName)?.Index;
-        var orphans = new List<string>();
-        foreach (var l in links)
-        {
-            if (l.Kind != "veth" || bridgeIndex is null || l.MasterIndex != bridgeIndex) continue;
-            if (endpoints.Any(e => e.HostInterface == l.Name)) continue;
-            if (!OurVeth.IsMatch(l.Name)) continue; // a port someone else added on purpose
-            orphans.Add(l.Name);
-        }
+        var orphans = OrphanPorts(links, net.BridgeName, endpoints);
         // Disconnect deletes a container's namespace and lets the kernel take the veth with it: the host end goes
         // away asynchronously (cleanup_net), moments later. Give such veths a moment before calling them orphans.
         if (orphans.Count > 0) orphans = WaitForVethsToGo(orphans, TimeSpan.FromSeconds(3));
