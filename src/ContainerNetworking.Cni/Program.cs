@@ -12,7 +12,7 @@ using ContainerNetworking.Cni;
 AppContext.SetSwitch("ContainerNetworking.Namespaces.NoSocketEngine", true);
 // One thing to do and then the end: the main thread enters the container's namespace itself for its socket, instead
 // of starting a worker thread for it (see NamespaceThread.InlineSwitch).
-AppContext.SetSwitch("ContainerNetworking.Namespaces.EnterOnCallingThread", true);
+AppContext.SetSwitch(ContainerNetworking.Namespaces.NamespaceThread.InlineSwitch, true);
 // The serializer's metadata of the state records (each type's properties and converters configured, reflection over
 // their attributes included: about a millisecond of an exec's CPU, paid once per process) is built on a thread of its
 // own at once, meanwhile the request is read and checked and the namespaces opened, instead of by the state's first read.
