@@ -465,42 +465,39 @@ public sealed partial class StateStore
     /// </summary>
     internal void HardLinkAtomically(string path, string target)
     {
-        EnsureDirectory(Path.GetDirectoryName(path)!);
-        if (!File.Exists(path) && new FileInfo(path).LinkTarget is null && DurableFile.TryHardLink(target, path))
-        {
-            EntryChanged(path);
-            return;
-        }
-        var tmp = TemporaryName(path);
-        File.Delete(tmp);
-        if (!DurableFile.TryHardLink(target, tmp))
-        {
-            LinkAtomically(path, target);
-            return;
-        }
-        File.Move(tmp, path, overwrite: true);
-        // rename(2) does nothing when both names are links to the same file; the temporary one then stays.
-        TryDelete(tmp);
-        EntryChanged(path);
+        if (!PlaceLink(path, name => DurableFile.TryHardLink(target, name))) LinkAtomically(path, target);
     }
 
     /// <summary>Makes <paramref name="path"/> a symbolic link to <paramref name="target"/>, atomically (a temporary link renamed over what is there), durable as <see cref="DurabilityOf"/> says.</summary>
-    internal void LinkAtomically(string path, string target)
+    internal void LinkAtomically(string path, string target) => PlaceLink(path, name =>
     {
-        var dir = Path.GetDirectoryName(path)!;
-        EnsureDirectory(dir);
+        File.CreateSymbolicLink(name, target);
+        return true;
+    });
+
+    /// <summary>
+    /// Puts a link that <paramref name="make"/> makes at a name at <paramref name="path"/>: made at its name when nothing
+    /// is there (a dangling link counts as something), else at a temporary name renamed over what is; its directory
+    /// made first. False, and nothing changed, when <paramref name="make"/> made none.
+    /// </summary>
+    private bool PlaceLink(string path, Func<string, bool> make)
+    {
+        EnsureDirectory(Path.GetDirectoryName(path)!);
         if (!Path.Exists(path) && new FileInfo(path).LinkTarget is null)
         {
-            // Nothing to replace: made at its name.
-            File.CreateSymbolicLink(path, target);
-            EntryChanged(path);
-            return;
+            if (!make(path)) return false;
         }
-        var tmp = TemporaryName(path);
-        File.Delete(tmp);
-        File.CreateSymbolicLink(tmp, target);
-        File.Move(tmp, path, overwrite: true);
+        else
+        {
+            var tmp = TemporaryName(path);
+            File.Delete(tmp);
+            if (!make(tmp)) return false;
+            File.Move(tmp, path, overwrite: true);
+            // rename(2) does nothing when both names are links to the same file; the temporary one then stays.
+            TryDelete(tmp);
+        }
         EntryChanged(path);
+        return true;
     }
 
     /// <summary>Removes a file or symbolic link (a dangling one too) that is not a record, durable as <see cref="DurabilityOf"/> says; nothing when it is not there.</summary>
