@@ -74,31 +74,29 @@ public sealed class NameResolution : ModelService
     {
         var all = Listed(exceptId);
         var byNs = all.Where(e => Named(e.Namespace)).ToLookup(e => e.Namespace!, StringComparer.Ordinal);
-        foreach (var n in networks) WriteNetworkFiles(n, all, removeUnused: false);
+        foreach (var n in networks) WriteNetworkFiles(n, all);
         var several = all.Where(e => networks.Contains(e.Network) && Named(e.Namespace) && byNs[e.Namespace!].Count() > 1).Select(e => e.Namespace!);
         foreach (var ns in touched.Where(Named).Concat(several).Distinct(StringComparer.Ordinal))
             WriteContainerFiles(ns, [.. byNs[ns]], all);
-        foreach (var n in networks) WriteNetworkFiles(n, all, removeUnused: true);
+        foreach (var n in networks) RemoveUnusedNetworkFiles(n, all);
     }
 
-    /// <summary>
-    /// Writes a network's hosts file (in place) and its resolv.conf copy (once) while it has containers; with
-    /// <paramref name="removeUnused"/>, removes them when it has none (and the network may be going).
-    /// </summary>
-    private void WriteNetworkFiles(string network, List<ContainerEndpoint> all, bool removeUnused)
+    /// <summary>Writes a network's hosts file (in place) and its resolv.conf copy (once) while it has containers.</summary>
+    private void WriteNetworkFiles(string network, List<ContainerEndpoint> all)
     {
         var members = all.Where(e => e.Network == network).ToList();
-        if (members.Count == 0)
-        {
-            if (!removeUnused) return;
-            State.RemoveFile(State.NetworkHostsPath(network));
-            State.RemoveFile(State.NetworkResolvConfPath(network));
-            return;
-        }
-        if (removeUnused) return;
+        if (members.Count == 0) return;
         State.WriteFileInPlace(State.NetworkHostsPath(network), Hosts(members, network));
         if (!File.Exists(State.NetworkResolvConfPath(network)) && ResolvConf(network) is { } resolv)
             State.WriteFileAtomically(State.NetworkResolvConfPath(network), resolv);
+    }
+
+    /// <summary>Removes a network's hosts file and resolv.conf copy when it has no container (and the network may be going).</summary>
+    private void RemoveUnusedNetworkFiles(string network, List<ContainerEndpoint> all)
+    {
+        if (all.Any(e => e.Network == network)) return;
+        State.RemoveFile(State.NetworkHostsPath(network));
+        State.RemoveFile(State.NetworkResolvConfPath(network));
     }
 
     /// <summary>
@@ -285,12 +283,12 @@ public sealed class NameResolution : ModelService
                 // No container left: a Disconnect killed before it updated the names leaves the files behind.
                 if (File.Exists(path) || File.Exists(State.NetworkResolvConfPath(net)))
                     found.Add((net, path, $"Network '{net}' has no container, but its name files ({path}) are still there; they are removed.",
-                        () => WriteNetworkFiles(net, Listed(null), removeUnused: true)));
+                        () => RemoveUnusedNetworkFiles(net, Listed(null))));
                 continue;
             }
             if (Read(path) != Hosts(members[net], net))
                 found.Add((net, path, $"The hosts file of network '{net}', {path}, is {(File.Exists(path) ? "not as the records say" : "missing")}; it is written again.",
-                    () => WriteNetworkFiles(net, Listed(null), removeUnused: false)));
+                    () => WriteNetworkFiles(net, Listed(null))));
         }
         foreach (var g in all.Where(e => Named(e.Namespace)).GroupBy(e => e.Namespace!, StringComparer.Ordinal))
         {
