@@ -31,6 +31,8 @@ public sealed class Options
     public bool Verbose { get; private set; }
     /// <summary>--profile N: print where ours spends its time per step, then exit.</summary>
     public int? ProfileN { get; private set; }
+    /// <summary>--profile-model N: only the model's part of --profile (Connect/Disconnect, step by step), then exit.</summary>
+    public bool ProfileModelOnly { get; private set; }
 
     public int RunsFor(int n, bool slow = false) => Runs ?? (Quick ? (n <= 10 && !slow ? 3 : 1) : n <= 100 ? (slow && n == 100 ? 1 : 3) : 2);
 
@@ -69,6 +71,7 @@ public sealed class Options
                 case "--cni-only": o.CniOnly = true; break;
                 case "-v": case "--verbose": o.Verbose = true; break;
                 case "--profile": o.ProfileN = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--profile-model": o.ProfileN = int.Parse(Next(), CultureInfo.InvariantCulture); o.ProfileModelOnly = true; break;
                 case "--slow-peers-all": o.SlowPeerMaxN = int.MaxValue; break;
                 case "-h": case "--help":
                     Console.WriteLine("""
@@ -85,6 +88,7 @@ public sealed class Options
                                                   at N=1000 they take 5-15 minutes each per run
                           --profile N             where ours spends its time, step by step, for N containers (with --flows K:
                                                   the model's teardown with K unrelated conntrack entries)
+                          --profile-model N       only the model's part of --profile (Connect/Disconnect per step), after an untimed warm-up round
                           --flows K               unrelated conntrack entries for the teardown-with-flows figure
                                                   (default 10000; 0 skips it)
                           --flows-n N             containers for that figure (default 100)

@@ -118,8 +118,20 @@ public static class Profile
     /// <paramref name="flows"/> (--flows K) that many unrelated conntrack entries in the host namespace before the
     /// Disconnects, to see which step grows with them.
     /// </summary>
-    private static void RunModel(int n, int flows)
+    public static void RunModel(int n, int flows, bool warmUp = false)
     {
+        if (warmUp)
+        {
+            // The same Connects and Disconnects once, untimed: the JIT's tier-1 code and the caches, as in the bench's later runs.
+            using var w = new Topology();
+            var m = new OursModel();
+            m.SetupNetwork(w);
+            m.SetupContainers(w, 0, n);
+            m.TeardownContainers(w, 0, n);
+            while (w.BridgePorts() != 0) Thread.Sleep(10);
+            m.TeardownNetwork(w);
+            Thread.Sleep(300 + n);
+        }
         using var t = new Topology();
         var model = new OursModel();
         model.SetupNetwork(t);
@@ -128,17 +140,25 @@ public static class Profile
         // The plans' steps, summed per name (Connect's and Disconnect's apart), the time outside them too.
         var stepMs = new Dictionary<string, double>();
         var stepOrder = new List<string>();
+        // And per tenth: the first and the last tenth of the containers apart (which step grows with N).
+        var stepFirst = new Dictionary<string, double>();
+        var stepLast = new Dictionary<string, double>();
+        var tenth = Math.Max(1, n / 10);
         var phase = "Connect";
+        var current = 0;
         ContainerNetworking.Model.OperationPlan.StepTimes = (name, ms) =>
         {
             var key = phase + " " + name;
             if (!stepMs.TryAdd(key, ms)) stepMs[key] += ms;
             else stepOrder.Add(key);
+            var part = current < tenth ? stepFirst : current >= n - tenth ? stepLast : null;
+            if (part is not null && !part.TryAdd(key, ms)) part[key] += ms;
         };
         try
         {
             for (var i = 0; i < n; i++)
             {
+                current = i;
                 var sw = Stopwatch.StartNew();
                 model.SetupContainers(t, i, i + 1);
                 connect[i] = sw.Elapsed.TotalMilliseconds;
@@ -147,6 +167,7 @@ public static class Profile
             phase = "Disconnect";
             for (var i = 0; i < n; i++)
             {
+                current = i;
                 var sw = Stopwatch.StartNew();
                 model.TeardownContainers(t, i, i + 1);
                 disconnect[i] = sw.Elapsed.TotalMilliseconds;
@@ -157,12 +178,13 @@ public static class Profile
         while (t.BridgePorts() != 0 && settle.Elapsed.TotalSeconds < 60) Thread.Sleep(10);
         var settled = settle.Elapsed.TotalMilliseconds;
         model.TeardownNetwork(t);
-        var tenth = Math.Max(1, n / 10);
         double Med(double[] xs, int from, int count) => xs.Skip(from).Take(count).Order().ElementAt(count / 2);
         Console.WriteLine($"profile of ours-model, N={n}{(flows > 0 ? $", teardown with {flows} unrelated conntrack entries" : "")} (ms per container, median of the first / last {tenth}; load {File.ReadAllText("/proc/loadavg").Trim()}):");
         Console.WriteLine($"  {Med(connect, 0, tenth),8:F3} / {Med(connect, n - tenth, tenth),8:F3}  Connect (namespace, veth + hairpin, addresses, route, 1 port, IPAM + state)");
         Console.WriteLine($"  {Med(disconnect, 0, tenth),8:F3} / {Med(disconnect, n - tenth, tenth),8:F3}  Disconnect (port, namespace — the veth goes with it —, lease noted conntrack-pending, record)");
-        foreach (var k in stepOrder) Console.WriteLine($"  {stepMs[k] / n,8:F3}  {k} (mean of every container)");
+        Console.WriteLine("  mean of every container, and of the first / last tenth:");
+        foreach (var k in stepOrder)
+            Console.WriteLine($"  {stepMs[k] / n,8:F3}  ({stepFirst.GetValueOrDefault(k) / tenth,6:F3} / {stepLast.GetValueOrDefault(k) / tenth,6:F3})  {k}");
         foreach (var (what, total, prefix) in new[] { ("Connect", connect.Sum(), "Connect "), ("Disconnect", disconnect.Sum(), "Disconnect ") })
             Console.WriteLine($"  {(total - stepOrder.Where(k => k.StartsWith(prefix, StringComparison.Ordinal)).Sum(k => stepMs[k])) / n,8:F3}  {what}: the rest (outside the steps and the spans in parentheses)");
         Console.WriteLine($"  mean Connect {connect.Average():F3} ms, mean Disconnect {disconnect.Average():F3} ms; the kernel finished removing the veths {settled:F0} ms after the last Disconnect");

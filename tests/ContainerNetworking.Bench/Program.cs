@@ -29,7 +29,7 @@ if (stale > 0) Console.WriteLine($"bench: removed {stale} stale namespace(s) of 
 
 if (opt.ProfileN is { } pn)
 {
-    try { Profile.Run(pn, opt.Flows); }
+    try { if (opt.ProfileModelOnly) Profile.RunModel(pn, opt.Flows, warmUp: true); else Profile.Run(pn, opt.Flows); }
     finally { Cleanup.SweepOwn(); Cleanup.RemoveTemp(); }
     return 0;
 }
