@@ -51,21 +51,68 @@ internal static class DurableFile
     /// </summary>
     public static bool WriteInPlace(string path, byte[] bytes)
     {
+        if (TryRewrite(path, bytes)) return false;
+        var fd = Errno.ThrowIfError(LibC.open(path, LibC.O_WRONLY | LibC.O_CREAT | LibC.O_CLOEXEC, 0x1A4), $"open {path}");
+        try { WriteAll(fd, path, bytes); }
+        finally { LibC.close(fd); }
+        return true;
+    }
+
+    /// <summary>
+    /// Overwrites an existing file in place, as <see cref="WriteInPlace"/> does (content from offset 0, then cut to its
+    /// length, nothing fsync'ed), but never creates it: false, and nothing written, when it does not exist. What a spare
+    /// file of the state store is filled with before it is renamed into place (StateStore.Spares): a cut within its
+    /// first block frees no block, so neither the inode nor its block is freed and allocated again.
+    /// </summary>
+    public static bool TryRewrite(string path, byte[] bytes)
+    {
         var fd = LibC.open(path, LibC.O_WRONLY | LibC.O_CLOEXEC, 0);
-        var created = false;
-        if (fd < 0 && Errno.Last == LibC.ENOENT)
+        if (fd < 0)
         {
-            fd = LibC.open(path, LibC.O_WRONLY | LibC.O_CREAT | LibC.O_CLOEXEC, 0x1A4);
-            created = true;
+            if (Errno.Last == LibC.ENOENT) return false;
+            throw new LinuxException(Errno.Last, $"open {path}");
         }
-        if (fd < 0) throw new LinuxException(Errno.Last, $"open {path}");
         try
         {
             WriteAll(fd, path, bytes);
             Errno.ThrowIfError(LibC.ftruncate(fd, bytes.Length), $"ftruncate {path}");
         }
         finally { LibC.close(fd); }
-        return created;
+        return true;
+    }
+
+    /// <summary>
+    /// <c>mv FROM TO</c> as one rename(2) (TO replaced if it exists): true when moved; false, and nothing changed, when
+    /// FROM is missing (ENOENT) or the two are on different file systems (EXDEV: never copied, unlike .NET's File.Move).
+    /// Any other error of the kernel as a <see cref="LinuxException"/>.
+    /// </summary>
+    public static bool TryMove(string from, string to)
+    {
+        if (LibC.rename(from, to) == 0) return true;
+        var e = Errno.Last;
+        if (e is LibC.ENOENT or LibC.EXDEV) return false;
+        throw new LinuxException(e, $"rename {from} to {to}");
+    }
+
+    /// <summary>What <paramref name="path"/> itself is (a symbolic link not followed): a regular file with no other hard link, a symbolic link, or neither (missing, a directory, a file with hard links).</summary>
+    public static unsafe EntryKind KindOf(string path)
+    {
+        LibC.statx_t x = default;
+        if (LibC.statx(LibC.AT_FDCWD, path, LibC.AT_SYMLINK_NOFOLLOW, LibC.STATX_TYPE | LibC.STATX_NLINK, &x) != 0) return EntryKind.Other;
+        return (x.stx_mode & LibC.S_IFMT) switch
+        {
+            LibC.S_IFREG when x.stx_nlink == 1 => EntryKind.SingleFile,
+            LibC.S_IFLNK => EntryKind.SymbolicLink,
+            _ => EntryKind.Other,
+        };
+    }
+
+    /// <summary>See <see cref="KindOf"/>.</summary>
+    public enum EntryKind
+    {
+        Other,
+        SingleFile,
+        SymbolicLink,
     }
 
     /// <summary>

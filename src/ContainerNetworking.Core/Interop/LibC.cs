@@ -59,6 +59,12 @@ internal static unsafe partial class LibC
     // <sys/stat.h>
     internal static uint STATX_INO => T.STATX_INO;
     internal static uint STATX_SIZE => T.STATX_SIZE;
+    internal static uint STATX_TYPE => T.STATX_TYPE;
+    internal static uint STATX_NLINK => T.STATX_NLINK;
+    internal static int AT_SYMLINK_NOFOLLOW => T.AT_SYMLINK_NOFOLLOW;
+    internal const int S_IFMT = 0xF000;
+    internal const int S_IFREG = 0x8000;
+    internal const int S_IFLNK = 0xA000;
 
     // <sys/file.h>: by hand, Tmds.LibC 0.5 has no flock (see LibC.flock.cs).
     internal const int LOCK_EX = 2;
@@ -108,6 +114,8 @@ internal static unsafe partial class LibC
         internal Tmds.Linux.statx Value;
         public readonly ulong stx_ino => Value.stx_ino;
         public readonly ulong stx_size => Value.stx_size;
+        public readonly ushort stx_mode => Value.stx_mode;
+        public readonly uint stx_nlink => Value.stx_nlink;
         public readonly uint stx_dev_major => Value.stx_dev_major;
         public readonly uint stx_dev_minor => Value.stx_dev_minor;
     }

@@ -223,9 +223,16 @@ public sealed partial class StateStore
     /// </summary>
     private void WriteBytes(string path, byte[] bytes)
     {
-        var tmp = TemporaryName(path);
-        if (DurabilityOf(path) == Durability.PowerCut) DurableFile.Write(tmp, bytes);
-        else DurableFile.WriteUnsynced(tmp, bytes);
+        var durability = DurabilityOf(path);
+        // A file that need survive only a killed process is written into a spare, which has its inode already (see
+        // SpareDirectory), renamed into place as the temporary file would be.
+        var tmp = durability == Durability.ProcessCrash ? FilledSpare(bytes) : null;
+        if (tmp is null)
+        {
+            tmp = TemporaryName(path);
+            if (durability == Durability.PowerCut) DurableFile.Write(tmp, bytes);
+            else DurableFile.WriteUnsynced(tmp, bytes);
+        }
         FaultInjection.Point("RenameStateFile");
         File.Move(tmp, path, overwrite: true);
         EntryChanged(path);
@@ -258,13 +265,16 @@ public sealed partial class StateStore
                 return;
             }
         }
-        var tmp = TemporaryName(path);
-        DurableFile.WriteUnsynced(tmp, bytes);
+        var tmp = FilledSpare(bytes);
+        if (tmp is null) DurableFile.WriteUnsynced(tmp = TemporaryName(path), bytes);
+        List<(string Path, string Temporary)> replaced;
         lock (_cacheSync)
         {
+            replaced = _staged.FindAll(x => x.Path == path);
             _staged.RemoveAll(x => x.Path == path);
             _staged.Add((path, tmp));
         }
+        foreach (var x in replaced) ReturnOrDelete(x.Temporary);
     }
 
     /// <summary>Whether this hold staged <paramref name="path"/> and has not committed it yet.</summary>
@@ -290,8 +300,7 @@ public sealed partial class StateStore
             tmp = _staged[i].Temporary;
             _staged.RemoveAt(i);
         }
-        try { File.Delete(tmp); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        ReturnOrDelete(tmp);
         return true;
     }
 
@@ -312,7 +321,7 @@ public sealed partial class StateStore
         }
         catch
         {
-            foreach (var x in staged) TryDelete(x.Temporary);
+            foreach (var x in staged) ReturnOrDelete(x.Temporary);
             throw;
         }
         foreach (var (path, tmp) in staged)
@@ -332,7 +341,7 @@ public sealed partial class StateStore
             staged = [.. _staged];
             _staged.Clear();
         }
-        foreach (var x in staged) TryDelete(x.Temporary);
+        foreach (var x in staged) ReturnOrDelete(x.Temporary);
     }
 
     private static void TryDelete(string path)
@@ -473,19 +482,20 @@ public sealed partial class StateStore
     {
         File.CreateSymbolicLink(name, target);
         return true;
-    });
+    }, target);
 
     /// <summary>
     /// Puts a link that <paramref name="make"/> makes at a name at <paramref name="path"/>: made at its name when nothing
     /// is there (a dangling link counts as something), else at a temporary name renamed over what is; its directory
     /// made first. False, and nothing changed, when <paramref name="make"/> made none.
     /// </summary>
-    private bool PlaceLink(string path, Func<string, bool> make)
+    private bool PlaceLink(string path, Func<string, bool> make, string? symbolicTarget = null)
     {
         EnsureDirectory(Path.GetDirectoryName(path)!);
         if (!Path.Exists(path) && new FileInfo(path).LinkTarget is null)
         {
-            if (!make(path)) return false;
+            // A symbolic link: a spare one to the same place if there is one (see SpareDirectory).
+            if ((symbolicTarget is null || !PlaceSpareLink(path, symbolicTarget)) && !make(path)) return false;
         }
         else
         {
@@ -501,12 +511,7 @@ public sealed partial class StateStore
     }
 
     /// <summary>Removes a file or symbolic link (a dangling one too) that is not a record, durable as <see cref="DurabilityOf"/> says; nothing when it is not there.</summary>
-    internal void RemoveFile(string path)
-    {
-        if (!File.Exists(path) && new FileInfo(path).LinkTarget is null) return;
-        File.Delete(path);
-        EntryChanged(path);
-    }
+    internal void RemoveFile(string path) => Retire(path);
 
     /// <summary>Removes <paramref name="dir"/> when it is empty (its parent fsync'ed when the lock goes, if <see cref="DurabilityOf"/> says so); true when it did.</summary>
     internal bool RemoveEmptyDirectory(string dir)
@@ -536,14 +541,10 @@ public sealed partial class StateStore
         if (Path.GetDirectoryName(dir) is { Length: > 0 }) EntryChanged(dir);
     }
 
+    /// <summary>Removes a record, lease or note (its inode kept as a spare: see <see cref="Retire"/>); nothing when it is not there.</summary>
     private void DeleteFile(string path)
     {
-        try
-        {
-            if (!File.Exists(path)) return;
-            File.Delete(path);
-            EntryChanged(path);
-        }
+        try { Retire(path); }
         catch (DirectoryNotFoundException) { }
     }
 }

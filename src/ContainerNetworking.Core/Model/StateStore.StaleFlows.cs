@@ -38,7 +38,8 @@ public sealed partial class StateStore
         Changing();
         var dir = PendingDir(network);
         EnsureDirectory(dir);
-        foreach (var name in names) File.Create(Path.Combine(dir, name), 1, FileOptions.None).Dispose();
+        // A spare file when there is one (see SpareDirectory): its content says what it is, and is never read.
+        foreach (var name in names) WriteBytes(Path.Combine(dir, name), PendingContent);
     }
 
     /// <summary>Which of <paramref name="addresses"/> and <paramref name="udpPorts"/> are pending (one lookup each; none, and no lookup, when nothing is).</summary>
@@ -69,14 +70,16 @@ public sealed partial class StateStore
         return (addresses, ports);
     }
 
-    /// <summary>Removes <paramref name="addresses"/> and <paramref name="udpPorts"/> from the pending ones (once their entries are flushed); the directory goes with the last.</summary>
+    /// <summary>Removes <paramref name="addresses"/> and <paramref name="udpPorts"/> from the pending ones (once their entries are flushed).</summary>
     public void ClearStaleFlows(string network, IEnumerable<IPAddress> addresses, IEnumerable<int> udpPorts)
     {
         var dir = PendingDir(network);
         var names = addresses.Select(PendingName).Concat(udpPorts.Select(PendingName)).ToList();
         if (names.Count == 0 || !Directory.Exists(dir)) return;
         Changing();
+        // The directory stays while the network does: freeing its block and making it again costs a discard each time.
         foreach (var name in names) DeleteFile(Path.Combine(dir, name));
-        RemoveEmptyDirectory(dir);
     }
+
+    private static readonly byte[] PendingContent = "conntrack entries of this address or UDP port may be stale: flushed before it is used again"u8.ToArray();
 }

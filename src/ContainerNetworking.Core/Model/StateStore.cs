@@ -17,6 +17,8 @@ namespace ContainerNetworking.Model;
 /// ROOT/networks/NAME/endpoints/ID.json       the endpoint records
 /// ROOT/networks/NAME/conntrack-pending/KEY   an address or UDP host port (udp-PORT) whose conntrack entries a
 ///                                            removed container may have left: flushed before it is used again
+/// ROOT/.spare/                               inodes of removed files and links, reused by the next ones made
+///                                            (see <see cref="SpareDirectory"/>)
 /// </code>
 /// Every write is atomic for a process killed mid-write (kill -9: the page cache survives it), which leaves either the
 /// old or the new content: a temporary file (NAME.tmp-PID-TID) written and renamed over the file, so that a reader
@@ -177,6 +179,7 @@ public sealed partial class StateStore
                 if (counter != _seenCounter)
                 {
                     _endpointCache.Clear();
+                    ForgetSpares();
                     _seenCounter = counter;
                 }
                 _dirty = false;
@@ -295,8 +298,10 @@ public sealed partial class StateStore
             lock (_cacheSync)
             {
                 _endpointCache.Clear();
+                ForgetSpares();
                 _seenCounter = -1;
             }
+            if (Directory.Exists(SpareDirectory)) Directory.Delete(SpareDirectory, recursive: true);
             if (_lockPath is { } lockPath) File.Delete(lockPath);
             Directory.Delete(Root); // fails, and leaves it, when anything else is in it
         }
@@ -317,6 +322,7 @@ public sealed partial class StateStore
             if (!Holding)
             {
                 _endpointCache.Clear();
+                ForgetSpares();
                 _seenCounter = -1;
                 return;
             }

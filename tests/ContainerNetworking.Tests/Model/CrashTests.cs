@@ -68,11 +68,11 @@ public sealed class CrashTests : IDisposable
         var netns = Normalize(raw[(netnsAt + "\n--netns--\n".Length)..]).Split(',').Order(StringComparer.Ordinal);
         var files = Directory.Exists(_f.StateDir)
             ? Directory.EnumerateFiles(_f.StateDir, "*", SearchOption.AllDirectories)
-                .Where(f => !f.EndsWith("/.lock", StringComparison.Ordinal) && !f.Contains("last_reserved_ip", StringComparison.Ordinal) && !f.Contains(PendingDir, StringComparison.Ordinal))
+                .Where(f => !f.EndsWith("/.lock", StringComparison.Ordinal) && !f.Contains("last_reserved_ip", StringComparison.Ordinal) && !f.Contains(PendingDir, StringComparison.Ordinal) && !f.Contains(SpareDir, StringComparison.Ordinal))
                 .Select(f => Normalize(f[_f.StateDir.Length..] + "=" + File.ReadAllText(f))).Order(StringComparer.Ordinal)
             : Enumerable.Empty<string>();
         var dirs = Directory.Exists(_f.StateDir)
-            ? Directory.EnumerateDirectories(_f.StateDir, "*", SearchOption.AllDirectories).Where(d => !d.Contains(PendingDir, StringComparison.Ordinal))
+            ? Directory.EnumerateDirectories(_f.StateDir, "*", SearchOption.AllDirectories).Where(d => !d.Contains(PendingDir, StringComparison.Ordinal) && !d.Contains(SpareDir, StringComparison.Ordinal))
                 .Select(d => Normalize(d[_f.StateDir.Length..])).Order(StringComparer.Ordinal)
             : Enumerable.Empty<string>();
         // What ip netns exec bind-mounts for each container (name resolution): /etc/netns/NAME (a link, a dangling one
@@ -94,6 +94,9 @@ public sealed class CrashTests : IDisposable
     /// took. What must hold instead is checked by <see cref="AssertFreedAreNoted"/>: none is ever missing.
     /// </summary>
     private const string PendingDir = "/conntrack-pending";
+
+    /// <summary>ROOT/.spare (StateStore.SpareDirectory): recycled inodes, whose number and content mean nothing.</summary>
+    private const string SpareDir = "/" + StateStore.SpareDirName;
 
     /// <summary>The leased addresses and published UDP host ports of every network, as (network, key) with key the name a pending note has.</summary>
     private HashSet<(string Network, string Key)> Held()
