@@ -18,9 +18,11 @@ BeforeAll {
     }
 
     function Get-StateSnapshot([string] $Directory) {
-        # Every file under the state directory with its content hash: "unchanged" means this is equal.
+        # Every file under the state directory with its content hash: "unchanged" means this is equal. Not the spares
+        # (ROOT/.spare: recycled inodes of removed files and links, whose number and content mean nothing).
         if (-not (Test-Path $Directory)) { return @('<absent>') }
-        @(Get-ChildItem -Recurse -Force -File $Directory | Sort-Object FullName | ForEach-Object {
+        $spares = Join-Path $Directory '.spare'
+        @(Get-ChildItem -Recurse -Force -File $Directory | Where-Object { -not $_.FullName.StartsWith("$spares/") } | Sort-Object FullName | ForEach-Object {
             "$($_.FullName.Substring($Directory.Length)) $((Get-FileHash $_.FullName -Algorithm SHA256).Hash)"
         })
     }

@@ -113,21 +113,21 @@ public sealed class RepairService : ModelService
             var file = f;
             found("LeftoverTemporaryFile", NetworkOfPath(f), f,
                 $"{f} was being written by process {StateStore.TemporaryFileWriter(f)}, which was killed before it renamed it into place; it is removed (the record it was to replace is intact).",
-                () => File.Delete(file));
+                () => State.RemoveLeftover(file));
         }
         foreach (var d in State.LeftoverDeletedDirectories())
         {
             var dir = d;
             found("LeftoverDeletedDirectory", "", d,
                 $"{d} is the directory of a removed network that a process killed during the removal left; it is deleted.",
-                () => Directory.Delete(dir, recursive: true));
+                () => State.RemoveLeftover(dir));
         }
         foreach (var d in State.EmptyNetworkDirectories())
         {
             var dir = d;
             found("LeftoverNetworkDirectory", Path.GetFileName(d), d,
                 $"{d} holds no network record and no file (a New-ContainerNetwork killed before it wrote its record left it); it is removed.",
-                () => Directory.Delete(dir, recursive: true));
+                () => State.RemoveLeftover(dir));
         }
         foreach (var r in State.FindCorruptRecords())
         {

@@ -191,6 +191,7 @@ public sealed partial class StateStore
         }
         DirectoryChanged(Path.GetDirectoryName(from)!);
         DirectoryChanged(CorruptDirectory);
+        Removed();
         return to;
     }
 
@@ -520,7 +521,17 @@ public sealed partial class StateStore
         try { Directory.Delete(dir); }
         catch (IOException) { return false; } // something appeared meanwhile: it stays
         EntryChanged(dir);
+        Removed();
         return true;
+    }
+
+    /// <summary>Deletes what Repair found left over (a temporary file, or a directory with what is in it), as a change of the store's.</summary>
+    internal void RemoveLeftover(string path)
+    {
+        Changing();
+        if (Directory.Exists(path) && new FileInfo(path).LinkTarget is null) Directory.Delete(path, recursive: true);
+        else File.Delete(path);
+        Removed();
     }
 
     /// <summary>The temporary files of writers that no longer run in <paramref name="dir"/> (not below it).</summary>

@@ -49,6 +49,7 @@ public sealed partial class StateStore
         var trash = Path.Combine(Root, DeletedMarker + name + "-" + Guid.NewGuid().ToString("N"));
         Changing();
         Directory.Move(d, trash);
+        Removed();
         DirectoryChanged(NetworksDir);
         DirectoryChanged(Root);
         lock (_cacheSync) _endpointCache.Remove(name);

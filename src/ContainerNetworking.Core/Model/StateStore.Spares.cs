@@ -148,6 +148,7 @@ public sealed partial class StateStore
                     }
                 }
                 EntryChanged(path);
+                Removed();
                 return true;
             }
             // Missing, or on another file system than ROOT (EXDEV): deleted as before.
@@ -155,6 +156,7 @@ public sealed partial class StateStore
         if (!File.Exists(path) && new FileInfo(path).LinkTarget is null) return false;
         File.Delete(path);
         EntryChanged(path);
+        Removed();
         return true;
     }
 

@@ -183,6 +183,7 @@ public sealed partial class StateStore
                     _seenCounter = counter;
                 }
                 _dirty = false;
+                _removed = false;
                 _lockPath = path;
                 _holder = Environment.CurrentManagedThreadId;
             }
@@ -225,6 +226,14 @@ public sealed partial class StateStore
     }
     private long _seenCounter = -1;
     private bool _dirty;
+    // Whether this hold removed a file, link or network (only then can the store have become empty: see RemoveIfEmpty).
+    private bool _removed;
+
+    /// <summary>Notes that this hold removed something (<see cref="RemoveIfEmpty"/> looks when the lock goes).</summary>
+    private void Removed()
+    {
+        lock (_cacheSync) _removed = true;
+    }
     private int _holder;
     private string? _lockPath;
 
@@ -238,13 +247,14 @@ public sealed partial class StateStore
     private void Release()
     {
         DiscardStaged();
-        bool changed;
+        bool mayBeEmpty;
         List<string> unsynced;
         lock (_cacheSync)
         {
-            changed = _dirty;
+            mayBeEmpty = _dirty && _removed;
             _holder = 0;
             _dirty = false;
+            _removed = false;
             unsynced = [.. _unsyncedDirectories];
             _unsyncedDirectories.Clear();
         }
@@ -255,7 +265,7 @@ public sealed partial class StateStore
             try { DurableFile.SyncDirectory(dir); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { /* removed meanwhile; or a failing disk, which the next write reports */ }
         }
-        if (changed) RemoveIfEmpty();
+        if (mayBeEmpty) RemoveIfEmpty();
     }
 
     /// <summary>Directories whose entries this hold changed (renames, deletions), fsync'ed once each when the lock is let go.</summary>
@@ -276,7 +286,7 @@ public sealed partial class StateStore
     }
 
     /// <summary>
-    /// Called while the lock is still held, after a hold that changed something: when the last network and endpoint are
+    /// Called while the lock is still held, after a hold that removed something: when the last network and endpoint are
     /// gone (nothing left but empty records of the predefined networks), removes the state directory: networks/, the lock
     /// file (a process that waits for it then locks a new one, see <see cref="FileLock"/>), and the directory itself when
     /// nothing else is in it. A process creating a network meanwhile waits for the lock and finds the directory gone or
