@@ -143,6 +143,74 @@ public sealed class NetlinkConnection : IDisposable
         }
     }
 
+    /// <summary>
+    /// Sends several read requests (gets answered by replies and an ACK, and dumps) in one datagram and reads every
+    /// answer: the kernel handles them in order within the one sendmsg, so they cost one round trip instead of one each.
+    /// A socket runs one dump at a time: a dump the kernel refused with EBUSY because one before it in the datagram had
+    /// more to send, and one it interrupted (NLM_F_DUMP_INTR), is sent again once the others are answered. Refusals do
+    /// not throw: each answer carries its own <see cref="NetlinkException"/> (errno, ext-ACK text, the query's context)
+    /// for the caller to judge (ENOENT for a get is usually "none").
+    /// </summary>
+    public NetlinkAnswer[] QueryMany(IReadOnlyList<NetlinkQuery> queries)
+    {
+        var answers = new NetlinkAnswer[queries.Count];
+        lock (_lock)
+        {
+            var attempts = new int[queries.Count];
+            var todo = Enumerable.Range(0, queries.Count).ToList();
+            var rx = new List<NetlinkMessage>();
+            while (todo.Count > 0)
+            {
+                var pending = new Dictionary<uint, (int Index, List<NetlinkMessage> Replies, bool Interrupted)>(todo.Count);
+                var batch = new NetlinkWriter(256 * todo.Count);
+                foreach (var i in todo)
+                {
+                    var q = queries[i];
+                    var seq = NextSequence();
+                    pending[seq] = (i, [], false);
+                    attempts[i]++;
+                    batch.BeginMessage(q.Type, (ushort)(Nl.NLM_F_REQUEST | (q.Dump ? Nl.NLM_F_DUMP : Nl.NLM_F_ACK)), seq);
+                    q.Body(batch);
+                    batch.EndMessage();
+                }
+                if (GrowReceiveBufferForBatches && todo.Count > 1)
+                    Socket.EnsureReceiveBuffer((todo.Count + 1) * AnswerCost + batch.Written.Length);
+                Socket.Send(batch.Written);
+                var again = new List<int>();
+                while (pending.Count > 0)
+                {
+                    ReceiveInto(rx);
+                    foreach (var m in rx)
+                    {
+                        var seq = m.Sequence;
+                        if (!pending.TryGetValue(seq, out var p)) continue; // an earlier, abandoned request's
+                        var q = queries[p.Index];
+                        if (q.Dump && (m.Flags & Nl.NLM_F_DUMP_INTR) != 0) pending[seq] = p with { Interrupted = true };
+                        if (m.Type == Nl.NLMSG_NOOP || (m.Type == Nl.NLMSG_DONE && !q.Dump)) continue;
+                        if (m.Type != Nl.NLMSG_ERROR && m.Type != Nl.NLMSG_DONE)
+                        {
+                            p.Replies.Add(m);
+                            continue;
+                        }
+                        var interrupted = pending[seq].Interrupted;
+                        pending.Remove(seq);
+                        var code = m.Type == Nl.NLMSG_DONE && m.Payload.Length < 4 ? 0 : m.ErrorCode;
+                        var retry = q.Dump && attempts[p.Index] < MaxDumpAttempts && (code == -Interop.LibC.EBUSY || (code == 0 && interrupted));
+                        if (retry) again.Add(p.Index);
+                        else if (code != 0) answers[p.Index] = new NetlinkAnswer([], Error(m, q.Type, seq, q.Context));
+                        else if (interrupted)
+                            answers[p.Index] = new NetlinkAnswer([], new NetlinkException(Interop.LibC.EINTR, _describe(q.Type), seq,
+                                $"the dump was interrupted by concurrent changes {MaxDumpAttempts} times in a row", null, q.Context));
+                        else answers[p.Index] = new NetlinkAnswer(p.Replies, null);
+                    }
+                }
+                again.Sort();
+                todo = again;
+            }
+        }
+        return answers;
+    }
+
     /// <summary>Sends one request that must succeed; the ACK is awaited.</summary>
     public void Execute(ushort type, ushort flags, Action<NetlinkWriter> body, string? context = null) =>
         Request(type, flags, body, context);
@@ -294,3 +362,9 @@ public sealed class NetlinkConnection : IDisposable
 
 /// <summary>One request of <see cref="NetlinkConnection.ExecuteMany"/>: its type, flags (NLM_F_REQUEST and NLM_F_ACK are added), body and what it is meant to do.</summary>
 public readonly record struct NetlinkRequest(ushort Type, ushort Flags, Action<NetlinkWriter> Body, string? Context);
+
+/// <summary>One request of <see cref="NetlinkConnection.QueryMany"/>: a get (answered by replies and an ACK) or a dump (<paramref name="Dump"/>), its type, body and what it asks.</summary>
+public readonly record struct NetlinkQuery(ushort Type, bool Dump, Action<NetlinkWriter> Body, string? Context);
+
+/// <summary>The answer to one <see cref="NetlinkQuery"/>: its replies, or the kernel's refusal (<see cref="Error"/>, then no replies).</summary>
+public readonly record struct NetlinkAnswer(List<NetlinkMessage> Replies, NetlinkException? Error);
