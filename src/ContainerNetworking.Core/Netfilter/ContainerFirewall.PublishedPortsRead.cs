@@ -113,31 +113,52 @@ public sealed partial class ContainerFirewall
     /// True when host port <paramref name="hostPort"/> is published for <paramref name="protocol"/> on
     /// <paramref name="hostAddress"/> or in a way that overlaps it: looked up by key in the map of every address, and for
     /// a mapping on every address also in the host-address-bound map. A host address (0.0.0.0 and :: included) looks in
-    /// its family's maps; null (Docker's bare <c>8080:80</c>, published for both families) in both families'.
+    /// its family's maps; null (Docker's bare <c>8080:80</c>, published for both families) in both families'. Every
+    /// lookup goes in one datagram (one round trip).
     /// </summary>
     public bool IsPublished(PortProtocol protocol, int hostPort, IPAddress? hostAddress = null)
     {
         if (hostPort is < 1 or > 65535) return false;
-        var host = hostAddress is null ? null : Normalize(hostAddress);
-        var families = host is null ? [false, true] : new[] { IsV6(host) };
-        if (host is not null && (host.Equals(IPAddress.Any) || host.Equals(IPAddress.IPv6Any))) host = null;
+        var (families, host) = Lookup(hostAddress);
+        var lookups = new List<(string Set, byte[]? Key)>();
+        var bound = new List<(string Set, byte[]? Key)>();
         foreach (var v6 in families)
         {
             var unbound = new Normalized(protocol, null, hostPort, hostPort, v6 ? IPAddress.IPv6Loopback : IPAddress.Loopback, 1, 1, null);
-            if (_nft.GetElement(Family, TableName, unbound.Map, Key(unbound, hostPort)) is not null) return true;
-            if (host is not null)
-            {
-                var bound = unbound with { HostAddress = host };
-                if (_nft.GetElement(Family, TableName, bound.Map, Key(bound, hostPort)) is not null) return true;
-                continue;
-            }
-            if (!_nft.TableExists(Family, TableName)) return false;
-            var alen = v6 ? 16 : 4;
-            foreach (var e in _nft.ListElements(Family, TableName, v6 ? MapHostPorts6 : MapHostPorts4))
-                if (e.Key.Length >= alen + 8 && e.Key[alen] == (byte)protocol && BinaryPrimitives.ReadUInt16BigEndian(e.Key.AsSpan(alen + 4)) == hostPort)
-                    return true;
+            lookups.Add((unbound.Map, Key(unbound, hostPort)));
+            // on an address: its element; on every address: the bound map's elements, read whole (a dump: after the gets)
+            bound.Add(host is null ? (v6 ? MapHostPorts6 : MapHostPorts4, null) : ((unbound with { HostAddress = host }).Map, Key(unbound with { HostAddress = host }, hostPort)));
         }
-        return false;
+        lookups.AddRange(bound);
+        var found = _nft.LookupElements(Family, TableName, lookups);
+        var held = new PublishedHostPorts();
+        for (var i = 0; i < lookups.Count; i++)
+            foreach (var e in found[i]) held.Add(lookups[i].Set, e.Key);
+        return held.Holds(protocol, hostPort, hostAddress);
+    }
+
+    /// <summary>
+    /// The host ports of every port map (<c>nft list map</c> of the four, in one round trip), to test many candidate
+    /// ports against (<see cref="PublishedHostPorts.Holds"/>, as <see cref="IsPublished"/>) without asking the kernel
+    /// for each: a host port is chosen from them.
+    /// </summary>
+    public PublishedHostPorts GetPublishedHostPorts()
+    {
+        string[] maps = [MapPorts4, MapPorts6, MapHostPorts4, MapHostPorts6];
+        var found = _nft.LookupElements(Family, TableName, [.. maps.Select(m => (m, (byte[]?)null))]);
+        var held = new PublishedHostPorts();
+        for (var i = 0; i < maps.Length; i++)
+            foreach (var e in found[i]) held.Add(maps[i], e.Key);
+        return held;
+    }
+
+    /// <summary>The families whose maps a host address is looked up in, and the address as the bound maps key it (none: every address).</summary>
+    internal static (bool[] V6, IPAddress? Host) Lookup(IPAddress? hostAddress)
+    {
+        var host = hostAddress is null ? null : Normalize(hostAddress);
+        var families = host is null ? [false, true] : new[] { IsV6(host) };
+        if (host is not null && (host.Equals(IPAddress.Any) || host.Equals(IPAddress.IPv6Any))) host = null;
+        return (families, host);
     }
 
     /// <summary>Unpublishes a mapping read with <see cref="GetPublishedPorts"/> (see the other overload).</summary>

@@ -321,21 +321,8 @@ public sealed class NftClient
     public List<NftSetElement> ListElements(NftFamily family, string table, string set)
     {
         var list = new List<NftSetElement>();
-        foreach (var m in _conn.Dump(Nft.Type(Nft.NFT_MSG_GETSETELEM), w =>
-        {
-            w.Write(new nfgenmsg((byte)family));
-            w.AttrString(Nft.NFTA_SET_ELEM_LIST_TABLE, table);
-            w.AttrString(Nft.NFTA_SET_ELEM_LIST_SET, set);
-        }, $"list elements of set {set}"))
-        {
-            var r = m.Attributes(4);
-            while (r.Next())
-            {
-                if (r.Type != Nft.NFTA_SET_ELEM_LIST_ELEMENTS) continue;
-                var l = r.Nested();
-                while (l.Next()) if (l.Type == Nft.NFTA_LIST_ELEM) list.Add(DecodeElement(l.Nested()));
-            }
-        }
+        foreach (var m in _conn.Dump(Nft.Type(Nft.NFT_MSG_GETSETELEM), w => WriteElementQuery(w, family, table, set, null), $"list elements of set {set}"))
+            DecodeElements(m, list);
         return list;
     }
 
@@ -349,36 +336,64 @@ public sealed class NftClient
         List<NetlinkMessage> replies;
         try
         {
-            replies = _conn.Request(Nft.Type(Nft.NFT_MSG_GETSETELEM), 0, w =>
-            {
-                w.Write(new nfgenmsg((byte)family));
-                w.AttrString(Nft.NFTA_SET_ELEM_LIST_TABLE, table);
-                w.AttrString(Nft.NFTA_SET_ELEM_LIST_SET, set);
-                var list = w.BeginNested(Nft.NFTA_SET_ELEM_LIST_ELEMENTS, true);
-                var el = w.BeginNested(Nft.NFTA_LIST_ELEM, true);
-                var k = w.BeginNested(Nft.NFTA_SET_ELEM_KEY, true);
-                w.Attr(Nft.NFTA_DATA_VALUE, key);
-                w.EndNested(k);
-                w.EndNested(el);
-                w.EndNested(list);
-            }, $"get an element of set {set}");
+            replies = _conn.Request(Nft.Type(Nft.NFT_MSG_GETSETELEM), 0, w => WriteElementQuery(w, family, table, set, key), $"get an element of set {set}");
         }
         catch (NetlinkException e) when (e.ErrorNumber == Interop.LibC.ENOENT)
         {
             return null;
         }
-        foreach (var m in replies)
+        var found = new List<NftSetElement>();
+        foreach (var m in replies) DecodeElements(m, found);
+        return found.Count > 0 ? found[0] : null;
+    }
+
+    /// <summary>
+    /// Several element lookups in one datagram, answered in one round trip: for a (set, key) the element with that key,
+    /// as <see cref="GetElement"/>; for a (set, null) every element of the set, as <see cref="ListElements"/>. None when
+    /// the set has no such element or the set or table does not exist (ENOENT); any other refusal throws.
+    /// </summary>
+    public List<NftSetElement>[] LookupElements(NftFamily family, string table, IReadOnlyList<(string Set, byte[]? Key)> lookups)
+    {
+        var queries = lookups.Select(l => new NetlinkQuery(Nft.Type(Nft.NFT_MSG_GETSETELEM), Dump: l.Key is null,
+            w => WriteElementQuery(w, family, table, l.Set, l.Key), l.Key is null ? $"list elements of set {l.Set}" : $"get an element of set {l.Set}")).ToList();
+        var answers = _conn.QueryMany(queries);
+        var result = new List<NftSetElement>[answers.Length];
+        for (var i = 0; i < answers.Length; i++)
         {
-            if (m.Type != Nft.Type(Nft.NFT_MSG_NEWSETELEM)) continue;
-            var r = m.Attributes(4);
-            while (r.Next())
-            {
-                if (r.Type != Nft.NFTA_SET_ELEM_LIST_ELEMENTS) continue;
-                var l = r.Nested();
-                while (l.Next()) if (l.Type == Nft.NFTA_LIST_ELEM) return DecodeElement(l.Nested());
-            }
+            if (answers[i].Error is { } e && e.ErrorNumber != Interop.LibC.ENOENT) throw e;
+            result[i] = [];
+            foreach (var m in answers[i].Replies) DecodeElements(m, result[i]);
         }
-        return null;
+        return result;
+    }
+
+    /// <summary>An NFT_MSG_GETSETELEM body: the set, and the key of the one element asked for (none: all of them).</summary>
+    private static void WriteElementQuery(NetlinkWriter w, NftFamily family, string table, string set, byte[]? key)
+    {
+        w.Write(new nfgenmsg((byte)family));
+        w.AttrString(Nft.NFTA_SET_ELEM_LIST_TABLE, table);
+        w.AttrString(Nft.NFTA_SET_ELEM_LIST_SET, set);
+        if (key is null) return;
+        var list = w.BeginNested(Nft.NFTA_SET_ELEM_LIST_ELEMENTS, true);
+        var el = w.BeginNested(Nft.NFTA_LIST_ELEM, true);
+        var k = w.BeginNested(Nft.NFTA_SET_ELEM_KEY, true);
+        w.Attr(Nft.NFTA_DATA_VALUE, key);
+        w.EndNested(k);
+        w.EndNested(el);
+        w.EndNested(list);
+    }
+
+    /// <summary>The elements of an NFT_MSG_NEWSETELEM answer (other messages have none).</summary>
+    private static void DecodeElements(NetlinkMessage m, List<NftSetElement> into)
+    {
+        if (m.Type != Nft.Type(Nft.NFT_MSG_NEWSETELEM)) return;
+        var r = m.Attributes(4);
+        while (r.Next())
+        {
+            if (r.Type != Nft.NFTA_SET_ELEM_LIST_ELEMENTS) continue;
+            var l = r.Nested();
+            while (l.Next()) if (l.Type == Nft.NFTA_LIST_ELEM) into.Add(DecodeElement(l.Nested()));
+        }
     }
 
     private static NftSetElement DecodeElement(AttributeReader r)
