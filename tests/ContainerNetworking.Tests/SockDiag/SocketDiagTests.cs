@@ -48,4 +48,39 @@ public sealed class SocketDiagTests : IDisposable
         // the inode leads to ncat
         Assert.Contains((tcp.Id, "ncat"), SocketDiagClient.Holders(s.Inode));
     }
+
+    [Fact]
+    public void ListBound_OfBothFamilies_FindsTheSocketsOnThePort_OfEitherFamily_AndNoneOnAnotherPort()
+    {
+        using var ns = _nss.Create("diag2");
+        ns.Rtnl.SetLinkUp("lo");
+        // TCP (one dump of both families) and UDP (one request per family, in one datagram): one socket of each family
+        // on 7101, one on 7102
+        Ncat(ns.Name!, "-l", "-k", "127.0.0.1", "7101");
+        Ncat(ns.Name!, "-l", "-k", "-6", "::1", "7101");
+        Ncat(ns.Name!, "-l", "-k", "127.0.0.1", "7102");
+        Ncat(ns.Name!, "-l", "-u", "127.0.0.1", "7101");
+        Ncat(ns.Name!, "-l", "-u", "-6", "::1", "7101");
+        Ncat(ns.Name!, "-l", "-u", "-6", "::1", "7102");
+        Processes.WaitForSockets(ns.Name!, "-Hltn", 3);
+        Processes.WaitForSockets(ns.Name!, "-Hlun", 3);
+
+        var diag = ns.SockDiag;
+        foreach (byte protocol in new byte[] { 6, 17 })
+        {
+            var on7101 = diag.ListBound(protocol, 7101);
+            Assert.Equal([(IPAddress.Loopback, (ushort)7101), (IPAddress.IPv6Loopback, (ushort)7101)], on7101.Select(b => (b.Address, b.Port)));
+            Assert.All(on7101, b => Assert.Equal(protocol, b.Protocol));
+            // the same sockets as the requests of one family each
+            Assert.Equal(diag.ListBound(protocol, AddressFamily.InterNetwork, 7101).Concat(diag.ListBound(protocol, AddressFamily.InterNetworkV6, 7101)), on7101);
+            Assert.Empty(diag.ListBound(protocol, 7103));
+            // without a port, every bound socket, as ss counts them
+            var all = diag.ListBound(protocol);
+            Assert.Equal(Cli.InNs(ns.Name!, "ss", protocol == 6 ? "-Hltn" : "-Hlun").Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length, all.Count);
+            Assert.Equal([7101, 7101, 7102], all.Select(b => (int)b.Port).Order());
+        }
+        // the inodes of one family's socket are the ones ss shows for it
+        var v6 = Assert.Single(diag.ListBound(6, 7101), b => b.Address.Equals(IPAddress.IPv6Loopback));
+        Assert.Contains($"ino:{v6.Inode}", Cli.InNs(ns.Name!, "ss", "-Hltne", "sport = :7101").Stdout);
+    }
 }
