@@ -364,7 +364,7 @@ public sealed partial class EndpointService : ModelService
                 Ports.AddPorts(net, record);
                 return;
             }
-            catch (ContainerNetworkingException e) when (e.ErrorId == "PortAlreadyPublished" && attempt < ChoiceAttempts && specs.Any(s => s.ChoosesHostPort || s.HostPortEnd - s.HostPortStart + 1 != s.ContainerPortCount))
+            catch (ContainerNetworkingException e) when (e.ErrorId == "PortAlreadyPublished" && attempt < ChoiceAttempts && specs.Any(s => s.ChoosesHostPorts))
             {
                 var again = Ports.Resolve(specs, self: record.Id);
                 if (again.SequenceEqual(record.Ports)) throw;

@@ -25,27 +25,58 @@ public sealed class PortPublishing : ModelService
     /// endpoint record holds it (kept in memory under the lock; <paramref name="self"/>'s own excepted), when the host's
     /// port maps hold it (any owner: Publish-ContainerPort's too), or when a socket of the host namespace is bound to it
     /// (sock_diag, as <c>ss -ltn</c>/<c>-lun</c>): a chosen port skips those, an explicit one fails with
-    /// "PortAlreadyAllocated" (records, maps) or "HostPortInUse" naming the process that listens.
+    /// "PortAlreadyAllocated" (records, maps) or "HostPortInUse" naming the process that listens. An explicit port is
+    /// looked up by itself (the records scanned for it, its map keys and the sockets on that port asked for: one round
+    /// trip each); a port chosen among many candidates is tested against the records' ports and the sockets read whole
+    /// once (the maps are asked per candidate the records leave: usually the first), and a long explicit range against
+    /// the maps read whole too.
     /// </summary>
     internal List<PublishedPort> Resolve(IReadOnlyList<PortSpec> specs, string? self = null)
     {
         var ports = new List<PublishedPort>();
         if (specs.Count == 0) return ports;
-        var taken = State.ListAllEndpoints().Where(e => e.Id != self).SelectMany(e => e.Ports.Select(p => (Port: p, Endpoint: e)))
-            .ToLookup(x => (x.Port.Protocol, x.Port.HostPort));
+        var endpoints = State.ListAllEndpoints();
+        Dictionary<(PortProtocol, ushort), List<(PublishedPort Port, ContainerEndpoint Endpoint)>>? taken = null;
+        PublishedHostPorts? published = null;
         var listeners = new Dictionary<PortProtocol, List<SockDiag.BoundSocket>>();
-        ContainerNetworkingException? Conflict(PublishedPort m)
+        ContainerEndpoint? RecordHolding(PublishedPort m, bool many)
         {
+            if (!many)
+            {
+                foreach (var e in endpoints)
+                    if (e.Id != self && e.Ports.Any(p => p.ConflictsWith(m))) return e;
+                return null;
+            }
+            if (taken is null)
+            {
+                taken = [];
+                foreach (var e in endpoints)
+                {
+                    if (e.Id == self) continue;
+                    foreach (var p in e.Ports)
+                    {
+                        if (!taken.TryGetValue((p.Protocol, p.HostPort), out var l)) taken[(p.Protocol, p.HostPort)] = l = [];
+                        l.Add((p, e));
+                    }
+                }
+            }
+            return taken.TryGetValue((m.Protocol, m.HostPort), out var held) ? held.FirstOrDefault(t => t.Port.ConflictsWith(m)).Endpoint : null;
+        }
+        ContainerNetworkingException? Conflict(PublishedPort m, PortSpec ps)
+        {
+            var many = ps.ChoosesHostPorts || ps.ContainerPortCount > LookedUpOneByOne;
             var proto = m.Protocol.ToString().ToLowerInvariant();
             var where = $"{m.HostIp switch { null => "", { AddressFamily: AddressFamily.InterNetworkV6 } v6 => $"[{v6}]:", var v4 => v4 + ":" }}{m.HostPort}/{proto}";
-            if (taken[(m.Protocol, m.HostPort)].FirstOrDefault(t => t.Port.ConflictsWith(m)) is { Endpoint: { } other })
+            if (RecordHolding(m, many) is { } other)
                 return new ContainerNetworkingException("PortAlreadyAllocated", ErrorKind.AlreadyExists,
                     $"Host port {where} is already published by endpoint {other.Id[..12]} ({other.Container}) on network '{other.Network}'. Publish on another host port, or disconnect it first.");
-            if (Fw.IsPublished(m.Protocol, m.HostPort, m.HostIp))
+            var wholeMaps = many && !ps.ChoosesHostPorts;
+            if (wholeMaps ? (published ??= Fw.GetPublishedHostPorts()).Holds(m.Protocol, m.HostPort, m.HostIp) : Fw.IsPublished(m.Protocol, m.HostPort, m.HostIp))
                 return new ContainerNetworkingException("PortAlreadyAllocated", ErrorKind.AlreadyExists,
                     $"Host port {where} is already published{In} (Get-ContainerPort lists it). Publish on another host port, or unpublish it first (Unpublish-ContainerPort).");
-            if (!listeners.TryGetValue(m.Protocol, out var bound))
-                listeners[m.Protocol] = bound = BoundSockets((byte)m.Protocol);
+            List<SockDiag.BoundSocket> bound;
+            if (!many) bound = Host.SockDiag.ListBound((byte)m.Protocol, m.HostPort);
+            else if (!listeners.TryGetValue(m.Protocol, out bound!)) listeners[m.Protocol] = bound = Host.SockDiag.ListBound((byte)m.Protocol);
             if (bound.FirstOrDefault(b => b.Port == m.HostPort && (m.HostIp is null || b.OnEveryAddress || b.Address.Equals(m.HostIp)
                     || (PublishedPort.IsWildcard(m.HostIp) && b.Address.AddressFamily == m.HostIp.AddressFamily))) is { } s)
             {
@@ -61,16 +92,12 @@ public sealed class PortPublishing : ModelService
         foreach (var ps in specs)
             ports.AddRange(ps.Resolve(m => ports.Any(t => t.ConflictsWith(m))
                 ? new ContainerNetworkingException("PortAlreadyAllocated", ErrorKind.AlreadyExists, $"Host port {m.HostPort}/{m.Protocol.ToString().ToLowerInvariant()} is given twice. Give each host port once.")
-                : Conflict(m)));
+                : Conflict(m, ps)));
         return ports;
     }
 
-    /// <summary>The host namespace's sockets that hold a port of <paramref name="protocol"/>, IPv4 and IPv6.</summary>
-    private List<SockDiag.BoundSocket> BoundSockets(byte protocol)
-    {
-        var diag = Host.SockDiag;
-        return [.. diag.ListBound(protocol, AddressFamily.InterNetwork), .. diag.ListBound(protocol, AddressFamily.InterNetworkV6)];
-    }
+    /// <summary>The most explicit ports of one -Publish looked up one by one; more are tested against the records, maps and sockets read whole.</summary>
+    private const int LookedUpOneByOne = 8;
 
     private string In => Host.IsCurrent && Host.Name is null ? " in this host" : $" in the host namespace '{Host.Label}'";
 

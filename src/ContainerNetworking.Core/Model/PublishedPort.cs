@@ -54,6 +54,9 @@ public sealed record PortSpec(IPAddress? HostIp, ushort HostPortStart, ushort Ho
     public int ContainerPortCount => ContainerPortEnd - ContainerPortStart + 1;
     public bool ChoosesHostPort => HostPortStart == 0;
 
+    /// <summary>True when host ports are chosen (none given, or a host range for fewer container ports), not given one for one.</summary>
+    public bool ChoosesHostPorts => ChoosesHostPort || HostPortEnd - HostPortStart + 1 != ContainerPortCount;
+
     /// <summary>Parses Docker's notation; "InvalidPortSpec" with the reason and an example when it is wrong.</summary>
     public static PortSpec Parse(string text)
     {
@@ -139,7 +142,7 @@ public sealed record PortSpec(IPAddress? HostIp, ushort HostPortStart, ushort Ho
                     $"Host port {m.HostPort}/{Protocol.ToString().ToLowerInvariant()} is given twice. Give each host port once.")
                 : conflict(m);
         var count = ContainerPortCount;
-        if (!ChoosesHostPort && HostPortEnd - HostPortStart + 1 == count)
+        if (!ChoosesHostPorts)
         {
             for (var i = 0; i < count; i++)
             {

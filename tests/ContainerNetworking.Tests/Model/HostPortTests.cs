@@ -76,6 +76,61 @@ public sealed class HostPortTests : IDisposable
         Assert.Equal(8080, _f.Run("bridge", "other", udp ? "8080:80" : "8080:53/udp").Ports.Single().HostPort);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void AnExplicitHostPortHeldOnlyOverIPv6_IsRefused_NamingThatListener_NotOneOnAnotherPort(bool udp)
+    {
+        Bridge();
+        // the host's sockets of both families on the port are asked for at once: this one is IPv6's, on ::1 only
+        var listener = _processes.StartInNs(_f.HostName, "ncat", "-l", "-6", udp ? "-u" : "-k", "::1", "8081");
+        Processes.WaitForSockets(_f.HostName, $"{(udp ? "-Hlun" : "-Hltn")} sport = :8081");
+        var elsewhere = Listen(8082, udp);
+        var publish = udp ? "/udp" : "";
+        var before = _f.Snapshot();
+        var name = _f.Container("refused6");
+        var e = Assert.Throws<ContainerNetworkingException>(() =>
+            _f.Manager.Connect(new EndpointSpec { Network = "bridge", Namespace = name, CreateNamespace = true, Publish = ["8081:80" + publish] }));
+        Assert.Equal("HostPortInUse", e.ErrorId);
+        Assert.Contains($"process {listener.Id} (ncat)", e.Message);
+        Assert.DoesNotContain($"process {elsewhere.Id} ", e.Message);
+        Assert.Contains("[::1]:8081", e.Message);
+        Assert.False(NetNamespace.Exists(name));
+        Assert.Equal(before, _f.Snapshot());
+        // the port beside it is free, the other listener's port is not
+        Assert.Equal(8083, _f.Run("bridge", "beside", "8083:80" + publish).Ports.Single().HostPort);
+        Assert.Equal("HostPortInUse", Assert.Throws<ContainerNetworkingException>(() => _f.Run("bridge", "taken", "8082:80" + publish)).ErrorId);
+    }
+
+    [Fact]
+    public void ALongExplicitRange_IsRefused_WhenARecordTheMapsOrASocketHoldOneOfItsPorts_AndGrantedWhenAllAreFree()
+    {
+        Bridge();
+        // ten ports: tested against the records, the maps and the sockets read whole rather than one by one
+        _f.Run("bridge", "holder", "9204:80");
+        var fw = new ContainerFirewall(_f.Host);
+        fw.Publish(new PortMappingSpec(PortProtocol.Tcp, 9306, Ip("172.17.0.200"), 80) { Owner = "by-hand" });
+        var listener = Listen(9408);
+        var before = _f.Snapshot();
+        ContainerNetworkingException Refused(string range) => Assert.Throws<ContainerNetworkingException>(() =>
+            _f.Manager.Connect(new EndpointSpec { Network = "bridge", Namespace = _f.Container("range"), CreateNamespace = true, Publish = [range] }));
+        var e = Refused("9200-9209:100-109");
+        Assert.Equal("PortAlreadyAllocated", e.ErrorId);
+        Assert.Contains("9204/tcp is already published by endpoint", e.Message);
+        e = Refused("9300-9309:100-109");
+        Assert.Equal("PortAlreadyAllocated", e.ErrorId);
+        Assert.Contains("9306/tcp is already published", e.Message);
+        Assert.Contains("Get-ContainerPort", e.Message);
+        e = Refused("9400-9409:100-109");
+        Assert.Equal("HostPortInUse", e.ErrorId);
+        Assert.Contains($"process {listener.Id} (ncat)", e.Message);
+        Assert.Contains("9408/tcp", e.Message);
+        Assert.Equal(before, _f.Snapshot());
+        // the same ranges of UDP are free, and so is a range beside them
+        Assert.Equal(Enumerable.Range(9400, 10), _f.Run("bridge", "udp", "9400-9409:100-109/udp").Ports.Select(p => (int)p.HostPort));
+        Assert.Equal(Enumerable.Range(9500, 10), _f.Run("bridge", "free", "9500-9509:100-109").Ports.Select(p => (int)p.HostPort));
+    }
+
     [Fact]
     public void ChosenPorts_StayDistinct_WhileOtherProcessesConnectAndPublishByHand()
     {
