@@ -29,6 +29,13 @@ public static class FaultInjection
     private static readonly Dictionary<string, int> Reached = new(StringComparer.Ordinal);
     private static int _reachedAll;
 
+    /// <summary>
+    /// Whether the environment asks for a kill or a trace: work that would overlap another thread's then runs in order
+    /// (NamespaceThread.StartInNew), so that the points are reached in the same order every run and "#N" names the
+    /// same moment in the trace and in the kill.
+    /// </summary>
+    internal static bool Armed => FromEnvironment is not null || Trace;
+
     /// <summary>The step before which the current async flow "crashes" (in-process tests).</summary>
     public static string? CrashBefore
     {

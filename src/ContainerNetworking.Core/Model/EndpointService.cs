@@ -52,7 +52,7 @@ public sealed partial class EndpointService : ModelService
         {
             NsRef? ns = null;
             try { return BuildConnect(spec, out _, out ns); }
-            finally { ns?.Value?.Dispose(); }
+            finally { ns?.Dispose(); }
         }
     }
 
@@ -84,7 +84,7 @@ public sealed partial class EndpointService : ModelService
                     t = OperationPlan.StepTimes is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
                     return endpoint;
                 }
-                finally { ns?.Value?.Dispose(); }
+                finally { ns?.Dispose(); }
             }
             finally
             {
@@ -170,8 +170,8 @@ public sealed partial class EndpointService : ModelService
             var p = new OperationPlan($"Connect {containerName} to network none (loopback only)");
             AddRecordSteps(p, net, rec, () =>
             {
-                AddNamespaceSteps(p, spec, rec, h => cref.Value = h);
-                p.Add("LoopbackUp", $"ip -n {nsName} link set lo up", () => cref.Value!.Rtnl.SetLinkUp("lo"));
+                AddNamespaceSteps(p, spec, rec, cref);
+                p.Add("LoopbackUp", $"ip -n {nsName} link set lo up", () => cref.Get().Rtnl.SetLinkUp("lo"));
             });
             endpoint = rec;
             return p;
@@ -239,7 +239,7 @@ public sealed partial class EndpointService : ModelService
         var take6 = wantsRoute && net.GatewayV6 is not null && (holder6 is null || spec.GatewayPriority > holder6.GatewayPriority);
 
         var veth = "veth" + id[..7];
-        var side = new ContainerSide(() => cref.Value!);
+        var side = new ContainerSide(cref.Get);
         var record = new ContainerEndpoint
         {
             Id = id,
@@ -271,7 +271,7 @@ public sealed partial class EndpointService : ModelService
         var plan = new OperationPlan($"Connect {containerName} to network {net.Name}: {addresses.Replace(" and ", ", ")} on {ifName} ({mac}), host side {veth} on {net.BridgeName}");
         AddRecordSteps(plan, net, record, () =>
         {
-            AddNamespaceSteps(plan, spec, record, h => cref.Value = h);
+            AddNamespaceSteps(plan, spec, record, cref);
             plan.Add("LeaseAddress", $"lease {addresses} ({State.Root}/networks/{net.Name}/leases/); {DescribeStaleFlush(addresses)}", () =>
             {
                 // Staged: made durable and put in place with the Ready record (CommitEndpoint), one fsync for both.
@@ -285,11 +285,28 @@ public sealed partial class EndpointService : ModelService
                 if (ip4 is not null) State.ReleaseLease(net.Name, ip4, id);
                 if (ip6 is not null) State.ReleaseLease(net.Name, ip6, id);
             });
+            // The steps that need neither the namespace nor the veth come before them: the kernel makes the namespace on a
+            // worker thread meanwhile (NetNamespace.BeginCreate), and CreateVeth is the first to wait for it. A port
+            // published a moment before the veth is there only answers a moment later; a name listed a moment early
+            // resolves to an address that answers a moment later.
+            if (ports.Count > 0)
+                plan.Add("PublishPorts", Ports.DescribePorts(net, record) + (UdpHostPorts(record).Any() ? "; " + DescribeStaleFlush("its UDP host ports") : ""), () =>
+                {
+                    PublishChoosingAgain(net, record, specs);
+                    // A UDP client that sends from a fixed port keeps an old flow to the port, translated to a removed
+                    // container (or, made while nothing was published there, not translated at all): flushed once
+                    // the new mapping is in place, so that the client's next packet is translated by it. Flushed
+                    // before, a packet in between would make such an untranslated flow again (moby #8795).
+                    FlushStaleFlows(net.Name, [], UdpHostPorts(record));
+                }, () => Ports.RemovePorts(net, record));
+            if (!nsName.StartsWith('/'))
+                plan.Add("WriteHostsFiles", $"write {NameResolution.DirectoryOf(nsName)}/hosts and those of the other containers of {net.Name}",
+                    () => Context.Names.Refresh([net.Name], [nsName]), () => Context.Names.Refresh([net.Name], [nsName], record.Id));
             plan.Add("CreateVeth", $"ip link add {veth}{(net.Mtu > 0 ? " mtu " + net.Mtu : "")} master {net.BridgeName} up type veth peer name {ifName} address {mac} netns {nsName}; " +
                 $"bridge link set dev {veth} hairpin {(spec.Hairpin ? "on" : "off")}",
                 () =>
                 {
-                    (var index, side.PeerIndex) = CreateHostVeth(net, veth, ifName, cref.Value!, new VethOptions
+                    (var index, side.PeerIndex) = CreateHostVeth(net, veth, ifName, cref.Get(), new VethOptions
                     {
                         Mtu = net.Mtu > 0 ? net.Mtu : null,
                         PeerMacAddress = mac,
@@ -316,23 +333,13 @@ public sealed partial class EndpointService : ModelService
                 plan.Add("AddAddressV6", $"ip -n {nsName} addr add {ip6}/{record.PrefixLengthV6} dev {ifName}", side.Queue(
                     b => b.AddAddress(side.PeerIndex, ifName, ip6, record.PrefixLengthV6),
                     r => r.AddAddress(ifName, ip6, record.PrefixLengthV6)));
-            AddDefaultRouteStep(plan, record, record.Gateway, holder4, e => e.Gateway, (e, g) => e.Gateway = g, () => cref.Value!, side);
-            AddDefaultRouteStep(plan, record, record.GatewayV6, holder6, e => e.GatewayV6, (e, g) => e.GatewayV6 = g, () => cref.Value!, side);
+            AddDefaultRouteStep(plan, record, record.Gateway, holder4, e => e.Gateway, (e, g) => e.Gateway = g, cref.Get, side);
+            AddDefaultRouteStep(plan, record, record.GatewayV6, holder6, e => e.GatewayV6, (e, g) => e.GatewayV6 = g, cref.Get, side);
             // Sent after the container's batch (the link is up and has its address by then).
             var routes = net.ResolvedRoutes().Where(r => ip6 is not null || r.Destination.BaseAddress.AddressFamily == AddressFamily.InterNetwork).ToList();
             if (routes.Count > 0)
                 plan.Add("AddNetworkRoutes", string.Join("; ", routes.Select(r => $"ip -n {nsName} route add {r.Destination} via {r.Gateway} dev {ifName}")),
-                    () => { foreach (var r in routes) cref.Value!.Rtnl.AddRoute(new RouteSpec(r.Destination, r.Gateway, ifName)); });
-            if (ports.Count > 0)
-                plan.Add("PublishPorts", Ports.DescribePorts(net, record) + (UdpHostPorts(record).Any() ? "; " + DescribeStaleFlush("its UDP host ports") : ""), () =>
-                {
-                    PublishChoosingAgain(net, record, specs);
-                    // A UDP client that sends from a fixed port keeps an old flow to the port, translated to a removed
-                    // container (or, made while nothing was published there, not translated at all): flushed once
-                    // the new mapping is in place, so that the client's next packet is translated by it. Flushed
-                    // before, a packet in between would make such an untranslated flow again (moby #8795).
-                    FlushStaleFlows(net.Name, [], UdpHostPorts(record));
-                }, () => Ports.RemovePorts(net, record));
+                    () => { foreach (var r in routes) cref.Get().Rtnl.AddRoute(new RouteSpec(r.Destination, r.Gateway, ifName)); });
             // Only now, with everything in place, is the address the last one reserved: a failed Connect leaves the
             // hint where it was.
             plan.Add("NoteLastReserved", string.Join("; ", new[] { ip4, ip6 }.OfType<IPAddress>().Select(a =>
@@ -341,9 +348,6 @@ public sealed partial class EndpointService : ModelService
                 if (ip4 is not null) State.WriteLastReserved(net.Name, ip4);
                 if (ip6 is not null) State.WriteLastReserved(net.Name, ip6);
             });
-            if (!nsName.StartsWith('/'))
-                plan.Add("WriteHostsFiles", $"write {NameResolution.DirectoryOf(nsName)}/hosts and those of the other containers of {net.Name}",
-                    () => Context.Names.Refresh([net.Name], [nsName]), () => Context.Names.Refresh([net.Name], [nsName], record.Id));
         });
         return plan;
     }
@@ -506,26 +510,52 @@ public sealed partial class EndpointService : ModelService
         });
     }
 
-    /// <summary>The container namespace an operation opens or creates, disposed when it ends.</summary>
+    /// <summary>
+    /// The container namespace an operation opens, or creates (started by the CreateNamespace step, waited for by the
+    /// first step that needs it: <see cref="Get"/>), disposed when the operation ends.
+    /// </summary>
     private sealed class NsRef
     {
         public NetNamespace? Value;
+        public NetNamespace.PendingNetNamespace? Pending;
+        /// <summary>Told the namespace once its creation is done (the record takes its id).</summary>
+        public Action<NetNamespace>? Made;
+
+        /// <summary>The namespace: the one opened, or the one being created once it is made (its error, if it could not be).</summary>
+        public NetNamespace Get()
+        {
+            if (Value is null)
+            {
+                Value = Pending!.Wait();
+                Made?.Invoke(Value);
+            }
+            return Value;
+        }
+
+        public void Dispose() => (Value ?? Pending?.WaitOrNull())?.Dispose();
     }
 
-    private static void AddNamespaceSteps(OperationPlan plan, EndpointSpec spec, ContainerEndpoint rec, Action<NetNamespace> set)
+    /// <summary>
+    /// CreateNamespace: starts <c>ip netns add</c>'s work on a worker thread (<see cref="NetNamespace.BeginCreate"/>) and
+    /// goes on; undone, it waits for that work and removes the namespace if it was made.
+    /// </summary>
+    private static void AddNamespaceSteps(OperationPlan plan, EndpointSpec spec, ContainerEndpoint rec, NsRef ns)
     {
         if (!spec.CreateNamespace) return;
         var name = spec.Namespace!;
-        NetNamespace? created = null;
         plan.Add("CreateNamespace", $"ip netns add {name}", () =>
         {
-            created = NetNamespace.Create(name);
-            rec.NamespaceId = created.Id;
-            set(created);
+            ns.Made = made => rec.NamespaceId = made.Id;
+            ns.Pending = NetNamespace.BeginCreate(name);
         }, () =>
         {
-            created?.Dispose();
-            DeleteNamespaceIfSame(name, rec.NamespaceId);
+            var made = ns.Value ?? ns.Pending?.WaitOrNull();
+            ns.Value = null;
+            ns.Pending = null;
+            if (made is null) return; // never made: nothing of it is left (and a namespace of that name is someone else's)
+            var id = made.Id;
+            made.Dispose();
+            DeleteNamespaceIfSame(name, id);
         });
     }
 

@@ -66,8 +66,69 @@ internal static class NamespaceThread
     }
 
     /// <summary>Runs <paramref name="work"/> on a thread that has just unshared into a brand-new network namespace.</summary>
-    public static T RunInNew<T>(Func<T> work) => RunCore(work, () =>
-        Errno.ThrowIfError(LibC.unshare(LibC.CLONE_NEWNET), "unshare(CLONE_NEWNET)"));
+    public static T RunInNew<T>(Func<T> work) => RunCore(work, Unshare);
+
+    /// <summary>
+    /// Starts <paramref name="before"/> (at home) and then <paramref name="work"/> on a thread that has unshared into a
+    /// brand-new network namespace, and returns at once: the caller goes on with other work meanwhile and takes the
+    /// result (or the job's exception) from <see cref="Pending{T}.Wait"/>, which it must call. Where jobs do not go to a
+    /// worker (the calling thread enters itself, or a worker asks), and while fault injection is armed (its points then
+    /// come in one order), the job has run by the time this returns.
+    /// </summary>
+    public static Pending<T> StartInNew<T>(Action before, Func<T> work)
+    {
+        void Enter()
+        {
+            before();
+            Unshare();
+        }
+        StartRuntimeThreadsAtHome();
+        if (Inline || Worker.IsCurrent || !UseWorkers || FaultInjection.Armed) return Pending<T>.Run(() => RunCore(work, Enter));
+        return Start(work, Enter);
+    }
+
+    private static void Unshare() => Errno.ThrowIfError(LibC.unshare(LibC.CLONE_NEWNET), "unshare(CLONE_NEWNET)");
+
+    /// <summary>A job started on a worker (<see cref="StartInNew"/>): <see cref="Wait"/> waits for it and gives its result.</summary>
+    internal sealed class Pending<T>
+    {
+        private Worker? _worker;
+        private T _result = default!;
+        private ExceptionDispatchInfo? _error;
+
+        /// <summary>A job run to its end at once, here.</summary>
+        internal static Pending<T> Run(Func<T> job)
+        {
+            var p = new Pending<T>();
+            try { p._result = job(); }
+            catch (Exception e) { p._error = ExceptionDispatchInfo.Capture(e); }
+            return p;
+        }
+
+        /// <summary>On <paramref name="worker"/>, running the job that reports to this.</summary>
+        internal static Pending<T> On(Worker worker) => new() { _worker = worker };
+
+        internal void Succeeded(T result) => _result = result;
+
+        internal void Failed(Exception e) => _error = ExceptionDispatchInfo.Capture(e);
+
+        /// <summary>Waits for the job (once; later calls return at once) and returns its result, or throws its exception.</summary>
+        public T Wait()
+        {
+            lock (this)
+            {
+                if (_worker is { } w)
+                {
+                    _worker = null;
+                    try { w.WaitDone(); }
+                    catch (Exception e) { _error ??= ExceptionDispatchInfo.Capture(e); }
+                    finally { Worker.Return(w); }
+                }
+            }
+            _error?.Throw();
+            return _result;
+        }
+    }
 
     private static int _runtimeThreadsStarted;
 
@@ -113,33 +174,34 @@ internal static class NamespaceThread
     {
         StartRuntimeThreadsAtHome();
         if (Inline) return RunInline(work, enter);
-        T result = default!;
-        ExceptionDispatchInfo? error = null;
-        // The job runs in the caller's execution context (AsyncLocals: cancellation, fault injection), as it did on a
-        // thread started for it.
-        var context = ExecutionContext.Capture();
         // Namespace work that itself enters a namespace (none does today) gets a thread that ends afterwards: a worker
         // started from inside a foreign namespace would call that namespace its home and pin it.
         if (Worker.IsCurrent || !UseWorkers) return RunOnOwnThread(work, enter);
+        return Start(work, enter).Wait();
+    }
+
+    /// <summary>Starts the job on a worker, in the caller's execution context (AsyncLocals: cancellation, fault injection), as it did on a thread started for it.</summary>
+    private static Pending<T> Start<T>(Func<T> work, Action enter)
+    {
+        var context = ExecutionContext.Capture();
         var worker = Worker.Take();
-        worker.Run(() =>
+        var pending = Pending<T>.On(worker);
+        worker.Start(() =>
         {
             try
             {
                 if (context is null) Job();
                 else ExecutionContext.Run(context, _ => Job(), null);
             }
-            catch (Exception e) { error = ExceptionDispatchInfo.Capture(e); }
+            catch (Exception e) { pending.Failed(e); }
 
             void Job()
             {
                 enter();
-                result = work();
+                pending.Succeeded(work());
             }
         });
-        Worker.Return(worker);
-        error?.Throw();
-        return result;
+        return pending;
     }
 
     /// <summary>False: a thread per job, as before the workers (the bench's profile compares the two).</summary>
@@ -205,7 +267,7 @@ internal static class NamespaceThread
     /// it takes the next job, so an idle worker pins no namespace. Creating a thread per job cost a clone, a stack and a
     /// join each time. A worker that cannot go home (setns fails) ends at once, so that its namespace goes with it.
     /// </summary>
-    private sealed class Worker
+    internal sealed class Worker
     {
         private static readonly Stack<Worker> Idle = new();
 
@@ -248,11 +310,16 @@ internal static class NamespaceThread
             w.Quit();
         }
 
-        /// <summary>Runs <paramref name="job"/> on this worker and waits for it (the job catches its own exceptions).</summary>
-        public void Run(Action job)
+        /// <summary>Starts <paramref name="job"/> on this worker (the job catches its own exceptions); <see cref="WaitDone"/> waits for it.</summary>
+        public void Start(Action job)
         {
             _job = job;
             _go.Release();
+        }
+
+        /// <summary>Waits for the job <see cref="Start"/> gave; throws when the worker could not start.</summary>
+        public void WaitDone()
+        {
             _done.Wait();
             _startError?.Throw();
         }

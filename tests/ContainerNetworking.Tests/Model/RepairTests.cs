@@ -50,7 +50,7 @@ public sealed class RepairTests : IDisposable
         Assert.Empty(_f.Manager.Repair()); // a healthy host: no false findings
         var baseline = Snapshot();
         var steps = _f.Manager.PlanConnect(Spec(_f.Container("plan"))).Steps.Select(s => s.Name).ToList();
-        Assert.Equal(["WriteEndpointIntent", "CreateNamespace", "LeaseAddress", "CreateVeth", "InterfacesUp", "AddAddress", "AddDefaultRoute", "PublishPorts", "NoteLastReserved", "WriteHostsFiles", "CommitEndpoint"], steps);
+        Assert.Equal(["WriteEndpointIntent", "CreateNamespace", "LeaseAddress", "PublishPorts", "WriteHostsFiles", "CreateVeth", "InterfacesUp", "AddAddress", "AddDefaultRoute", "NoteLastReserved", "CommitEndpoint"], steps);
         Assert.Equal(baseline, Snapshot()); // planning changed nothing
 
         foreach (var step in steps)
@@ -81,7 +81,8 @@ public sealed class RepairTests : IDisposable
         Baseline();
         var baseline = Snapshot();
         // Host port 9001 is taken by "keep": a rogue element for 9100, added by someone else once the Connect checked the
-        // port (right before its PublishPorts step), makes PublishPorts fail in the kernel, after the veth exists.
+        // port (right before its PublishPorts step), makes PublishPorts fail in the kernel, while its namespace is being
+        // made on a worker thread (or is made already): the undo waits for it and removes it.
         FaultInjection.Interleave("PublishPorts", () =>
             Cli.InNs(_f.HostName, "nft", "add", "element", "inet", "containernetworking", "ports4", "{ tcp . 9100 : 172.17.9.9 . 80 }").Ok());
         var e = Assert.ThrowsAny<ContainerNetworkingException>(() => _f.Manager.Connect(Spec(_f.Container("fails"))));
@@ -93,6 +94,25 @@ public sealed class RepairTests : IDisposable
         Assert.Equal("OrphanPortMapping", f.Kind);
         Assert.Equal(baseline, Snapshot());
         _ = baseline;
+    }
+
+    [Fact]
+    public void ANamespaceThatCouldNotBeMade_FailsTheConnect_AndTheOneInTheWayIsLeftAlone()
+    {
+        var keep = Baseline();
+        var baseline = Snapshot();
+        // Someone else makes a namespace of the name between the Connect's check and its creation: the creation on the
+        // worker thread fails (EEXIST) while the Connect goes on with the steps that need no namespace; the first step
+        // that needs it reports the error, everything before it is undone, and their namespace is not touched.
+        var name = _f.Container("raced");
+        FaultInjection.Interleave("CreateNamespace", () => Cli.Run("ip", "netns", "add", name).Ok());
+        var e = Assert.ThrowsAny<ContainerNetworkingException>(() => _f.Manager.Connect(Spec(name)));
+        Assert.Equal("NetNamespaceExists", e.ErrorId);
+        Assert.True(NetNamespace.Exists(name));
+        Assert.Empty(Cli.IpJson(name, "link", "show", "type", "veth").EnumerateArray());
+        Assert.Equal(baseline, Snapshot().Replace("," + name, "", StringComparison.Ordinal));
+        Assert.Empty(_f.Manager.Repair());
+        Assert.True(Cli.Ping(keep.Namespace!, "172.17.0.1"));
     }
 
     [Theory]
