@@ -16,10 +16,11 @@ public static class Ours
 }
 
 /// <summary>
-/// "ours": the low-level path, the library as a program would call it: per container NetNamespace.Create, one
+/// "ours": the low-level path, the library as a program would call it: per container NetNamespace.BeginCreate (the
+/// kernel makes the namespace on a worker thread while this one publishes the container's port), one
 /// RouteClient.CreateVethIndexes (peer eth0 straight into the container, host end up on the bridge given by index, the
 /// echo naming eth0's index), lo up, eth0 up, the address and the default route in one datagram over the container's
-/// own connection (RouteClient.Batch), and one published port;
+/// own connection (RouteClient.Batch);
 /// once per network the bridge, its address, forwarding and masquerade.
 /// </summary>
 public sealed partial class OursLowLevel : Impl
@@ -46,7 +47,10 @@ public sealed partial class OursLowLevel : Impl
         var bridge = host.GetLink(Topology.Bridge).Index;
         for (var i = 0; i < n; i++)
         {
-            var c = NetNamespace.Create(Topology.ContainerNs(i));
+            // The namespace is made on a worker thread while this one publishes the port (nft needs no namespace).
+            var pending = NetNamespace.BeginCreate(Topology.ContainerNs(i));
+            Publish(t, i);
+            var c = pending.Wait();
             _containers[i] = c;
             // The echo of the new veth names eth0's ifindex: the container's requests need no lookup and go in one
             // datagram. Not PeerUp: kernel 6.18 refuses IFF_UP on the peer in the create request with ENOTCONN.
@@ -57,7 +61,6 @@ public sealed partial class OursLowLevel : Impl
                 .AddAddress(eth0, "eth0", IPAddress.Parse(Topology.ContainerIp(i)), Topology.PrefixLength)
                 .AddDefaultRoute(Gw, eth0, "eth0")
                 .Send();
-            Publish(t, i);
         }
     }
 
