@@ -115,6 +115,28 @@ internal static class DurableFile
         SymbolicLink,
     }
 
+    private static uint StampMask => LibC.STATX_INO | LibC.STATX_SIZE | LibC.STATX_MTIME | LibC.STATX_CTIME;
+
+    /// <summary>The stamp of the file <paramref name="path"/> (symbolic links followed) now; null when it is missing.</summary>
+    public static unsafe FileStamp? Stamp(string path)
+    {
+        LibC.statx_t st = default;
+        return LibC.statx(LibC.AT_FDCWD, path, 0, StampMask, &st) == 0 ? new FileStamp(st) : null;
+    }
+
+    /// <summary>
+    /// What tells two versions of a file apart without reading it: its inode (a file renamed over it is another), size,
+    /// and modification and change times in nanoseconds (every write moves them, and nobody can set the change time
+    /// back). A write by someone else that keeps the size within the file system's clock tick (a few ms) is the one
+    /// change it can miss.
+    /// </summary>
+    internal readonly record struct FileStamp(ulong Inode, ulong Size, long MTime, uint MTimeNs, long CTime, uint CTimeNs)
+    {
+        internal FileStamp(LibC.statx_t st) : this(st.stx_ino, st.stx_size, st.stx_mtime_sec, st.stx_mtime_nsec, st.stx_ctime_sec, st.stx_ctime_nsec)
+        {
+        }
+    }
+
     /// <summary>
     /// Overwrites an existing small file in place with one pwrite from offset 0, never cutting it: when the new content is
     /// shorter it is padded with spaces to the old length (what JSON, and a record's reader, take as nothing). One write

@@ -65,6 +65,8 @@ internal static unsafe partial class LibC
     internal const int S_IFMT = 0xF000;
     internal const int S_IFREG = 0x8000;
     internal const int S_IFLNK = 0xA000;
+    internal static uint STATX_MTIME => T.STATX_MTIME;
+    internal static uint STATX_CTIME => T.STATX_CTIME;
 
     // <sys/file.h>: by hand, Tmds.LibC 0.5 has no flock (see LibC.flock.cs).
     internal const int LOCK_EX = 2;
@@ -118,5 +120,9 @@ internal static unsafe partial class LibC
         public readonly uint stx_nlink => Value.stx_nlink;
         public readonly uint stx_dev_major => Value.stx_dev_major;
         public readonly uint stx_dev_minor => Value.stx_dev_minor;
+        public readonly long stx_mtime_sec => Value.stx_mtime.tv_sec;
+        public readonly uint stx_mtime_nsec => Value.stx_mtime.tv_nsec;
+        public readonly long stx_ctime_sec => Value.stx_ctime.tv_sec;
+        public readonly uint stx_ctime_nsec => Value.stx_ctime.tv_nsec;
     }
 }

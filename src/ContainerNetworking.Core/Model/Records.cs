@@ -83,9 +83,11 @@ public sealed class ContainerNetwork
     /// The networks this one may talk to despite the isolation between networks (both records list each other);
     /// see <see cref="ContainerNetworkManager.AllowBetweenNetworks"/>. Repair re-creates their rules from here.
     /// </summary>
-    public List<string> AllowedNetworks { get; init; } = [];
+    public List<string> AllowedNetworks { get => _allowedNetworks; init => _allowedNetworks = value; }
+    private List<string> _allowedNetworks = [];
     /// <summary>Static routes in every container of the network (podman's --route); Connect and Repair put them there.</summary>
-    public List<NetworkRoute> Routes { get; init; } = [];
+    public List<NetworkRoute> Routes { get => _routes; init => _routes = value; }
+    private List<NetworkRoute> _routes = [];
     /// <summary>The network's containers get no default route via its gateway.</summary>
     public bool NoDefaultRoute { get; init; }
     /// <summary>The routes with their gateways resolved (the network's of the family when none was given).</summary>
@@ -97,6 +99,18 @@ public sealed class ContainerNetwork
     public int OwnerPid { get; init; }
 
     [JsonIgnore] public bool IsPredefined => Driver != NetworkDriver.Bridge;
+
+    /// <summary>
+    /// A copy that shares nothing a caller can change with this one (its lists are copied; every other property is a
+    /// value or immutable): what the state store's cache hands out.
+    /// </summary>
+    internal ContainerNetwork Copy()
+    {
+        var c = (ContainerNetwork)MemberwiseClone();
+        c._allowedNetworks = [.. _allowedNetworks];
+        c._routes = [.. _routes];
+        return c;
+    }
 
     /// <summary>The IPv4 pool (null for host/none).</summary>
     public AddressPool? Pool4() => Subnet is { } s ? AddressPool.Create(s, Gateway, IpRange, RangeStart, RangeEnd) : null;

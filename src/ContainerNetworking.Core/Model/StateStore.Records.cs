@@ -12,20 +12,54 @@ public sealed partial class StateStore
 {
     // ---- networks ------------------------------------------------------------------------------------------
 
+    // While the lock is held, network records are served from memory too (copies: a caller may change what it gets) as
+    // long as network.json is the file they were read from (DurableFile.Stamp: inode, size, times), and the list of
+    // networks as long as ROOT/networks is unchanged: a Connect reads its network's record several times (the network,
+    // the listing of every endpoint, the name files), and parsing one costs more than the rest of such a read. Cleared
+    // with the endpoint cache when another holder changed anything (the lock file's counter); a change by hand moves
+    // the stamps.
+    private readonly Dictionary<string, (DurableFile.FileStamp Stamp, ContainerNetwork Network)> _networkCache = new(StringComparer.Ordinal);
+    private (DurableFile.FileStamp Stamp, string[] Names)? _networkNames;
+
     public IReadOnlyList<ContainerNetwork> ListNetworks()
     {
-        CheckRoot();
-        if (!Directory.Exists(NetworksDir)) return [];
+        // The holder's Lock checked the state directory already.
+        if (!HoldingLock()) CheckRoot();
         var list = new List<ContainerNetwork>();
-        foreach (var d in Directory.EnumerateDirectories(NetworksDir))
-            if (ReadNetwork(Path.GetFileName(d)) is { } n) list.Add(n);
+        foreach (var name in NetworkNames())
+            if (ReadNetwork(name) is { } n) list.Add(n);
         list.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
         return list;
     }
 
+    /// <summary>The directories of ROOT/networks (from memory while the lock is held and it is unchanged).</summary>
+    private string[] NetworkNames()
+    {
+        var holding = HoldingLock();
+        var stamp = holding ? DurableFile.Stamp(NetworksDir) : null;
+        if (holding && stamp is null) return [];
+        lock (_cacheSync)
+            if (stamp is { } s && _networkNames is { } c && c.Stamp == s) return c.Names;
+        if (!Directory.Exists(NetworksDir)) return [];
+        var names = Directory.EnumerateDirectories(NetworksDir).Select(d => Path.GetFileName(d)).ToArray();
+        lock (_cacheSync)
+            if (stamp is { } s && Holding) _networkNames = (s, names);
+        return names;
+    }
+
     public ContainerNetwork? ReadNetwork(string name)
     {
-        var network = Read(Path.Combine(NetworkDir(name), "network.json"), StateJson.Default.ContainerNetwork);
+        var path = Path.Combine(NetworkDir(name), "network.json");
+        // Stamped before it is read: a change meanwhile makes the next stamp differ, never an old record pass for new.
+        var stamp = HoldingLock() ? DurableFile.Stamp(path) : null;
+        lock (_cacheSync)
+            if (stamp is { } s && _networkCache.TryGetValue(name, out var c) && c.Stamp == s) return c.Network.Copy();
+        var network = Read(path, StateJson.Default.ContainerNetwork);
+        lock (_cacheSync)
+        {
+            if (network is not null && stamp is { } s && Holding) _networkCache[name] = (s, network.Copy());
+            else _networkCache.Remove(name);
+        }
         // None there: a state directory that is a file is named as such, not as a missing network (checked only then).
         if (network is null) CheckRoot();
         return network;
@@ -33,6 +67,7 @@ public sealed partial class StateStore
 
     public void WriteNetwork(ContainerNetwork network)
     {
+        lock (_cacheSync) _networkCache.Remove(network.Name);
         Changing();
         EnsureDirectory(LeasesDir(network.Name));
         EnsureDirectory(EndpointsDir(network.Name));
@@ -52,7 +87,11 @@ public sealed partial class StateStore
         Removed();
         DirectoryChanged(NetworksDir);
         DirectoryChanged(Root);
-        lock (_cacheSync) _endpointCache.Remove(name);
+        lock (_cacheSync)
+        {
+            _endpointCache.Remove(name);
+            _networkCache.Remove(name);
+        }
         FaultInjection.Point("DeleteTrash");
         Directory.Delete(trash, recursive: true);
     }
@@ -64,11 +103,7 @@ public sealed partial class StateStore
         lock (_cacheSync)
         {
             if (Holding && _endpointCache.TryGetValue(network, out var cached) && cached.Stamp == DirectoryStamp(EndpointsDir(network)))
-            {
-                var l = cached.Items.Values.ToList();
-                l.Sort((a, b) => a.Created.CompareTo(b.Created));
-                return l;
-            }
+                return cached.Sorted ??= Sorted(cached.Items.Values);
         }
         var d = EndpointsDir(network);
         var stamp = DirectoryStamp(d);
@@ -76,14 +111,26 @@ public sealed partial class StateStore
         if (Directory.Exists(d))
             foreach (var f in Directory.EnumerateFiles(d, "*.json"))
                 if (Read(f, StateJson.Default.ContainerEndpoint) is { } e) list.Add(e);
-        list.Sort((a, b) => a.Created.CompareTo(b.Created));
+        list = Sorted(list);
         lock (_cacheSync)
-            if (Holding) _endpointCache[network] = new CachedEndpoints(stamp, list.ToDictionary(e => e.Id, StringComparer.Ordinal));
+            if (Holding) _endpointCache[network] = new CachedEndpoints(stamp, list.ToDictionary(e => e.Id, StringComparer.Ordinal), list);
         return list;
     }
 
-    public IReadOnlyList<ContainerEndpoint> ListAllEndpoints() =>
-        ListNetworks().SelectMany(n => ListEndpoints(n.Name)).ToList();
+    /// <summary>Endpoints in the order they connected.</summary>
+    private static List<ContainerEndpoint> Sorted(IEnumerable<ContainerEndpoint> endpoints)
+    {
+        var l = endpoints.ToList();
+        l.Sort((a, b) => a.Created.CompareTo(b.Created));
+        return l;
+    }
+
+    public IReadOnlyList<ContainerEndpoint> ListAllEndpoints()
+    {
+        var all = new List<ContainerEndpoint>();
+        foreach (var n in ListNetworks()) all.AddRange(ListEndpoints(n.Name));
+        return all;
+    }
 
     public ContainerEndpoint? ReadEndpoint(string network, string id) => Read(Path.Combine(EndpointsDir(network), id + ".json"), StateJson.Default.ContainerEndpoint);
 
@@ -103,7 +150,7 @@ public sealed partial class StateStore
         // The staged files (its leases) first: the record says Ready only once they are in place.
         if (withStaged) CommitStaged();
         WriteRecord(path, JsonSerializer.SerializeToUtf8Bytes(endpoint, StateJson.Default.ContainerEndpoint));
-        Cached(endpoint.Network, before, c => c[endpoint.Id] = endpoint);
+        Cached(endpoint.Network, before, endpoint.Id, endpoint);
     }
 
     public void DeleteEndpoint(string network, string id)
@@ -111,7 +158,7 @@ public sealed partial class StateStore
         Changing();
         var before = DirectoryStamp(EndpointsDir(network));
         DeleteFile(Path.Combine(EndpointsDir(network), id + ".json"));
-        Cached(network, before, c => c.Remove(id));
+        Cached(network, before, id, null);
     }
 
     /// <summary>
@@ -119,7 +166,7 @@ public sealed partial class StateStore
     /// stamp to the directory's time now. The stamp moves only when the cached records matched the directory before,
     /// so a change by hand made meanwhile is still noticed (by the next listing) rather than adopted.
     /// </summary>
-    private void Cached(string network, DateTime before, Action<Dictionary<string, ContainerEndpoint>> change)
+    private void Cached(string network, DateTime before, string id, ContainerEndpoint? written)
     {
         lock (_cacheSync)
         {
@@ -129,9 +176,33 @@ public sealed partial class StateStore
                 _endpointCache.Remove(network);
                 return;
             }
-            change(c.Items);
+            if (written is null) c.Items.Remove(id);
+            else c.Items[id] = written;
+            c.Sorted = c.Sorted is { } sorted ? SortedWith(sorted, id, written) : null;
             c.Stamp = DirectoryStamp(EndpointsDir(network));
         }
+    }
+
+    /// <summary>
+    /// A copy of <paramref name="sorted"/> with the endpoint <paramref name="id"/> replaced by <paramref name="written"/>
+    /// (taken away when null; put in its place by time of connecting when new), without sorting it all again.
+    /// </summary>
+    private static List<ContainerEndpoint> SortedWith(List<ContainerEndpoint> sorted, string id, ContainerEndpoint? written)
+    {
+        var l = new List<ContainerEndpoint>(sorted.Count + 1);
+        l.AddRange(sorted);
+        var at = l.FindIndex(e => e.Id == id);
+        if (at >= 0 && written is not null && l[at].Created == written.Created)
+        {
+            l[at] = written;
+            return l;
+        }
+        if (at >= 0) l.RemoveAt(at);
+        if (written is null) return l;
+        var i = l.Count;
+        while (i > 0 && l[i - 1].Created > written.Created) i--;
+        l.Insert(i, written);
+        return l;
     }
 
     // ---- leases --------------------------------------------------------------------------------------------
@@ -180,7 +251,7 @@ public sealed partial class StateStore
     /// <summary>
     /// Notes <paramref name="address"/> as the last one reserved (where the next dynamic allocation starts looking), as
     /// host-local's last_reserved_ip: call once the operation that leased it succeeded, so that a failed one does not move
-    /// it. A hint: written in place (<see cref="DurableFile.WriteInPlace"/>: not truncated first, so ext4 starts no
+    /// it. A hint: written in place (<see cref="DurableFile.WriteInPlace(string, byte[])"/>: not truncated first, so ext4 starts no
     /// writeback on close), without rename or fsync; read back as nothing when it is torn or lost, which only makes the
     /// search start at the beginning.
     /// </summary>

@@ -178,7 +178,7 @@ public sealed partial class StateStore
             {
                 if (counter != _seenCounter)
                 {
-                    _endpointCache.Clear();
+                    ForgetCached();
                     ForgetSpares();
                     _seenCounter = counter;
                 }
@@ -211,12 +211,43 @@ public sealed partial class StateStore
     private readonly object _cacheSync = new();
     private readonly Dictionary<string, CachedEndpoints> _endpointCache = new(StringComparer.Ordinal);
 
-    /// <summary>A network's endpoint records as read (or written) by this process, and the directory's time they match.</summary>
-    private sealed class CachedEndpoints(DateTime stamp, Dictionary<string, ContainerEndpoint> items)
+    /// <summary>
+    /// A network's endpoint records as read (or written) by this process, and the directory's time they match; with them
+    /// sorted as <see cref="ListEndpoints"/> gives them (a list never changed once handed out: a change makes a new one).
+    /// </summary>
+    private sealed class CachedEndpoints(DateTime stamp, Dictionary<string, ContainerEndpoint> items, List<ContainerEndpoint>? sorted)
     {
         public DateTime Stamp { get; set; } = stamp;
         public Dictionary<string, ContainerEndpoint> Items { get; } = items;
+        public List<ContainerEndpoint>? Sorted { get; set; } = sorted;
     }
+
+    /// <summary>
+    /// How many times this store forgot what it had cached because someone else may have changed the files (another
+    /// holder of the lock, a change without it): what a caller keeps about the files beside the store's caches (the
+    /// hosts files as last written, <see cref="NameResolution"/>) is good only while this stays the same.
+    /// </summary>
+    internal long CacheEpoch
+    {
+        get
+        {
+            lock (_cacheSync) return _cacheEpoch;
+        }
+    }
+
+    private long _cacheEpoch;
+
+    /// <summary>Forgets every cached record (call under <see cref="_cacheSync"/>).</summary>
+    private void ForgetCached()
+    {
+        _endpointCache.Clear();
+        _networkCache.Clear();
+        _networkNames = null;
+        _cacheEpoch++;
+    }
+
+    /// <summary>Whether this thread holds the lock (what the caches and what callers keep beside them need).</summary>
+    internal bool HoldsLock => HoldingLock();
 
     /// <summary>The modification time of a directory (nanoseconds as the file system keeps them); MinValue when it is missing.</summary>
     private static DateTime DirectoryStamp(string dir)
@@ -307,7 +338,7 @@ public sealed partial class StateStore
             if (Directory.Exists(NetworksDir)) Directory.Delete(NetworksDir);
             lock (_cacheSync)
             {
-                _endpointCache.Clear();
+                ForgetCached();
                 ForgetSpares();
                 _seenCounter = -1;
             }
@@ -331,7 +362,7 @@ public sealed partial class StateStore
         {
             if (!Holding)
             {
-                _endpointCache.Clear();
+                ForgetCached();
                 ForgetSpares();
                 _seenCounter = -1;
                 return;
@@ -341,7 +372,7 @@ public sealed partial class StateStore
             try { CounterFile.Write(_lockPath!, next); }
             catch
             {
-                _endpointCache.Clear();
+                ForgetCached();
                 _seenCounter = -1;
                 throw;
             }

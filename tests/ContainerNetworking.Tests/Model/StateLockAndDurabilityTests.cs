@@ -218,6 +218,61 @@ public sealed class StateLockAndDurabilityTests : IDisposable
     }
 
     [Fact]
+    public void NetworkRecords_ServedFromMemoryUnderTheLock_AreCopies_AndReadAgainOnceChangedByHandOrByAnotherManager()
+    {
+        _f.Manager.CreateNetwork(new NetworkSpec { Name = "one", Subnet = Net("172.20.0.0/24") });
+        var s = _f.Manager.State;
+        var record = Path.Combine(_f.StateDir, "networks", "one", "network.json");
+        var json = File.ReadAllText(record);
+        using (s.Lock())
+        {
+            // A caller that changes what it got changes nothing of what the next caller gets.
+            var n = s.ReadNetwork("one")!;
+            n.AllowedNetworks.Add("elsewhere");
+            n.State = RecordState.Removing;
+            var again = s.ReadNetwork("one")!;
+            Assert.Empty(again.AllowedNetworks);
+            Assert.Equal(RecordState.Ready, again.State);
+            Assert.Equal(RecordState.Ready, Assert.Single(s.ListNetworks()).State);
+
+            // Written over in place by hand, and renamed over by hand (a new file), while the lock is held: read again.
+            File.WriteAllText(record, json.Replace("\"state\": \"Ready\"", "\"state\": \"Creating\""));
+            Assert.Equal(RecordState.Creating, s.ReadNetwork("one")!.State);
+            Assert.Equal(RecordState.Creating, Assert.Single(s.ListNetworks()).State);
+            File.WriteAllText(record + ".new", json.Replace("\"state\": \"Ready\"", "\"state\": \"Removing\""));
+            File.Move(record + ".new", record, overwrite: true);
+            Assert.Equal(RecordState.Removing, s.ReadNetwork("one")!.State);
+            File.WriteAllText(record, json);
+            Assert.Equal(RecordState.Ready, s.ReadNetwork("one")!.State);
+            // Deleted by hand: no record (and no network listed) any more.
+            File.Move(record, record + ".away");
+            Assert.Null(s.ReadNetwork("one"));
+            Assert.Empty(s.ListNetworks());
+            File.Move(record + ".away", record);
+            // A network's directory made and removed by hand: listed, then not.
+            var made = Path.Combine(_f.StateDir, "networks", "made");
+            Directory.CreateDirectory(made);
+            File.WriteAllText(Path.Combine(made, "network.json"), json.Replace("\"name\": \"one\"", "\"name\": \"made\""));
+            Assert.Equal(["made", "one"], s.ListNetworks().Select(n => n.Name));
+            Directory.Delete(made, recursive: true);
+            Assert.Equal("one", Assert.Single(s.ListNetworks()).Name);
+        }
+
+        // Another manager of the same state (as another process would) adds a network and replaces this one with another
+        // subnet: the next hold here lists both, with the new subnet.
+        var other = new ContainerNetworkManager(_f.Host, _f.StateDir);
+        other.CreateNetwork(new NetworkSpec { Name = "two", Subnet = Net("172.21.0.0/24") });
+        other.RemoveNetwork("one");
+        other.CreateNetwork(new NetworkSpec { Name = "one", Subnet = Net("172.22.0.0/24") });
+        using (s.Lock())
+        {
+            Assert.Equal(["one", "two"], s.ListNetworks().Select(n => n.Name));
+            Assert.Equal(Net("172.22.0.0/24"), s.ReadNetwork("one")!.Subnet);
+        }
+        Assert.Equal("172.22.0.2", _f.Run("one", "a").IPv4Address!.ToString());
+    }
+
+    [Fact]
     public void StagedWrites_AreSeenByTheHolderOnly_CommittedTogether_AndDroppedWhenTheHoldEndsWithoutACommit()
     {
         // Group commit (a Connect's lease and its Ready record): a staged lease is leased for the holder (IPAM does not
