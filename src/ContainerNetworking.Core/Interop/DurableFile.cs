@@ -22,13 +22,13 @@ internal static class DurableFile
         finally { LibC.close(fd); }
     }
 
-    private static unsafe void WriteAll(int fd, string path, byte[] bytes)
+    private static unsafe void WriteAll(int fd, string path, ReadOnlySpan<byte> bytes, long offset = 0)
     {
         fixed (byte* p = bytes)
         {
             for (var done = 0; done < bytes.Length;)
             {
-                var n = LibC.pwrite(fd, p + done, (nuint)(bytes.Length - done), done);
+                var n = LibC.pwrite(fd, p + done, (nuint)(bytes.Length - done), offset + done);
                 if (n < 0)
                 {
                     var e = Errno.Last;
@@ -59,7 +59,35 @@ internal static class DurableFile
     }
 
     /// <summary>
-    /// Overwrites an existing file in place, as <see cref="WriteInPlace"/> does (content from offset 0, then cut to its
+    /// As <see cref="WriteInPlace(string, byte[])"/>, from <paramref name="offset"/> on (what comes before it is kept):
+    /// the file then ends after <paramref name="bytes"/>, cut there when <paramref name="cut"/> (else the caller knows
+    /// it ends there already: cutting a file to its own length still costs an inode update). <paramref name="stamp"/>:
+    /// the file as it is once written (<see cref="Stamp"/>), which tells whether anyone changed it since.
+    /// </summary>
+    public static unsafe bool WriteInPlace(string path, ReadOnlySpan<byte> bytes, long offset, bool cut, out FileStamp stamp)
+    {
+        var fd = LibC.open(path, LibC.O_WRONLY | LibC.O_CLOEXEC, 0);
+        var created = false;
+        if (fd < 0 && Errno.Last == LibC.ENOENT)
+        {
+            fd = LibC.open(path, LibC.O_WRONLY | LibC.O_CREAT | LibC.O_CLOEXEC, 0x1A4);
+            created = true;
+        }
+        if (fd < 0) throw new LinuxException(Errno.Last, $"open {path}");
+        try
+        {
+            WriteAll(fd, path, bytes, offset);
+            if (cut && !created) Errno.ThrowIfError(LibC.ftruncate(fd, offset + bytes.Length), $"ftruncate {path}");
+            LibC.statx_t st = default;
+            Errno.ThrowIfError(LibC.statx(fd, "", LibC.AT_EMPTY_PATH, StampMask, &st), $"statx {path}");
+            stamp = new FileStamp(st);
+        }
+        finally { LibC.close(fd); }
+        return created;
+    }
+
+    /// <summary>
+    /// Overwrites an existing file in place, as <see cref="WriteInPlace(string, byte[])"/> does (content from offset 0, then cut to its
     /// length, nothing fsync'ed), but never creates it: false, and nothing written, when it does not exist. What a spare
     /// file of the state store is filled with before it is renamed into place (StateStore.Spares): a cut within its
     /// first block frees no block, so neither the inode nor its block is freed and allocated again.

@@ -15,9 +15,10 @@ namespace ContainerNetworking.Model;
 /// user keeps a directory of their own files there, our files are added to it: hard links to the network's). A link,
 /// not a directory per container: a directory owns a disk block, and freeing one costs a discard on this project's
 /// disk (1.5 ms per Disconnect). Kept current under the state lock on every connect and disconnect (so a connect
-/// rewrites one file, however many containers the network has). The network's hosts file is rewritten in place, as
+/// writes one file, however many containers the network has: only its own lines, at the end, when the file is as this
+/// process last wrote it, see <see cref="WriteHostsFile"/>). The network's hosts file is rewritten in place, as
 /// Docker rewrites a container's /etc/hosts: it keeps its inode, so the containers' links, and the /etc/hosts that a
-/// running process bind-mounted through them, see every change; and no inode is made or freed per connect (see <see cref="Interop.DurableFile.WriteInPlace"/>). A resolver
+/// running process bind-mounted through them, see every change; and no inode is made or freed per connect (see <see cref="Interop.DurableFile.WriteInPlace(string, byte[])"/>). A resolver
 /// reading it at the very moment of a rewrite may see the old tail after the new content; a connect killed half-way may
 /// leave it listing that container, which Repair puts right. Nothing is fsync'ed (they describe containers, which a
 /// power cut ends) but the network's resolv.conf copy. The files are removed when the container leaves its last
@@ -25,7 +26,7 @@ namespace ContainerNetworking.Model;
 /// <see cref="Marker"/>) are ever replaced or removed. Containers whose namespace is given by path get no files (they
 /// are still listed for the others).
 /// </summary>
-public sealed class NameResolution : ModelService
+public sealed partial class NameResolution : ModelService
 {
     /// <summary>The first line of every hosts file written here.</summary>
     public const string Marker = "# Written by ContainerNetworking: the containers of the network; rewritten on every connect and disconnect.";
@@ -58,9 +59,15 @@ public sealed class NameResolution : ModelService
     private static bool Named(string? ns) => !string.IsNullOrEmpty(ns) && !ns.StartsWith('/');
 
     /// <summary>The endpoints whose names are listed: bridge endpoints with an address that are not being removed.</summary>
-    private List<ContainerEndpoint> Listed(string? exceptId) =>
-        State.ListAllEndpoints().Where(e => e.Id != exceptId && e.Mode == EndpointMode.Bridge && e.State != RecordState.Removing
-            && (e.IPv4Address ?? e.IPv6Address) is not null).ToList();
+    private List<ContainerEndpoint> Listed(string? exceptId)
+    {
+        var listed = new List<ContainerEndpoint>();
+        foreach (var n in State.ListNetworks())
+            foreach (var e in State.ListEndpoints(n.Name))
+                if (e.Id != exceptId && e.Mode == EndpointMode.Bridge && e.State != RecordState.Removing && (e.IPv4Address ?? e.IPv6Address) is not null)
+                    listed.Add(e);
+        return listed;
+    }
 
     /// <summary>
     /// Rewrites the hosts files of <paramref name="networks"/> and the files of the containers in
@@ -73,20 +80,36 @@ public sealed class NameResolution : ModelService
     internal void Refresh(IReadOnlyCollection<string> networks, IReadOnlyCollection<string> touched, string? exceptId = null)
     {
         var all = Listed(exceptId);
-        var byNs = all.Where(e => Named(e.Namespace)).ToLookup(e => e.Namespace!, StringComparer.Ordinal);
         foreach (var n in networks) WriteNetworkFiles(n, all);
-        var several = all.Where(e => networks.Contains(e.Network) && Named(e.Namespace) && byNs[e.Namespace!].Count() > 1).Select(e => e.Namespace!);
-        foreach (var ns in touched.Where(Named).Concat(several).Distinct(StringComparer.Ordinal))
-            WriteContainerFiles(ns, [.. byNs[ns]], all);
+        foreach (var ns in touched.Where(Named).Concat(OnSeveral(networks, all)).Distinct(StringComparer.Ordinal))
+            WriteContainerFiles(ns, all.FindAll(e => e.Namespace == ns), all);
         foreach (var n in networks) RemoveUnusedNetworkFiles(n, all);
+    }
+
+    /// <summary>
+    /// The named containers of <paramref name="networks"/> that are on another network too (listed in
+    /// <paramref name="all"/>): only the namespaces of other networks are gathered, so a container's connect to a
+    /// network of its own costs nothing per container of that network.
+    /// </summary>
+    private static IEnumerable<string> OnSeveral(IReadOnlyCollection<string> networks, List<ContainerEndpoint> all)
+    {
+        foreach (var n in networks)
+        {
+            HashSet<string>? elsewhere = null;
+            foreach (var e in all)
+                if (e.Network != n && Named(e.Namespace)) (elsewhere ??= new(StringComparer.Ordinal)).Add(e.Namespace!);
+            if (elsewhere is null) continue;
+            foreach (var e in all)
+                if (e.Network == n && Named(e.Namespace) && elsewhere.Contains(e.Namespace!)) yield return e.Namespace!;
+        }
     }
 
     /// <summary>Writes a network's hosts file (in place) and its resolv.conf copy (once) while it has containers.</summary>
     private void WriteNetworkFiles(string network, List<ContainerEndpoint> all)
     {
-        var members = all.Where(e => e.Network == network).ToList();
+        var members = all.FindAll(e => e.Network == network);
         if (members.Count == 0) return;
-        State.WriteFileInPlace(State.NetworkHostsPath(network), Hosts(members, network));
+        WriteHostsFile(network, members);
         if (!File.Exists(State.NetworkResolvConfPath(network)) && ResolvConf(network) is { } resolv)
             State.WriteFileAtomically(State.NetworkResolvConfPath(network), resolv);
     }
@@ -111,15 +134,22 @@ public sealed class NameResolution : ModelService
     /// <summary>The hosts file listing <paramref name="endpoints"/> (in the order they connected), after localhost; of <paramref name="network"/>'s state.</summary>
     private string Hosts(IEnumerable<ContainerEndpoint> endpoints, string network)
     {
+        var sb = new StringBuilder(HostsHeader(network));
+        foreach (var e in endpoints.OrderBy(e => e.Created)) sb.Append(HostsLines(e));
+        return sb.ToString();
+    }
+
+    /// <summary>What every hosts file starts with: <see cref="Marker"/>, the state line, localhost.</summary>
+    private string HostsHeader(string network) =>
+        Marker + "\n" + StateLine(network) + "\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n";
+
+    /// <summary>An endpoint's lines in a hosts file: one per address, "ADDRESS\tNAME ALIASES".</summary>
+    private static string HostsLines(ContainerEndpoint e)
+    {
+        var names = string.Join(' ', new[] { e.Container }.Concat(e.Aliases).Distinct(StringComparer.Ordinal));
         var sb = new StringBuilder();
-        sb.Append(Marker).Append('\n').Append(StateLine(network)).Append('\n');
-        sb.Append("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
-        foreach (var e in endpoints.OrderBy(e => e.Created))
-        {
-            var names = string.Join(' ', new[] { e.Container }.Concat(e.Aliases).Distinct(StringComparer.Ordinal));
-            foreach (var a in new[] { e.IPv4Address, e.IPv6Address })
-                if (a is not null) sb.Append(a).Append('\t').Append(names).Append('\n');
-        }
+        foreach (var a in new[] { e.IPv4Address, e.IPv6Address })
+            if (a is not null) sb.Append(a).Append('\t').Append(names).Append('\n');
         return sb.ToString();
     }
 

@@ -458,14 +458,16 @@ public sealed partial class StateStore
     }
 
     /// <summary>
-    /// Writes a file that is not a record (a network's hosts file) in place (<see cref="DurableFile.WriteInPlace"/>): it
+    /// Writes a file that is not a record (a network's hosts file) in place, from <paramref name="offset"/> on
+    /// (<see cref="DurableFile.WriteInPlace(string, ReadOnlySpan{byte}, long, bool, out DurableFile.FileStamp)"/>): it
     /// keeps its inode, so the hard links of the containers' /etc/netns files and the bind mounts of running processes
-    /// see the new content; its directory (and parents) made first.
+    /// see the new content; its directory (and parents) made first. Returns the file's stamp once written.
     /// </summary>
-    internal void WriteFileInPlace(string path, string text)
+    internal DurableFile.FileStamp WriteFileInPlace(string path, ReadOnlySpan<byte> bytes, long offset, bool cut)
     {
         EnsureDirectory(Path.GetDirectoryName(path)!);
-        if (DurableFile.WriteInPlace(path, System.Text.Encoding.UTF8.GetBytes(text))) EntryChanged(path);
+        if (DurableFile.WriteInPlace(path, bytes, offset, cut, out var stamp)) EntryChanged(path);
+        return stamp;
     }
 
     /// <summary>

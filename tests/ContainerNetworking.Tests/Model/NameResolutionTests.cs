@@ -151,4 +151,117 @@ public sealed class NameResolutionTests : IDisposable
         Assert.Equal("InvalidName", e.ErrorId);
         Assert.Equal(before, _f.Snapshot());
     }
+
+    /// <summary>The hosts file the records say a network's should be: marker, state line, localhost, then each container's addresses in the order given.</summary>
+    private string ExpectedHosts(string network, params ContainerEndpoint[] listed)
+    {
+        var sb = new System.Text.StringBuilder();
+        sb.Append(NameResolution.Marker).Append('\n').Append("# State: ").Append(Path.Combine(_f.StateDir, "networks", network)).Append('\n');
+        sb.Append("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
+        foreach (var e in listed)
+        {
+            var names = string.Join(' ', new[] { e.Container }.Concat(e.Aliases));
+            if (e.IPv4Address is { } a) sb.Append(a).Append('\t').Append(names).Append('\n');
+            if (e.IPv6Address is { } b) sb.Append(b).Append('\t').Append(names).Append('\n');
+        }
+        return sb.ToString();
+    }
+
+    private string HostsPath(string network) => Path.Combine(_f.StateDir, "networks", network, "etc", "hosts");
+
+    [Fact]
+    public void TheNetworksHostsFile_ListsExactlyItsContainers_InConnectOrder_ThroughConnectsAndDisconnects_InTheSameFile()
+    {
+        // A connect adds its lines at the end and a disconnect rewrites what follows the leaving container's: the file
+        // is byte for byte what a whole rewrite gives, IPv4 and IPv6 lines and aliases included, and keeps its inode.
+        _f.Manager.CreateNetwork(new NetworkSpec { Name = "seq", Subnet = Net("172.28.0.0/24"), SubnetV6 = Net("fd28::/64") });
+        var path = HostsPath("seq");
+        var a = _f.Run("seq", "a");
+        var inode = Inode(path);
+        void Expect(params ContainerEndpoint[] listed)
+        {
+            Assert.Equal(ExpectedHosts("seq", listed), File.ReadAllText(path));
+            Assert.Equal(inode, Inode(path));
+        }
+        Expect(a);
+        var b = _f.Manager.Connect(new EndpointSpec { Network = "seq", Namespace = _f.Container("b"), CreateNamespace = true, Aliases = ["bee", "b-2"] });
+        var c = _f.Run("seq", "c");
+        Expect(a, b, c);
+        _f.Manager.Disconnect(b.Container, "seq"); // from the middle
+        Expect(a, c);
+        var d = _f.Run("seq", "d");
+        Expect(a, c, d);
+        _f.Manager.Disconnect(d.Container, "seq"); // the last
+        Expect(a, c);
+        _f.Manager.Disconnect(a.Container, "seq"); // the first
+        Expect(c);
+        var e = _f.Run("seq", "e");
+        Expect(c, e);
+        Assert.Equal(0, StartIn(e.Namespace!, "getent", "-s", "files", "hosts", c.Container).Code);
+        Assert.NotEqual(0, StartIn(e.Namespace!, "getent", "-s", "files", "hosts", "bee").Code);
+        Assert.Empty(_f.Manager.Repair());
+    }
+
+    [Fact]
+    public void AHostsFileChangedByHand_IsWrittenWhole_NeverAppendedTo()
+    {
+        _f.Manager.CreateNetwork(new NetworkSpec { Name = "hand", Subnet = Net("172.29.0.0/24") });
+        var path = HostsPath("hand");
+        var a = _f.Run("hand", "a");
+        // A line added by hand (the file grew): the next connect writes the whole file, without it.
+        File.AppendAllText(path, "10.9.9.9\tintruder\n");
+        var b = _f.Run("hand", "b");
+        Assert.Equal(ExpectedHosts("hand", a, b), File.ReadAllText(path));
+        // Written over in place with as many bytes (an editor that truncates and writes): seen too.
+        File.WriteAllText(path, File.ReadAllText(path).Replace(b.Container, new string('x', b.Container.Length)));
+        var c = _f.Run("hand", "c");
+        Assert.Equal(ExpectedHosts("hand", a, b, c), File.ReadAllText(path));
+        // Cut short by hand, then a disconnect: the whole file again.
+        File.WriteAllText(path, File.ReadAllText(path)[..^10]);
+        _f.Manager.Disconnect(a.Container, "hand");
+        Assert.Equal(ExpectedHosts("hand", b, c), File.ReadAllText(path));
+        // Deleted: made again.
+        File.Delete(path);
+        var d = _f.Run("hand", "d");
+        Assert.Equal(ExpectedHosts("hand", b, c, d), File.ReadAllText(path));
+        Assert.Empty(_f.Manager.Repair());
+    }
+
+    [Fact]
+    public void ChangesByAnotherManager_OrToTheNetworkRecordByHand_AreSeenByTheNextOperation()
+    {
+        _f.Manager.CreateNetwork(new NetworkSpec { Name = "both", Subnet = Net("172.30.0.0/24") });
+        var path = HostsPath("both");
+        var a = _f.Run("both", "a");
+        // Another manager of the same state (as another process would) connects and disconnects: the hosts file this
+        // manager wrote last is not what is there any more, and the next connect here lists exactly the containers.
+        var other = new ContainerNetworkManager(_f.Host, _f.StateDir);
+        var b = other.Connect(new EndpointSpec { Network = "both", Namespace = _f.Container("b"), CreateNamespace = true });
+        var c = _f.Run("both", "c");
+        Assert.Equal(ExpectedHosts("both", a, b, c), File.ReadAllText(path));
+        other.Disconnect(a.Container, "both");
+        var d = _f.Run("both", "d");
+        Assert.Equal(ExpectedHosts("both", b, c, d), File.ReadAllText(path));
+
+        // The network's record edited by hand (in place) between two connects: the next connect reads it again.
+        var record = Path.Combine(_f.StateDir, "networks", "both", "network.json");
+        var json = File.ReadAllText(record);
+        Assert.Contains("\"state\": \"Ready\"", json);
+        File.WriteAllText(record, json.Replace("\"state\": \"Ready\"", "\"state\": \"Creating\""));
+        var e = Assert.Throws<ContainerNetworkingException>(() => _f.Run("both", "e"));
+        Assert.Equal("NetworkIncomplete", e.ErrorId);
+        File.WriteAllText(record, json);
+        _f.Run("both", "e");
+
+        // A network removed and made again with another subnet by the other manager: the next connect here takes its
+        // address from the new one.
+        _f.Manager.CreateNetwork(new NetworkSpec { Name = "again", Subnet = Net("172.31.0.0/24") });
+        _f.Manager.Disconnect(_f.Run("again", "x").Container, "again");
+        other.RemoveNetwork("again");
+        other.CreateNetwork(new NetworkSpec { Name = "again", Subnet = Net("172.31.1.0/24") });
+        var y = _f.Run("again", "y");
+        Assert.Equal("172.31.1.2", y.IPv4Address!.ToString());
+        Assert.Equal(ExpectedHosts("again", y), File.ReadAllText(HostsPath("again")));
+        Assert.Empty(_f.Manager.Repair());
+    }
 }
