@@ -59,14 +59,38 @@ public sealed partial class NameResolution : ModelService
     private static bool Named(string? ns) => !string.IsNullOrEmpty(ns) && !ns.StartsWith('/');
 
     /// <summary>The endpoints whose names are listed: bridge endpoints with an address that are not being removed.</summary>
-    private List<ContainerEndpoint> Listed(string? exceptId)
+    private List<ContainerEndpoint> Listed(string? exceptId) => Listed(exceptId, out _);
+
+    /// <summary>
+    /// <see cref="Listed(string?)"/>, and those of each network (in the order they connected) gathered in the same pass:
+    /// with many containers, each pass over their records costs mostly the memory it touches.
+    /// </summary>
+    private List<ContainerEndpoint> Listed(string? exceptId, out Dictionary<string, List<ContainerEndpoint>> byNetwork)
     {
         var listed = new List<ContainerEndpoint>();
+        byNetwork = new(StringComparer.Ordinal);
+        List<ContainerEndpoint>? strays = null; // a record (edited by hand) that names another network than its directory's
         foreach (var n in State.ListNetworks())
+        {
+            var members = byNetwork.TryGetValue(n.Name, out var m) ? m : byNetwork[n.Name] = [];
             foreach (var e in State.ListEndpoints(n.Name))
                 if (e.Id != exceptId && e.Mode == EndpointMode.Bridge && e.State != RecordState.Removing && (e.IPv4Address ?? e.IPv6Address) is not null)
+                {
                     listed.Add(e);
+                    if (e.Network == n.Name) members.Add(e);
+                    else (strays ??= []).Add(e);
+                }
+        }
+        foreach (var e in strays ?? [])
+            (byNetwork.TryGetValue(e.Network, out var m) ? m : byNetwork[e.Network] = []).Add(e);
         return listed;
+    }
+
+    /// <summary>The listed endpoints of <paramref name="network"/>.</summary>
+    private List<ContainerEndpoint> MembersOf(string network)
+    {
+        Listed(null, out var byNetwork);
+        return byNetwork.GetValueOrDefault(network) ?? [];
     }
 
     /// <summary>
@@ -79,8 +103,8 @@ public sealed partial class NameResolution : ModelService
     /// </summary>
     internal void Refresh(IReadOnlyCollection<string> networks, IReadOnlyCollection<string> touched, string? exceptId = null)
     {
-        var all = Listed(exceptId);
-        foreach (var n in networks) WriteNetworkFiles(n, all);
+        var all = Listed(exceptId, out var byNetwork);
+        foreach (var n in networks) WriteNetworkFiles(n, byNetwork.GetValueOrDefault(n) ?? []);
         foreach (var ns in touched.Where(Named).Concat(OnSeveral(networks, all)).Distinct(StringComparer.Ordinal))
             WriteContainerFiles(ns, all.FindAll(e => e.Namespace == ns), all);
         foreach (var n in networks) RemoveUnusedNetworkFiles(n, all);
@@ -104,10 +128,9 @@ public sealed partial class NameResolution : ModelService
         }
     }
 
-    /// <summary>Writes a network's hosts file (in place) and its resolv.conf copy (once) while it has containers.</summary>
-    private void WriteNetworkFiles(string network, List<ContainerEndpoint> all)
+    /// <summary>Writes a network's hosts file (in place) and its resolv.conf copy (once) while it has containers (its listed endpoints: <paramref name="members"/>).</summary>
+    private void WriteNetworkFiles(string network, List<ContainerEndpoint> members)
     {
-        var members = all.FindAll(e => e.Network == network);
         if (members.Count == 0) return;
         WriteHostsFile(network, members);
         if (!File.Exists(State.NetworkResolvConfPath(network)) && ResolvConf(network) is { } resolv)
@@ -318,7 +341,7 @@ public sealed partial class NameResolution : ModelService
             }
             if (Read(path) != Hosts(members[net], net))
                 found.Add((net, path, $"The hosts file of network '{net}', {path}, is {(File.Exists(path) ? "not as the records say" : "missing")}; it is written again.",
-                    () => WriteNetworkFiles(net, Listed(null))));
+                    () => WriteNetworkFiles(net, MembersOf(net))));
         }
         foreach (var g in all.Where(e => Named(e.Namespace)).GroupBy(e => e.Namespace!, StringComparer.Ordinal))
         {
