@@ -14,7 +14,7 @@ namespace ContainerNetworking.Namespaces;
 /// bound to it. Named namespaces live where iproute2 keeps them (<c>/run/netns/NAME</c>), so <c>ip netns</c>
 /// and this class see each other's namespaces.
 /// </summary>
-public sealed class NetNamespace : IDisposable, global::ContainerNetworking.Netfilter.INetfilterNamespace
+public sealed partial class NetNamespace : IDisposable, global::ContainerNetworking.Netfilter.INetfilterNamespace
 {
     /// <summary>Where named namespaces are bind-mounted, as iproute2 does (NETNS_RUN_DIR).</summary>
     public const string RunDirectory = "/run/netns";
@@ -275,93 +275,6 @@ public sealed class NetNamespace : IDisposable, global::ContainerNetworking.Netf
     // ---- creating and deleting -----------------------------------------------------------------------------
 
     /// <summary>
-    /// Creates a named namespace exactly as <c>ip netns add NAME</c> does: /run/netns made a shared mount point,
-    /// an empty file /run/netns/NAME, a new namespace bind-mounted onto it. The namespace's loopback is left down,
-    /// as iproute2 leaves it. Nothing is left behind on failure.
-    /// </summary>
-    public static NetNamespace Create(string name) => BeginCreate(name).Wait();
-
-    /// <summary>
-    /// Starts <see cref="Create"/> on a worker thread and returns at once, so that the caller does other work while
-    /// the kernel makes the namespace (unshare(CLONE_NEWNET) is the costliest step of a container's set-up); the
-    /// caller must take the namespace from <see cref="PendingNetNamespace.Wait"/> (which throws what Create would) or,
-    /// on failure elsewhere, remove it through <see cref="PendingNetNamespace.WaitOrNull"/>. The name is checked here.
-    /// </summary>
-    public static PendingNetNamespace BeginCreate(string name)
-    {
-        ValidateName(name);
-        EnsureRunDirectory();
-        var path = System.IO.Path.Combine(RunDirectory, name);
-        var job = NamespaceThread.StartInNew(() =>
-        {
-            var fd = LibC.open(path, LibC.O_RDONLY | LibC.O_CREAT | LibC.O_EXCL | LibC.O_CLOEXEC, 0);
-            if (fd < 0)
-            {
-                var e = Errno.Last;
-                if (e == LibC.EEXIST)
-                    throw new NetNamespaceExistsException(name, $"Network namespace '{name}' already exists ({path}). Use Get-NetNamespace -Name {name} to open it, or choose another name.");
-                throw new LinuxException(e, $"create {path}");
-            }
-            LibC.close(fd);
-            FaultInjection.Point("MountNamespace"); // the empty file is there, the namespace not yet mounted onto it
-        }, () =>
-        {
-            SafeFileHandle? h = null;
-            try
-            {
-                Errno.ThrowIfError(LibC.mount("/proc/thread-self/ns/net", path, "none", LibC.MS_BIND, 0), $"mount --bind /proc/thread-self/ns/net {path}");
-                h = OpenFile("/proc/thread-self/ns/net");
-                // Open the namespace's rtnetlink socket now, while we are inside: it saves a thread later.
-                return (Handle: h, Socket: NetlinkSocket.Open(LibC.NETLINK_ROUTE));
-            }
-            catch
-            {
-                h?.Dispose();
-                LibC.umount2(path, LibC.MNT_DETACH);
-                LibC.unlink(path);
-                throw;
-            }
-        });
-        return new PendingNetNamespace(name, path, job);
-    }
-
-    /// <summary>A namespace being created (<see cref="BeginCreate"/>).</summary>
-    public sealed class PendingNetNamespace
-    {
-        private readonly NamespaceThread.Pending<(SafeFileHandle Handle, NetlinkSocket Socket)> _job;
-        private readonly string _path;
-        private NetNamespace? _made;
-
-        internal PendingNetNamespace(string name, string path, NamespaceThread.Pending<(SafeFileHandle Handle, NetlinkSocket Socket)> job)
-        {
-            Name = name;
-            _path = path;
-            _job = job;
-        }
-
-        /// <summary>The namespace's name.</summary>
-        public string Name { get; }
-
-        /// <summary>Waits until the namespace is made and returns it (the same object every time), or throws why it could not be.</summary>
-        public NetNamespace Wait()
-        {
-            lock (this)
-            {
-                if (_made is not null) return _made;
-                var (handle, socket) = _job.Wait();
-                return _made = new NetNamespace(handle, Name, _path, isCurrent: false, routeSocket: socket);
-            }
-        }
-
-        /// <summary>Waits until the creation ends: the namespace, or null when it could not be made (nothing of it is left then).</summary>
-        public NetNamespace? WaitOrNull()
-        {
-            try { return Wait(); }
-            catch (Exception e) when (e is ContainerNetworkingException or LinuxException or IOException or UnauthorizedAccessException) { return null; }
-        }
-    }
-
-    /// <summary>
     /// Deletes a named namespace as <c>ip netns delete NAME</c> does: unmounts and removes /run/netns/NAME. The
     /// namespace itself ends when nothing else (a process, an open handle) still holds it. A plain file of that name (a
     /// delete interrupted between the umount and the unlink leaves one, see <see cref="NotANetNamespaceException"/>) is
@@ -616,28 +529,4 @@ public sealed class NetNamespace : IDisposable, global::ContainerNetworking.Netf
             _handle.Dispose();
         }
     }
-}
-
-/// <summary>The named namespace does not exist.</summary>
-public sealed class NetNamespaceNotFoundException(string name, string message)
-    : ContainerNetworkingException("NetNamespaceNotFound", ErrorKind.NotFound, message)
-{
-    public string NamespaceName { get; } = name;
-}
-
-/// <summary>
-/// The file is not a network namespace: a plain file (e.g. /run/netns/NAME left by a delete killed between its umount and
-/// its unlink, which <see cref="NetNamespace.Delete"/> removes), or a namespace of another type.
-/// </summary>
-public sealed class NotANetNamespaceException(string path, string message)
-    : ContainerNetworkingException("NotANetNamespace", ErrorKind.InvalidArgument, message)
-{
-    public string NamespacePath { get; } = path;
-}
-
-/// <summary>A namespace of that name exists already.</summary>
-public sealed class NetNamespaceExistsException(string name, string message)
-    : ContainerNetworkingException("NetNamespaceExists", ErrorKind.AlreadyExists, message)
-{
-    public string NamespaceName { get; } = name;
 }
