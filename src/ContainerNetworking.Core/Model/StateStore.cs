@@ -179,7 +179,6 @@ public sealed partial class StateStore
                 if (counter != _seenCounter)
                 {
                     ForgetCached();
-                    ForgetSpares();
                     _seenCounter = counter;
                 }
                 _dirty = false;
@@ -237,13 +236,14 @@ public sealed partial class StateStore
 
     private long _cacheEpoch;
 
-    /// <summary>Forgets every cached record (call under <see cref="_cacheSync"/>).</summary>
+    /// <summary>Forgets every cached record and the listed spares (call under <see cref="_cacheSync"/>).</summary>
     private void ForgetCached()
     {
         _endpointCache.Clear();
         _networkCache.Clear();
         _networkNames = null;
         _cacheEpoch++;
+        ForgetSpares();
     }
 
     /// <summary>Whether this thread holds the lock (what the caches and what callers keep beside them need).</summary>
@@ -339,7 +339,6 @@ public sealed partial class StateStore
             lock (_cacheSync)
             {
                 ForgetCached();
-                ForgetSpares();
                 _seenCounter = -1;
             }
             if (Directory.Exists(SpareDirectory)) Directory.Delete(SpareDirectory, recursive: true);
@@ -363,7 +362,6 @@ public sealed partial class StateStore
             if (!Holding)
             {
                 ForgetCached();
-                ForgetSpares();
                 _seenCounter = -1;
                 return;
             }

@@ -311,12 +311,23 @@ public sealed partial class NetNamespace : IDisposable, global::ContainerNetwork
         Directory.CreateDirectory(RunDirectory);
         // As iproute2's netns_add: make the directory a shared mount point, so that the namespaces mounted under it
         // propagate to other mount namespaces. If it is not a mount point yet (EINVAL), bind it onto itself first.
-        if (LibC.mount("", RunDirectory, "none", LibC.MS_SHARED | LibC.MS_REC, 0) == 0) return;
+        // Recursively (MS_REC, as iproute2) the first time in this process; after that the directory alone, which the
+        // kernel does in constant time, where MS_REC walks every namespace mounted under it (0.6 ms with 1000 of them).
+        var flags = LibC.MS_SHARED | (Volatile.Read(ref _runDirectoryShared) ? 0 : LibC.MS_REC);
+        if (LibC.mount("", RunDirectory, "none", flags, 0) == 0)
+        {
+            Volatile.Write(ref _runDirectoryShared, true);
+            return;
+        }
         var e = Errno.Last;
         if (e != LibC.EINVAL) throw new LinuxException(e, $"mount --make-rshared {RunDirectory}");
         Errno.ThrowIfError(LibC.mount(RunDirectory, RunDirectory, "none", LibC.MS_BIND | LibC.MS_REC, 0), $"mount --bind {RunDirectory} {RunDirectory}");
         Errno.ThrowIfError(LibC.mount("", RunDirectory, "none", LibC.MS_SHARED | LibC.MS_REC, 0), $"mount --make-rshared {RunDirectory}");
+        Volatile.Write(ref _runDirectoryShared, true);
     }
+
+    /// <summary>Whether this process made /run/netns a shared mount, recursively, once already (see <see cref="EnsureRunDirectory"/>).</summary>
+    private static bool _runDirectoryShared;
 
     // ---- sysctl and processes ------------------------------------------------------------------------------
 
