@@ -49,14 +49,7 @@ internal static class DurableFile
     /// atomic for a concurrent reader, who may see the new content followed by the old one's tail until the cut: only
     /// for files whose readers tolerate that (a hosts file, which Docker rewrites the same way; a hint).
     /// </summary>
-    public static bool WriteInPlace(string path, byte[] bytes)
-    {
-        if (TryRewrite(path, bytes)) return false;
-        var fd = Errno.ThrowIfError(LibC.open(path, LibC.O_WRONLY | LibC.O_CREAT | LibC.O_CLOEXEC, 0x1A4), $"open {path}");
-        try { WriteAll(fd, path, bytes); }
-        finally { LibC.close(fd); }
-        return true;
-    }
+    public static bool WriteInPlace(string path, byte[] bytes) => WriteInPlace(path, bytes, 0, cut: true, stamped: false, out _);
 
     /// <summary>
     /// As <see cref="WriteInPlace(string, byte[])"/>, from <paramref name="offset"/> on (what comes before it is kept):
@@ -64,8 +57,12 @@ internal static class DurableFile
     /// it ends there already: cutting a file to its own length still costs an inode update). <paramref name="stamp"/>:
     /// the file as it is once written (<see cref="Stamp"/>), which tells whether anyone changed it since.
     /// </summary>
-    public static unsafe bool WriteInPlace(string path, ReadOnlySpan<byte> bytes, long offset, bool cut, out FileStamp stamp)
+    public static bool WriteInPlace(string path, ReadOnlySpan<byte> bytes, long offset, bool cut, out FileStamp stamp) =>
+        WriteInPlace(path, bytes, offset, cut, stamped: true, out stamp);
+
+    private static unsafe bool WriteInPlace(string path, ReadOnlySpan<byte> bytes, long offset, bool cut, bool stamped, out FileStamp stamp)
     {
+        stamp = default;
         var fd = LibC.open(path, LibC.O_WRONLY | LibC.O_CLOEXEC, 0);
         var created = false;
         if (fd < 0 && Errno.Last == LibC.ENOENT)
@@ -78,9 +75,12 @@ internal static class DurableFile
         {
             WriteAll(fd, path, bytes, offset);
             if (cut && !created) Errno.ThrowIfError(LibC.ftruncate(fd, offset + bytes.Length), $"ftruncate {path}");
-            LibC.statx_t st = default;
-            Errno.ThrowIfError(LibC.statx(fd, "", LibC.AT_EMPTY_PATH, StampMask, &st), $"statx {path}");
-            stamp = new FileStamp(st);
+            if (stamped)
+            {
+                LibC.statx_t st = default;
+                Errno.ThrowIfError(LibC.statx(fd, "", LibC.AT_EMPTY_PATH, StampMask, &st), $"statx {path}");
+                stamp = new FileStamp(st);
+            }
         }
         finally { LibC.close(fd); }
         return created;

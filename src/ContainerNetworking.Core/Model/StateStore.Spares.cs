@@ -55,16 +55,22 @@ public sealed partial class StateStore
         foreach (var path in Directory.EnumerateFileSystemEntries(SpareDirectory))
         {
             var name = Path.GetFileName(path);
-            if (name.StartsWith(FilePrefix, StringComparison.Ordinal)) _spareFiles.Push(path);
+            if (name.StartsWith(FilePrefix, StringComparison.Ordinal)) AddSpare(path, null);
             else if (name.StartsWith(LinkPrefix, StringComparison.Ordinal) && name.IndexOf('-', LinkPrefix.Length) is var dash and > 0)
-            {
-                var key = name[LinkPrefix.Length..dash];
-                if (!_spareLinks.TryGetValue(key, out var s)) _spareLinks[key] = s = new Stack<string>();
-                s.Push(path);
-            }
-            else continue;
-            _spareCount++;
+                AddSpare(path, name[LinkPrefix.Length..dash]);
         }
+    }
+
+    /// <summary>Adds a spare to the listed ones: a file, or (with <paramref name="linkKey"/>) a link; under _cacheSync, once listed.</summary>
+    private void AddSpare(string path, string? linkKey)
+    {
+        if (linkKey is null) _spareFiles!.Push(path);
+        else
+        {
+            if (!_spareLinks!.TryGetValue(linkKey, out var s)) _spareLinks[linkKey] = s = new Stack<string>();
+            s.Push(path);
+        }
+        _spareCount++;
     }
 
     /// <summary>
@@ -97,8 +103,7 @@ public sealed partial class StateStore
             {
                 if (Holding && _spareFiles is not null)
                 {
-                    _spareFiles.Push(path);
-                    _spareCount++;
+                    AddSpare(path, null);
                     return;
                 }
             }
@@ -135,18 +140,7 @@ public sealed partial class StateStore
             if (DurableFile.TryMove(path, spare))
             {
                 lock (_cacheSync)
-                {
-                    if (_spareFiles is not null)
-                    {
-                        if (key is null) _spareFiles.Push(spare);
-                        else
-                        {
-                            if (!_spareLinks!.TryGetValue(key, out var s)) _spareLinks[key] = s = new Stack<string>();
-                            s.Push(spare);
-                        }
-                        _spareCount++;
-                    }
-                }
+                    if (_spareFiles is not null) AddSpare(spare, key);
                 EntryChanged(path);
                 Removed();
                 return true;
@@ -184,7 +178,7 @@ public sealed partial class StateStore
                 continue;
             }
             if (DurableFile.TryMove(spare, path)) return true;
-            if (Path.Exists(spare)) // another file system (EXDEV): this spare cannot serve here
+            if (new FileInfo(spare).LinkTarget is not null) // still there: another file system (EXDEV), where it cannot serve
             {
                 TryDelete(spare);
                 return false;
