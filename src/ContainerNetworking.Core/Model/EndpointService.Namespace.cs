@@ -2,37 +2,49 @@ using ContainerNetworking.Namespaces;
 
 namespace ContainerNetworking.Model;
 
-// The container's namespace during a Connect: opened, or made on a worker thread while the Connect goes on.
+// The container's namespace during a Connect: opened, or made on a worker thread from the Connect's start on.
 public sealed partial class EndpointService
 {
     /// <summary>
-    /// The container namespace an operation opens, or creates (started by the CreateNamespace step, waited for by the
-    /// first step that needs it: <see cref="Get"/>), disposed when the operation ends.
+    /// The container namespace an operation opens, or creates: a Connect that creates its namespace starts it before it
+    /// takes the lock and plans (<see cref="Early"/>, <see cref="NetNamespace.BeginCreateUnnamed"/>), the kernel makes it
+    /// meanwhile, and it gets its name (/run/netns/NAME) only after the intent record is written: by the CreateNamespace
+    /// step if it is made by then, else by the first step that needs it (<see cref="Get"/>). Disposed when the operation
+    /// ends; an unnamed one goes then, leaving nothing.
     /// </summary>
     private sealed class NsRef
     {
         public NetNamespace? Value;
-        public NetNamespace.PendingNetNamespace? Pending;
-        /// <summary>Told the namespace once its creation is done (the record takes its id).</summary>
+        /// <summary>The namespace begun unnamed at the Connect's start, when it creates one.</summary>
+        public NetNamespace.PendingNetNamespace? Early;
+        /// <summary>The name the CreateNamespace step gives <see cref="Early"/>: null until that step has run.</summary>
+        public string? Name;
+        /// <summary>Told the namespace once it is named (the record takes its id).</summary>
         public Action<NetNamespace>? Made;
 
-        /// <summary>The namespace: the one opened, or the one being created once it is made (its error, if it could not be).</summary>
+        /// <summary>The namespace: the one opened, or the one being created, named (its error, if it could not be).</summary>
         public NetNamespace Get()
         {
             if (Value is null)
             {
-                Value = Pending!.Wait();
+                if (Early is null || Name is null) throw new InvalidOperationException("The namespace is used before its CreateNamespace step.");
+                Value = Early.Wait(Name);
                 Made?.Invoke(Value);
             }
             return Value;
         }
 
-        public void Dispose() => (Value ?? Pending?.WaitOrNull())?.Dispose();
+        public void Dispose()
+        {
+            Value?.Dispose();
+            Early?.Discard();
+        }
     }
 
     /// <summary>
-    /// CreateNamespace: starts <c>ip netns add</c>'s work on a worker thread (<see cref="NetNamespace.BeginCreate"/>) and
-    /// goes on; undone, it waits for that work and removes the namespace if it was made.
+    /// CreateNamespace: <c>ip netns add</c>. The namespace itself is being made since the Connect started (<see cref="NsRef.Early"/>);
+    /// this step names it when it is made already, else leaves that to the first step that needs it, so that the
+    /// steps between do not wait for the kernel. Undone, it removes the namespace if it was named (an unnamed one just goes).
     /// </summary>
     private static void AddNamespaceSteps(OperationPlan plan, EndpointSpec spec, ContainerEndpoint rec, NsRef ns)
     {
@@ -41,13 +53,15 @@ public sealed partial class EndpointService
         plan.Add("CreateNamespace", $"ip netns add {name}", () =>
         {
             ns.Made = made => rec.NamespaceId = made.Id;
-            ns.Pending = NetNamespace.BeginCreate(name);
+            ns.Name = name;
+            if (ns.Early!.IsMade) ns.Get();
         }, () =>
         {
-            var made = ns.Value ?? ns.Pending?.WaitOrNull();
+            var made = ns.Value;
             ns.Value = null;
-            ns.Pending = null;
-            if (made is null) return; // never made: nothing of it is left (and a namespace of that name is someone else's)
+            ns.Name = null;
+            ns.Early?.Discard();
+            if (made is null) return; // never named: nothing of it is left (and a namespace of that name is someone else's)
             var id = made.Id;
             made.Dispose();
             DeleteNamespaceIfSame(name, id);

@@ -50,9 +50,9 @@ public sealed partial class EndpointService : ModelService
         lock (Sync)
         using (State.LockForReading())
         {
-            NsRef? ns = null;
-            try { return BuildConnect(spec, out _, out ns); }
-            finally { ns?.Dispose(); }
+            var ns = new NsRef();
+            try { return BuildConnect(spec, out _, ns); }
+            finally { ns.Dispose(); }
         }
     }
 
@@ -68,36 +68,39 @@ public sealed partial class EndpointService : ModelService
     /// </summary>
     public ContainerEndpoint Connect(EndpointSpec spec)
     {
-        lock (Sync)
+        ArgumentNullException.ThrowIfNull(spec);
+        // A namespace to create is begun first, unnamed: the kernel makes it on a worker thread while this one takes
+        // the lock, plans and writes the intent record; the CreateNamespace step names it. Refused or failed, the
+        // Connect lets it go, and nothing of it was ever visible.
+        var ns = new NsRef { Early = spec.CreateNamespace && spec.ShareWith is null && !string.IsNullOrEmpty(spec.Namespace) ? NetNamespace.BeginCreateUnnamed() : null };
+        try
         {
-            var t = OperationPlan.StepTimes is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
-            var held = State.Lock();
-            try
+            lock (Sync)
             {
-                OperationPlan.Timed("(lock)", ref t);
-                NsRef? ns = null;
+                var t = OperationPlan.StepTimes is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
+                var held = State.Lock();
                 try
                 {
-                    var plan = BuildConnect(spec, out var endpoint, out ns);
+                    OperationPlan.Timed("(lock)", ref t);
+                    var plan = BuildConnect(spec, out var endpoint, ns);
                     OperationPlan.Timed("(plan: validation, IPAM, id, ports)", ref t);
                     plan.Execute();
                     t = OperationPlan.StepTimes is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
                     return endpoint;
                 }
-                finally { ns?.Dispose(); }
-            }
-            finally
-            {
-                held.Dispose();
-                OperationPlan.Timed("(unlock: directory fsyncs)", ref t);
+                finally
+                {
+                    held.Dispose();
+                    OperationPlan.Timed("(unlock: directory fsyncs)", ref t);
+                }
             }
         }
+        finally { ns.Dispose(); }
     }
 
-    private OperationPlan BuildConnect(EndpointSpec spec, out ContainerEndpoint endpoint, out NsRef nsRef)
+    private OperationPlan BuildConnect(EndpointSpec spec, out ContainerEndpoint endpoint, NsRef cref)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        var cref = nsRef = new NsRef();
         NetNamespace? opened = null;
         if (spec.ShareWith is not null) return BuildJoin(spec, out endpoint);
         if (string.IsNullOrEmpty(spec.Network))
@@ -286,7 +289,7 @@ public sealed partial class EndpointService : ModelService
                 if (ip6 is not null) State.ReleaseLease(net.Name, ip6, id);
             });
             // The steps that need neither the namespace nor the veth come before them: the kernel makes the namespace on a
-            // worker thread meanwhile (NetNamespace.BeginCreate), and CreateVeth is the first to wait for it. A port
+            // worker thread meanwhile (begun at the Connect's start), and CreateVeth is the first to wait for it. A port
             // published a moment before the veth is there only answers a moment later; a name listed a moment early
             // resolves to an address that answers a moment later.
             if (ports.Count > 0)

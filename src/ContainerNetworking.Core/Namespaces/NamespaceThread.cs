@@ -108,9 +108,22 @@ internal static class NamespaceThread
         /// <summary>On <paramref name="worker"/>, running the job that reports to this.</summary>
         internal static Pending<T> On(Worker worker) => new() { _worker = worker };
 
-        internal void Succeeded(T result) => _result = result;
+        private volatile bool _over;
 
-        internal void Failed(Exception e) => _error = ExceptionDispatchInfo.Capture(e);
+        internal void Succeeded(T result)
+        {
+            _result = result;
+            _over = true;
+        }
+
+        internal void Failed(Exception e)
+        {
+            _error = ExceptionDispatchInfo.Capture(e);
+            _over = true;
+        }
+
+        /// <summary>True once the job has ended (its result or its error is there): <see cref="Wait"/> waits at most for the worker to go home.</summary>
+        public bool IsCompleted => _over || _worker is null;
 
         /// <summary>Waits for the job (once; later calls return at once) and returns its result, or throws its exception.</summary>
         public T Wait()

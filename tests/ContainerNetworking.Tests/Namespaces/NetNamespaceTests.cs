@@ -151,6 +151,73 @@ public sealed class NetNamespaceTests : IDisposable
         Assert.NotEqual($"net:[{ns.Id}]", threadNs);
     }
 
+    /// <summary>Every thread and descriptor of this process that refers to namespace <paramref name="id"/> (net:[ID]).</summary>
+    private static List<string> Holders(ulong id)
+    {
+        var inside = $"net:[{id}]";
+        static string? Target(string link)
+        {
+            try { return new FileInfo(link).LinkTarget; }
+            catch (IOException) { return null; } // gone meanwhile
+        }
+        return [.. Directory.GetDirectories("/proc/self/task").Select(t => t + "/ns/net").Concat(Directory.GetFiles("/proc/self/fd")).Where(l => Target(l) == inside)];
+    }
+
+    [Fact]
+    public void BeginCreateUnnamed_IsInvisibleUntilNamed_ThenIsWhatIpNetnsAddMakes()
+    {
+        var name = TestNamespaces.UniqueName("early");
+        _ns.Track(name);
+        var pending = NetNamespace.BeginCreateUnnamed();
+        var id = pending.WaitForId();
+        Assert.NotNull(id);
+        Assert.True(pending.IsMade);
+        Assert.NotEqual(NetNamespace.CurrentId(), id);
+        // Made, held by our descriptors only: no name, no thread of ours inside it.
+        Assert.False(NetNamespace.Exists(name));
+        Assert.DoesNotContain(name, Cli.Run("ip", "netns", "list").Ok().Stdout);
+        Assert.All(Holders(id!.Value), h => Assert.StartsWith("/proc/self/fd/", h));
+
+        using var ns = pending.Wait(name);
+        Assert.Same(ns, pending.Wait(name));
+        Assert.Equal(name, ns.Name);
+        Assert.Equal(id, ns.Id);
+        Assert.Equal($"net:[{id}]", Cli.InNs(name, "readlink", "/proc/self/ns/net").Ok().Stdout.Trim());
+        // Its socket opened inside works: the new namespace's loopback, down, as ip netns add leaves it.
+        var lo = Assert.Single(ns.Rtnl.GetLinks());
+        Assert.Equal("lo", lo.Name);
+        Assert.Throws<InvalidOperationException>(() => pending.Wait(name + "x"));
+    }
+
+    [Fact]
+    public void BeginCreateUnnamed_Discarded_LeavesNothing_AndNothingHoldsTheNamespace()
+    {
+        var pending = NetNamespace.BeginCreateUnnamed();
+        var id = pending.WaitForId()!.Value;
+        Assert.NotEmpty(Holders(id));
+        pending.Discard();
+        // Nothing of ours refers to it any more (no descriptor, no thread, no mount), so the kernel frees it.
+        Assert.Empty(Holders(id));
+        Assert.Null(pending.WaitForId());
+        Assert.Throws<ObjectDisposedException>(() => pending.Wait(TestNamespaces.UniqueName("late")));
+        pending.Discard(); // twice: nothing more to do
+    }
+
+    [Fact]
+    public void BeginCreate_WhenSomeoneTakesTheNameMeanwhile_FailsClearly_TheirsIsKept_AndOursGoes()
+    {
+        using var theirs = _ns.Create("taken");
+        var pending = NetNamespace.BeginCreate(theirs.Name!);
+        var id = pending.WaitForId()!.Value;
+        var e = Assert.Throws<NetNamespaceExistsException>(() => pending.Wait());
+        Assert.Contains("already exists", e.Message);
+        Assert.Same(e, Assert.Throws<NetNamespaceExistsException>(() => pending.Wait()));
+        Assert.Null(pending.WaitOrNull());
+        Assert.Empty(Holders(id));
+        using var again = NetNamespace.Open(theirs.Name!);
+        Assert.Equal(theirs.Id, again.Id);
+    }
+
     /// <summary>
     /// Socket work inside a namespace must not leave a runtime thread behind in it: the socket engine's thread, started
     /// by the first socket operation of a process, would pin the namespace (deleted, it would never go, nor its veths).
