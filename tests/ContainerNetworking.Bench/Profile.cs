@@ -116,7 +116,8 @@ public static class Profile
     /// <summary>
     /// The model: Connect and Disconnect per container, the first and the last tenth apart (growth with N); with
     /// <paramref name="flows"/> (--flows K) that many unrelated conntrack entries in the host namespace before the
-    /// Disconnects, to see which step grows with them.
+    /// Disconnects, to see which step grows with them. With <paramref name="warmUp"/> (--profile-model), afterwards
+    /// Connect's two ways taking turns (<see cref="CompareNamespaceFirst"/>).
     /// </summary>
     public static void RunModel(int n, int flows, bool warmUp = false)
     {
@@ -151,6 +152,10 @@ public static class Profile
             var part = current < tenth ? stepFirst : current >= n - tenth ? stepLast : null;
             if (part is not null && !part.TryAdd(key, ms)) part[key] += ms;
         };
+        var busy0 = CpuBusyMs();
+        var own0 = Process.GetCurrentProcess().TotalProcessorTime.TotalMilliseconds;
+        var wall = Stopwatch.StartNew();
+        double busy, own, wallMs;
         try
         {
             for (var i = 0; i < n; i++)
@@ -160,6 +165,9 @@ public static class Profile
                 model.SetupContainers(t, i, i + 1);
                 connect[i] = sw.Elapsed.TotalMilliseconds;
             }
+            wallMs = wall.Elapsed.TotalMilliseconds;
+            busy = CpuBusyMs() - busy0;
+            own = Process.GetCurrentProcess().TotalProcessorTime.TotalMilliseconds - own0;
             if (flows > 0) FlowTeardown.LoadUnrelated(t, flows);
             phase = "Disconnect";
             for (var i = 0; i < n; i++)
@@ -174,6 +182,7 @@ public static class Profile
         var settle = Stopwatch.StartNew();
         while (t.BridgePorts() != 0 && settle.Elapsed.TotalSeconds < 60) Thread.Sleep(10);
         var settled = settle.Elapsed.TotalMilliseconds;
+        var compared = warmUp ? CompareNamespaceFirst(t, model, n) : null;
         model.TeardownNetwork(t);
         double Med(double[] xs, int from, int count) => xs.Skip(from).Take(count).Order().ElementAt(count / 2);
         Console.WriteLine($"profile of ours-model, N={n}{(flows > 0 ? $", teardown with {flows} unrelated conntrack entries" : "")} (ms per container, median of the first / last {tenth}; load {File.ReadAllText("/proc/loadavg").Trim()}):");
@@ -185,5 +194,44 @@ public static class Profile
         foreach (var (what, total, prefix) in new[] { ("Connect", connect.Sum(), "Connect "), ("Disconnect", disconnect.Sum(), "Disconnect ") })
             Console.WriteLine($"  {(total - stepOrder.Where(k => k.StartsWith(prefix, StringComparison.Ordinal)).Sum(k => stepMs[k])) / n,8:F3}  {what}: the rest (outside the steps and the spans in parentheses)");
         Console.WriteLine($"  mean Connect {connect.Average():F3} ms, mean Disconnect {disconnect.Average():F3} ms; the kernel finished removing the veths {settled:F0} ms after the last Disconnect");
+        Console.WriteLine($"  CPU during the Connects: {busy / wallMs:F2} of {Environment.ProcessorCount} cores busy; per Connect {own / n:F3} ms in this process (user and kernel), {(busy - own) / n:F3} ms elsewhere (kernel workers, other processes)");
+        if (compared is not null) Console.Write(compared);
+    }
+
+    /// <summary>The machine's busy CPU time so far, all cores, in ms: user, nice, system, irq and softirq of /proc/stat (ticks of 10 ms).</summary>
+    private static double CpuBusyMs()
+    {
+        var f = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(long.Parse).ToArray();
+        return (f[0] + f[1] + f[2] + f[5] + f[6]) * 10.0;
+    }
+
+    /// <summary>
+    /// Connect with its namespace begun before the plan (as it is) and by the CreateNamespace step (as it was:
+    /// EndpointService.BeginNamespaceFirst), taking turns container by container on the same network, so that the
+    /// machine's drift, which moves these figures by a fifth within minutes here, is shared by both.
+    /// </summary>
+    private static string CompareNamespaceFirst(Topology t, OursModel model, int n)
+    {
+        var ms = new[] { new List<double>(), new List<double>() };
+        try
+        {
+            for (var i = 0; i < n; i++)
+            {
+                ContainerNetworking.Model.EndpointService.BeginNamespaceFirst = i % 2 == 0;
+                var sw = Stopwatch.StartNew();
+                model.SetupContainers(t, i, i + 1);
+                ms[i % 2].Add(sw.Elapsed.TotalMilliseconds);
+            }
+        }
+        finally { ContainerNetworking.Model.EndpointService.BeginNamespaceFirst = true; }
+        model.TeardownContainers(t, 0, n);
+        while (t.BridgePorts() != 0) Thread.Sleep(10);
+        var sb = new System.Text.StringBuilder($"Connect, the two ways taking turns (N={n}, ms per container, median / mean; load {File.ReadAllText("/proc/loadavg").Trim()}):\n");
+        foreach (var (k, what) in new[] { (0, "its namespace begun before the plan (unnamed; named after the intent record)"), (1, "its namespace begun by the CreateNamespace step") })
+        {
+            var xs = ms[k].Order().ToList();
+            sb.Append($"  {xs[xs.Count / 2],8:F3} / {xs.Average(),6:F3}  {what}\n");
+        }
+        return sb.ToString();
     }
 }

@@ -54,7 +54,8 @@ public sealed partial class EndpointService
         {
             ns.Made = made => rec.NamespaceId = made.Id;
             ns.Name = name;
-            if (ns.Early!.IsMade) ns.Get();
+            ns.Early ??= NetNamespace.BeginCreateUnnamed();
+            if (ns.Early.IsMade) ns.Get();
         }, () =>
         {
             var made = ns.Value;

@@ -64,9 +64,19 @@ public sealed class NetNamespaceTests : IDisposable
     [InlineData("a/b")]
     public void BadNames_AreRefused_AndNothingIsCreated(string name)
     {
-        var before = NetNamespace.ListNames();
+        // Other tests make their namespaces meanwhile (all named with the fixture's prefix): the rest must not change.
+        static List<string> Others() => [.. NetNamespace.ListNames().Where(n => !n.StartsWith(TestNamespaces.Prefix, StringComparison.Ordinal))];
+        var before = Others();
         Assert.ThrowsAny<ArgumentException>(() => NetNamespace.Create(name));
-        Assert.Equal(before, NetNamespace.ListNames());
+        Assert.ThrowsAny<ArgumentException>(() => NetNamespace.BeginCreate(name));
+        var unnamed = NetNamespace.BeginCreateUnnamed();
+        Assert.ThrowsAny<ArgumentException>(() => unnamed.Wait(name));
+        // A refused name changes nothing: the namespace is still made and unnamed, and goes when let go.
+        var id = unnamed.WaitForId();
+        Assert.NotNull(id);
+        unnamed.Discard();
+        Assert.Empty(Holders(id!.Value));
+        Assert.Equal(before, Others());
     }
 
     [Fact]
