@@ -119,15 +119,23 @@ public sealed partial class NetNamespace
                 ValidateName(name);
                 SafeFileHandle? handle = null;
                 NetlinkSocket? socket = null;
+                string? path = null;
                 try
                 {
                     (handle, socket) = _job.Wait();
-                    var path = Mount(handle, name);
+                    path = Mount(handle, name);
+                    _made = new NetNamespace(handle, name, path, isCurrent: false, routeSocket: socket);
                     Name = name;
-                    return _made = new NetNamespace(handle, name, path, isCurrent: false, routeSocket: socket);
+                    return _made;
                 }
                 catch (Exception e)
                 {
+                    if (path is not null)
+                    {
+                        // Named, but it could not be opened as a NetNamespace: the name goes too, as it came.
+                        LibC.umount2(path, LibC.MNT_DETACH);
+                        LibC.unlink(path);
+                    }
                     socket?.Dispose();
                     handle?.Dispose();
                     _failed = e;
