@@ -156,13 +156,6 @@ public sealed partial class NetNamespace
             }
         }
 
-        /// <summary>Waits until the creation ends: the namespace, or null when it could not be made (nothing of it is left then).</summary>
-        public NetNamespace? WaitOrNull()
-        {
-            try { return Wait(); }
-            catch (Exception e) when (e is ContainerNetworkingException or LinuxException or IOException or UnauthorizedAccessException) { return null; }
-        }
-
         /// <summary>
         /// Lets go of a namespace that was not taken (<see cref="Wait(string)"/> never called, or failed): waits until the
         /// kernel's part is over and closes its handles, and the kernel removes it. One that was taken is the taker's.

@@ -222,7 +222,7 @@ public sealed class NetNamespaceTests : IDisposable
         var e = Assert.Throws<NetNamespaceExistsException>(() => pending.Wait());
         Assert.Contains("already exists", e.Message);
         Assert.Same(e, Assert.Throws<NetNamespaceExistsException>(() => pending.Wait()));
-        Assert.Null(pending.WaitOrNull());
+        Assert.Null(pending.WaitForId()); // nothing of it is left to give
         Assert.Empty(Holders(id));
         using var again = NetNamespace.Open(theirs.Name!);
         Assert.Equal(theirs.Id, again.Id);
