@@ -7,12 +7,13 @@ namespace ContainerNetworking.Bench;
 /// The floor: the same kernel work done by the smallest program that can do it — a C program, written to a temp
 /// directory and compiled with gcc at run time, that per container creates a named namespace as <c>ip netns add</c>
 /// does (file, unshare, bind mount), one RTM_NEWLINK for the veth (host end on the bridge and up, eth0 in the
-/// container), then in the container lo up, eth0 up, eth0's index, the address and the default route; teardown is
+/// container), then in the container lo up, eth0's IPv6 address generation off (addrgenmode none, as Connect does on an
+/// IPv4-only network), eth0 up, eth0's index, the address and the default route; teardown is
 /// one RTM_DELLINK and the unmount. No NAT, no ports. It times itself, so its process start is not counted.
 /// <para>
 /// <paramref name="batched"/> ("floor-batch"): the same requests, several per sendmsg, as the best a program can do: the
 /// veth created with NLM_F_ECHO (its answer names eth0's ifindex, IFLA_LINK, so no RTM_GETLINK), then the container's
-/// four requests (lo up, eth0 up, address, route) in one datagram; teardown sends the RTM_DELLINKs 32 per datagram.
+/// five requests (lo up, addrgenmode none, eth0 up, address, route) in one datagram; teardown sends the RTM_DELLINKs 32 per datagram.
 /// </para>
 /// </summary>
 public sealed class FloorImpl(bool batched = false) : Impl
@@ -243,6 +244,16 @@ public sealed class FloorImpl(bool batched = false) : Impl
                 struct ifinfomsg lo = { .ifi_family = AF_UNSPEC, .ifi_index = 1, .ifi_flags = IFF_UP, .ifi_change = IFF_UP };
                 put(&lo, sizeof lo);
                 if (batched) queue(); else talk(cs, "RTM_NEWLINK lo");
+                // ip -n C link set eth0 addrgenmode none: no IPv6 of its own on an IPv4-only network (as Connect does)
+                begin(RTM_NEWLINK, 0);
+                struct ifinfomsg agm = { .ifi_family = AF_UNSPEC, .ifi_index = batched ? last_link : 0 };
+                put(&agm, sizeof agm);
+                if (!batched) attr(IFLA_IFNAME, "eth0", 5);
+                int af = nest(IFLA_AF_SPEC), inet6 = nest(AF_INET6);
+                unsigned char none = IN6_ADDR_GEN_MODE_NONE;
+                attr(IFLA_INET6_ADDR_GEN_MODE, &none, 1);
+                end_nest(inet6); end_nest(af);
+                if (batched) queue(); else talk(cs, "RTM_NEWLINK eth0 addrgenmode none");
                 // ip -n C link set eth0 up
                 begin(RTM_NEWLINK, 0);
                 struct ifinfomsg up = { .ifi_family = AF_UNSPEC, .ifi_index = batched ? last_link : 0, .ifi_flags = IFF_UP, .ifi_change = IFF_UP };

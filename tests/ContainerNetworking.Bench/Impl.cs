@@ -4,7 +4,9 @@ namespace ContainerNetworking.Bench;
 /// One way of building the "attach N containers" scenario inside a <see cref="Topology"/>: per container a named
 /// namespace, a veth with eth0 inside and its host end on the shared bridge, an address, lo and eth0 up, a default
 /// route and one published TCP port (host port 20000+i → container:80); once per network the bridge with the
-/// gateway address, forwarding and masquerade. The harness times each phase.
+/// gateway address, forwarding and masquerade. The harness times each phase. The network is IPv4-only: ours, the
+/// floors and the batch bring eth0 up without IPv6 of its own (addrgenmode none), as Connect and Docker do; the
+/// walkthroughs' commands (seeds), the CNI plugins and netavark leave it on, as they do.
 /// </summary>
 public abstract class Impl
 {

@@ -19,7 +19,8 @@ public static class Ours
 /// "ours": the low-level path, the library as a program would call it: per container NetNamespace.BeginCreate (the
 /// kernel makes the namespace on a worker thread while this one publishes the container's port), one
 /// RouteClient.CreateVethIndexes (peer eth0 straight into the container, host end up on the bridge given by index, the
-/// echo naming eth0's index), lo up, eth0 up, the address and the default route in one datagram over the container's
+/// echo naming eth0's index), lo up, eth0 without IPv6 of its own (addrgenmode none, as Connect on an IPv4-only
+/// network), eth0 up, the address and the default route in one datagram over the container's
 /// own connection (RouteClient.Batch);
 /// once per network the bridge, its address, forwarding and masquerade.
 /// </summary>
@@ -57,6 +58,7 @@ public sealed partial class OursLowLevel : Impl
             var (_, eth0) = host.CreateVethIndexes(Topology.HostVeth(i), "eth0", c.Handle, veth, bridge);
             c.Rtnl.Batch()
                 .SetLinkUp(1, "lo")
+                .SetIPv6AddressGeneration(eth0, "eth0", IPv6AddressGeneration.None)
                 .SetLinkUp(eth0, "eth0")
                 .AddAddress(eth0, "eth0", IPAddress.Parse(Topology.ContainerIp(i)), Topology.PrefixLength)
                 .AddDefaultRoute(Gw, eth0, "eth0")

@@ -131,6 +131,7 @@ public sealed class BatchPeer : Impl, IPortPublisher
         for (var i = 0; i < n; i++)
             Topology.IpBatch(Topology.ContainerNs(i), $"""
                 addr add {Topology.ContainerIp(i)}/16 dev eth0
+                link set eth0 addrgenmode none
                 link set eth0 up
                 link set lo up
                 route add default via {Topology.Gateway}

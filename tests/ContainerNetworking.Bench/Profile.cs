@@ -43,7 +43,7 @@ public static class Profile
             else Step("host.CreateVethIndex (master by index, create with echo) [odd i]", () => host.CreateVethIndex(Topology.HostVeth(i), "eth0", c.Handle, veth, bridgeIndex));
             var r = c.Rtnl;
             Step("c.SetLinkUp(lo)", () => r.SetLinkUp("lo"));
-            Step("c.SetLinkUp(eth0)", () => r.SetLinkUp("eth0"));
+            Step("c.SetLink(eth0: addrgenmode none, up)", () => r.SetLink("eth0", new LinkChanges { Up = true, IPv6AddressGeneration = IPv6AddressGeneration.None }));
             Step("c.AddAddress(eth0)", () => r.AddAddress("eth0", IPAddress.Parse(Topology.ContainerIp(i)), Topology.PrefixLength));
             Step("c.AddDefaultRoute", () => r.AddDefaultRoute(gw, "eth0"));
             Step("fw.Publish(1 port)", () => fw.Publish(new PortMappingSpec(PortProtocol.Tcp, Topology.HostPort(i), IPAddress.Parse(Topology.ContainerIp(i)), Topology.ContainerPort)));

@@ -168,6 +168,21 @@ Describe 'Get-, Set-, Remove-NetLink' -Tag 'Root' {
         (Get-IpJson $c.Name 'link', 'show', 'eth0').mtu | Should -Be 1500
     }
 
+    It 'Set-NetLink -IPv6AddressGeneration None -Up: the link comes up without a link-local address, its peer with one' {
+        Set-NetLink -NetNamespace $c -InterfaceAlias eth0 -IPv6AddressGeneration None -Up -WhatIf
+        (Get-IpJson $c.Name 'link', 'show', 'eth0').inet6_addr_gen_mode | Should -Be 'eui64'
+        Set-NetLink -NetNamespace $c -InterfaceAlias eth0 -IPv6AddressGeneration None -Up -PassThru |
+            ForEach-Object IPv6AddressGeneration | Should -Be 'None'
+        Set-NetLink -NetNamespace $hostNs -InterfaceAlias veth1 -Up
+        (Get-IpJson $c.Name 'link', 'show', 'eth0').inet6_addr_gen_mode | Should -Be 'none'
+        (Get-IpJson $c.Name 'link', 'show', 'eth0').flags | Should -Contain 'UP'
+        # The host end makes its fe80:: address once the pair has its carrier; by then eth0 would have made its own.
+        $deadline = [DateTime]::UtcNow.AddSeconds(5)
+        while (-not (Get-IpJson $hostNs.Name '-6', 'addr', 'show', 'dev', 'veth1').addr_info -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+        (Get-IpJson $hostNs.Name '-6', 'addr', 'show', 'dev', 'veth1').addr_info.local | Should -Match '^fe80:'
+        (Get-IpJson $c.Name '-6', 'addr', 'show', 'dev', 'eth0').addr_info | Should -BeNullOrEmpty
+    }
+
     It 'Set-NetLink -WhatIf changes nothing' {
         Set-NetLink -NetNamespace $c -InterfaceAlias eth0 -Up -WhatIf
         (Get-IpJson $c.Name 'link', 'show', 'eth0').flags | Should -Not -Contain 'UP'

@@ -42,6 +42,20 @@ public sealed class RouteRequestBatch
         return this;
     }
 
+    /// <summary>
+    /// <c>ip link set dev NAME addrgenmode MODE</c> for the link of ifindex <paramref name="index"/>: queued before the
+    /// link's up, it comes up in that mode (<see cref="IPv6AddressGeneration.None"/>: without a link-local address).
+    /// </summary>
+    public RouteRequestBatch SetIPv6AddressGeneration(int index, string name, IPv6AddressGeneration mode)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(index);
+        RtnlValidation.ValidateAddressGeneration(mode);
+        var changes = new LinkChanges { IPv6AddressGeneration = mode };
+        _requests.Add(new(RTM_NEWLINK, 0, w => RouteClient.WriteSetLink(w, index, name, changes, null, null),
+            $"set link {name} addrgenmode {RouteClient.AddressGenerationName(mode)}"));
+        return this;
+    }
+
     /// <summary><c>ip addr add ADDRESS/PREFIX dev NAME</c> (see <see cref="RouteClient.AddAddress"/>) on the link of ifindex <paramref name="index"/>.</summary>
     public RouteRequestBatch AddAddress(int index, string name, IPAddress address, int prefixLength)
     {

@@ -299,7 +299,10 @@ public sealed partial class RouteClient
     // ---- changing ---------------------------------------------------------------------------------------------
 
     /// <summary>
-    /// Changes a link in one request. <c>ip link set NAME [up|down] [mtu M] [address A] [name NEW] [master BR | nomaster]</c>.
+    /// Changes a link in one request. <c>ip link set NAME [up|down] [mtu M] [address A] [name NEW] [master BR | nomaster]
+    /// [addrgenmode eui64|none|stable_secret|random]</c>. With <c>up</c>, the address generation mode goes in a request of
+    /// its own before the others (within one request the kernel brings the link up before it reads the mode, so the link
+    /// would make its link-local address the old way); refused, the others put the link's mode back as it was.
     /// </summary>
     public void SetLink(string name, LinkChanges changes)
     {
@@ -317,17 +320,36 @@ public sealed partial class RouteClient
             master = IndexOf(changes.Master, "Bridge (master)");
         }
         else if (changes.NoMaster) master = 0;
+        if (changes.IPv6AddressGeneration is { } mode) RtnlValidation.ValidateAddressGeneration(mode);
         // A rename has to name the link by index; otherwise the name identifies it and no lookup is needed.
         var index = changes.NewName is not null ? IndexOf(name) : 0;
         try
         {
-            _conn.Execute(RTM_NEWLINK, 0, w => WriteSetLink(w, index, name, changes, mac, master),
-                changes.NewName is null ? $"set link {name}" : $"set link {name} name {changes.NewName}");
+            if (changes.Up == true && changes.IPv6AddressGeneration is { } first)
+            {
+                var before = GetOne(w => WriteGetLink(w, name), $"get link {name}")?.IPv6AddressGeneration;
+                SetAddressGeneration(first);
+                try { SetRest(changes with { IPv6AddressGeneration = null }); }
+                catch (NetlinkException) when (before is { } b && b != first)
+                {
+                    SetAddressGeneration(b);
+                    throw;
+                }
+            }
+            else SetRest(changes);
         }
         catch (NetlinkException e) when (IsNoDevice(e) && index == 0)
         {
             throw LinkNotFound(name, inner: e);
         }
+
+        void SetAddressGeneration(IPv6AddressGeneration mode) =>
+            _conn.Execute(RTM_NEWLINK, 0, w => WriteSetLink(w, index, name, new LinkChanges { IPv6AddressGeneration = mode }, null, null),
+                $"set link {name} addrgenmode {AddressGenerationName(mode)}");
+
+        void SetRest(LinkChanges rest) =>
+            _conn.Execute(RTM_NEWLINK, 0, w => WriteSetLink(w, index, name, rest, mac, master),
+                rest.NewName is null ? $"set link {name}" : $"set link {name} name {rest.NewName}");
     }
 
     internal static void WriteSetLink(NetlinkWriter w, int index, string name, LinkChanges c, byte[]? mac, int? masterIndex)
@@ -344,7 +366,25 @@ public sealed partial class RouteClient
         if (c.Mtu is { } mtu) w.AttrU32(IFLA_MTU, (uint)mtu);
         if (mac is not null) w.Attr(IFLA_ADDRESS, mac);
         if (masterIndex is { } mi) w.AttrU32(IFLA_MASTER, (uint)mi);
+        if (c.IPv6AddressGeneration is { } mode)
+        {
+            var spec = w.BeginNested(IFLA_AF_SPEC);
+            var inet6 = w.BeginNested(AF_INET6);
+            w.AttrU8(IFLA_INET6_ADDR_GEN_MODE, (byte)mode);
+            w.EndNested(inet6);
+            w.EndNested(spec);
+        }
     }
+
+    /// <summary>The mode as iproute2 names it (<c>ip -d link show</c>, <c>addrgenmode</c>).</summary>
+    public static string AddressGenerationName(IPv6AddressGeneration mode) => mode switch
+    {
+        IPv6AddressGeneration.Eui64 => "eui64",
+        IPv6AddressGeneration.None => "none",
+        IPv6AddressGeneration.StablePrivacy => "stable_secret",
+        IPv6AddressGeneration.Random => "random",
+        _ => ((byte)mode).ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
 
     /// <summary>Sets a link up or down. <c>ip link set NAME up|down</c>.</summary>
     public void SetLinkUp(string name, bool up = true) => SetLink(name, new LinkChanges { Up = up });
@@ -452,6 +492,7 @@ public sealed partial class RouteClient
         byte oper = IF_OPER_UNKNOWN;
         BridgePortInfo? port = null;
         LinkStatistics? stats = null;
+        IPv6AddressGeneration? addrGen = null;
         var r = m.Attributes<ifinfomsg>();
         while (r.Next())
         {
@@ -465,6 +506,16 @@ public sealed partial class RouteClient
                 case IFLA_LINK_NETNSID: netnsid = r.GetS32(); break;
                 case IFLA_OPERSTATE: oper = r.GetU8(); break;
                 case IFLA_STATS64: stats = DecodeStats(r.Value); break;
+                case IFLA_AF_SPEC:
+                    var families = r.Nested();
+                    while (families.Next())
+                    {
+                        if (families.Type != AF_INET6) continue;
+                        var inet6 = families.Nested();
+                        while (inet6.Next())
+                            if (inet6.Type == IFLA_INET6_ADDR_GEN_MODE) addrGen = (IPv6AddressGeneration)inet6.GetU8();
+                    }
+                    break;
                 case IFLA_LINKINFO:
                     var info = r.Nested();
                     string? slaveKind = null;
@@ -494,6 +545,7 @@ public sealed partial class RouteClient
             PeerIndex = link,
             PeerNetNsId = netnsid is { } id && id >= 0 ? id : null,
             BridgePort = port,
+            IPv6AddressGeneration = addrGen,
             Statistics = stats,
             Flags = h.ifi_flags,
             NetNamespace = ns,

@@ -51,6 +51,9 @@ public sealed record LinkInfo
     /// <summary>Bridge port settings, when the link is a port of a bridge.</summary>
     public BridgePortInfo? BridgePort { get; init; }
 
+    /// <summary>How the link makes its IPv6 link-local address (<c>addrgenmode</c>); null when the link has no IPv6 (MTU below 1280, IPv6 off in the kernel).</summary>
+    public IPv6AddressGeneration? IPv6AddressGeneration { get; init; }
+
     /// <summary>Packet and byte counters (IFLA_STATS64).</summary>
     public LinkStatistics? Statistics { get; init; }
 
@@ -239,6 +242,28 @@ public sealed record BridgeOptions
     public bool? VlanFiltering { get; init; }
 }
 
+/// <summary>
+/// How a link makes its IPv6 link-local address when it comes up (the kernel's IN6_ADDR_GEN_MODE_*,
+/// <c>ip link set dev NAME addrgenmode eui64|none|stable_secret|random</c>).
+/// </summary>
+public enum IPv6AddressGeneration : byte
+{
+    /// <summary>fe80:: from the MAC address (the kernel's default).</summary>
+    Eui64 = 0,
+
+    /// <summary>
+    /// No link-local address: the link sends no IPv6 of its own (no duplicate address detection, no MLD reports, no
+    /// router solicitations) until an address is given to it.
+    /// </summary>
+    None = 1,
+
+    /// <summary>A stable private address (RFC 7217), from the namespace's stable_secret.</summary>
+    StablePrivacy = 2,
+
+    /// <summary>A random address.</summary>
+    Random = 3,
+}
+
 /// <summary>Changes for <see cref="RouteClient.SetLink"/>; null leaves a setting as it is.</summary>
 public sealed record LinkChanges
 {
@@ -246,6 +271,12 @@ public sealed record LinkChanges
     public int? Mtu { get; init; }
     public string? MacAddress { get; init; }
     public string? NewName { get; init; }
+
+    /// <summary>
+    /// How the link makes its IPv6 link-local address (<c>addrgenmode</c>). Applied before <see cref="Up"/>: set
+    /// together, the link comes up already in this mode.
+    /// </summary>
+    public IPv6AddressGeneration? IPv6AddressGeneration { get; init; }
 
     /// <summary>The master (bridge) to enslave the link to.</summary>
     public string? Master { get; init; }

@@ -26,5 +26,12 @@ public static class RtnlValidation
             throw Invalid("InvalidMtu", $"MTU {mtu} is out of range: it must be between {MinMtu} and {MaxMtu} (1500 is the Ethernet default).");
     }
 
+    /// <summary>One of the kernel's address generation modes. ErrorId "InvalidAddressGeneration".</summary>
+    public static void ValidateAddressGeneration(IPv6AddressGeneration mode)
+    {
+        if (!Enum.IsDefined(mode))
+            throw Invalid("InvalidAddressGeneration", $"IPv6 address generation mode {(byte)mode} is not one the kernel knows; use Eui64, None, StablePrivacy or Random.");
+    }
+
     internal static ContainerNetworkingException Invalid(string id, string message) => new(id, ErrorKind.InvalidArgument, message);
 }

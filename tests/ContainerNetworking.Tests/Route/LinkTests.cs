@@ -182,6 +182,75 @@ public sealed class LinkTests : IDisposable
         Assert.False(Oracle.Link(ns.Name!, "d1")!.Value.HasFlag("UP"));
     }
 
+    /// <summary>Waits (up to 5 s) for the link-local address that the kernel makes once a link has its carrier.</summary>
+    private static bool HasLinkLocal(string ns, string dev, bool wait = true)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(wait ? 5 : 0);
+        while (true)
+        {
+            if (Oracle.Addresses(ns, dev).Any(a => a.Str("local")!.StartsWith("fe80:", StringComparison.Ordinal))) return true;
+            if (DateTime.UtcNow >= deadline) return false;
+            Thread.Sleep(50);
+        }
+    }
+
+    [Fact]
+    public void SetLink_AddressGenerationNone_WithUp_TheLinkComesUpWithoutLinkLocalAddress()
+    {
+        var ns = _nss.Create("agm");
+        var name = ns.Name!;
+        ns.Rtnl.CreateVeth("d0", "d0p");
+        ns.Rtnl.SetLink("d0", new LinkChanges { Up = true, IPv6AddressGeneration = IPv6AddressGeneration.None });
+        ns.Rtnl.SetLinkUp("d0p");
+        Assert.Equal(IPv6AddressGeneration.None, ns.Rtnl.GetLink("d0").IPv6AddressGeneration);
+        Assert.Equal("none", Oracle.Link(name, "d0")!.Value.Str("inet6_addr_gen_mode"));
+        Assert.True(Oracle.Link(name, "d0")!.Value.HasFlag("UP"));
+        // The peer, up the ordinary way, makes its fe80:: address once the pair has its carrier; by then d0, which came
+        // up in mode none, would have made its own.
+        Assert.Equal(IPv6AddressGeneration.Eui64, ns.Rtnl.GetLink("d0p").IPv6AddressGeneration);
+        Assert.True(HasLinkLocal(name, "d0p"));
+        Assert.False(HasLinkLocal(name, "d0", wait: false));
+
+        // The batch: the mode queued before the up.
+        ns.Rtnl.CreateVeth("e0", "e0p");
+        var e0 = ns.Rtnl.GetLink("e0").Index;
+        ns.Rtnl.Batch().SetIPv6AddressGeneration(e0, "e0", IPv6AddressGeneration.None).SetLinkUp(e0, "e0").Send();
+        ns.Rtnl.SetLinkUp("e0p");
+        Assert.Equal("none", Oracle.Link(name, "e0")!.Value.Str("inet6_addr_gen_mode"));
+        Assert.True(HasLinkLocal(name, "e0p"));
+        Assert.False(HasLinkLocal(name, "e0", wait: false));
+
+        // Back to eui64, down and up again: the link-local address is made.
+        ns.Rtnl.SetLinkUp("d0", false);
+        ns.Rtnl.SetLink("d0", new LinkChanges { Up = true, IPv6AddressGeneration = IPv6AddressGeneration.Eui64 });
+        Assert.Equal("eui64", Oracle.Link(name, "d0")!.Value.Str("inet6_addr_gen_mode"));
+        Assert.True(HasLinkLocal(name, "d0"));
+    }
+
+    [Fact]
+    public void SetLink_AddressGeneration_UnknownMode_OrALinkWithoutIPv6_ChangesNothing()
+    {
+        var ns = _nss.Create("agm-bad");
+        ns.Rtnl.CreateVeth("d0", "d0p", options: new VethOptions { Mtu = 1200 });
+        var bad = Assert.Throws<ContainerNetworkingException>(() => ns.Rtnl.SetLink("d0", new LinkChanges { Up = true, IPv6AddressGeneration = (IPv6AddressGeneration)9 }));
+        Assert.Equal("InvalidAddressGeneration", bad.ErrorId);
+        Assert.False(Oracle.Link(ns.Name!, "d0")!.Value.HasFlag("UP"));
+        // Below IPv6's minimum MTU (1280) the link has no IPv6, and the kernel says so: the up asked with it is not made.
+        var e = Assert.Throws<NetlinkException>(() => ns.Rtnl.SetLink("d0", new LinkChanges { Up = true, IPv6AddressGeneration = IPv6AddressGeneration.None }));
+        Assert.Equal("EAFNOSUPPORT", e.ErrorName);
+        Assert.Contains("addrgenmode none", e.Message);
+        Assert.False(Oracle.Link(ns.Name!, "d0")!.Value.HasFlag("UP"));
+        Assert.Null(ns.Rtnl.GetLink("d0").IPv6AddressGeneration);
+        Assert.Null(Oracle.Link(ns.Name!, "d0")!.Value.Str("inet6_addr_gen_mode"));
+
+        // With up and a rename that the kernel refuses (the name is taken): the mode, sent first, is put back.
+        ns.Rtnl.CreateVeth("f0", "f0p");
+        var taken = Assert.Throws<NetlinkException>(() => ns.Rtnl.SetLink("f0", new LinkChanges { Up = true, IPv6AddressGeneration = IPv6AddressGeneration.None, NewName = "f0p" }));
+        Assert.Equal("EEXIST", taken.ErrorName);
+        Assert.Equal("eui64", Oracle.Link(ns.Name!, "f0")!.Value.Str("inet6_addr_gen_mode"));
+        Assert.False(Oracle.Link(ns.Name!, "f0")!.Value.HasFlag("UP"));
+    }
+
     [Fact]
     public void SetMaster_AndNoMaster()
     {

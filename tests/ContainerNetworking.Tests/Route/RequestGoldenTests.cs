@@ -124,6 +124,15 @@ public sealed class RequestGoldenTests
     }
 
     [Fact]
+    public void SetLink_AddressGenerationMode_IsWhatIpLinkSetAddrgenmodeSends()
+    {
+        // ip link set dev #7 addrgenmode none: IFLA_AF_SPEC { AF_INET6 { IFLA_INET6_ADDR_GEN_MODE u8 1 } }
+        var got = Frame(RTM_NEWLINK, 0, w => RouteClient.WriteSetLink(w, 7, "d0", new LinkChanges { IPv6AddressGeneration = IPv6AddressGeneration.None }, null, null));
+        var body = "00000000 07000000 00000000 00000000" + "10001a00" + "0c000a00" + "05000800 01000000";
+        Assert.Equal(H(Hdr(48, 16, 0x005) + body), got);
+    }
+
+    [Fact]
     public void MoveToNamespace_CarriesTheFd()
     {
         var got = Frame(RTM_NEWLINK, 0, w => RouteClient.WriteMoveToNamespace(w, 0, "d0", 12, null));

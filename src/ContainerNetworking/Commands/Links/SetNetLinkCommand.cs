@@ -5,8 +5,8 @@ using ContainerNetworking.Route;
 namespace ContainerNetworking.Commands;
 
 /// <summary>
-/// Set-NetLink: changes a link: up/down, MTU, MAC address, name, master, namespace
-/// (<c>ip link set NAME [up|down] [mtu M] [address A] [name NEW] [master BR|nomaster] [netns NS]</c>).
+/// Set-NetLink: changes a link: up/down, MTU, MAC address, name, master, IPv6 address generation, namespace
+/// (<c>ip link set NAME [up|down] [mtu M] [address A] [name NEW] [master BR|nomaster] [addrgenmode MODE] [netns NS]</c>).
 /// </summary>
 [Cmdlet(VerbsCommon.Set, "NetLink", SupportsShouldProcess = true)]
 [OutputType(typeof(LinkInfo))]
@@ -41,6 +41,9 @@ public sealed class SetNetLinkCommand : NamespacedCmdlet
     /// <summary>Release the link from its bridge (<c>nomaster</c>).</summary>
     [Parameter] public SwitchParameter NoMaster { get; set; }
 
+    /// <summary>How the link makes its IPv6 link-local address (<c>addrgenmode</c>); None: no link-local address when it comes up.</summary>
+    [Parameter] public IPv6AddressGeneration? IPv6AddressGeneration { get; set; }
+
     /// <summary>Move the link into this namespace (<c>netns NS</c>); it goes down on the way.</summary>
     [Parameter]
     [NetNamespaceTransformation]
@@ -70,8 +73,9 @@ public sealed class SetNetLinkCommand : NamespacedCmdlet
             NewName = target is null ? NewName : null,
             Master = Master,
             NoMaster = NoMaster,
+            IPv6AddressGeneration = IPv6AddressGeneration,
         };
-        var hasChanges = changes.Up is not null || Mtu is not null || MacAddress is not null || changes.NewName is not null || Master is not null || NoMaster;
+        var hasChanges = changes != new LinkChanges();
         foreach (var name in InterfaceAlias)
         {
             if (!ShouldProcess($"link {name}{In(ns)}", Describe(changes, target))) continue;
@@ -93,6 +97,7 @@ public sealed class SetNetLinkCommand : NamespacedCmdlet
         if (NewName is { } n) parts.Add($"name {n}");
         if (c.Master is { } br) parts.Add($"master {br}");
         if (c.NoMaster) parts.Add("nomaster");
+        if (c.IPv6AddressGeneration is { } g) parts.Add($"addrgenmode {RouteClient.AddressGenerationName(g)}");
         if (target is not null) parts.Add($"netns {target}");
         return parts.Count == 0 ? "Set link (no change)" : "Set link " + string.Join(" ", parts);
     }
