@@ -75,7 +75,7 @@ public static class FlowTeardown
         var ms = sw.Elapsed.TotalMilliseconds;
         self.Refresh();
         var cpuMs = (self.TotalProcessorTime - cpu).TotalMilliseconds;
-        while (t.BridgePorts() != 0 && sw.Elapsed.TotalSeconds < 60) Thread.Sleep(10);
+        t.WaitForEmptyBridge(TimeSpan.FromSeconds(60), sw);
         model.TeardownNetwork(t);
         t.Dispose();
         Thread.Sleep(300 + n);

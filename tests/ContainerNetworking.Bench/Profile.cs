@@ -130,7 +130,7 @@ public static class Profile
             // as in the bench's later runs, and a store that has connected and disconnected containers before, as a host's has.
             model.SetupContainers(t, 0, n);
             model.TeardownContainers(t, 0, n);
-            while (t.BridgePorts() != 0) Thread.Sleep(10);
+            t.WaitForEmptyBridge(TimeSpan.FromSeconds(60));
             Thread.Sleep(300 + n);
         }
         var connect = new double[n];
@@ -180,7 +180,7 @@ public static class Profile
         }
         finally { ContainerNetworking.Model.OperationPlan.StepTimes = null; }
         var settle = Stopwatch.StartNew();
-        while (t.BridgePorts() != 0 && settle.Elapsed.TotalSeconds < 60) Thread.Sleep(10);
+        t.WaitForEmptyBridge(TimeSpan.FromSeconds(60), settle);
         var settled = settle.Elapsed.TotalMilliseconds;
         var compared = warmUp ? CompareNamespaceFirst(t, model, n) : null;
         model.TeardownNetwork(t);
@@ -225,7 +225,7 @@ public static class Profile
         }
         finally { ContainerNetworking.Model.EndpointService.BeginNamespaceFirst = true; }
         model.TeardownContainers(t, 0, n);
-        while (t.BridgePorts() != 0) Thread.Sleep(10);
+        t.WaitForEmptyBridge(TimeSpan.FromSeconds(60));
         var sb = new System.Text.StringBuilder($"Connect, the two ways taking turns (N={n}, ms per container, median / mean; load {File.ReadAllText("/proc/loadavg").Trim()}):\n");
         foreach (var (k, what) in new[] { (0, "its namespace begun before the plan (unnamed; named after the intent record)"), (1, "its namespace begun by the CreateNamespace step") })
         {

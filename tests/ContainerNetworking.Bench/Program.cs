@@ -167,7 +167,7 @@ namespace ContainerNetworking.Bench
             impl.TeardownContainers(t, n);
             var ctrDown = impl.SelfTeardownMs ?? sw.Elapsed.TotalMilliseconds;
             // Namespace deletion finishes in the kernel asynchronously: wait until the bridge has no ports left.
-            while (t.BridgePorts() != 0 && sw.Elapsed.TotalSeconds < 60) Thread.Sleep(10);
+            t.WaitForEmptyBridge(TimeSpan.FromSeconds(60), sw);
             var settled = Math.Max(ctrDown, sw.Elapsed.TotalMilliseconds);
             sw.Restart();
             impl.TeardownNetwork(t);
@@ -223,8 +223,7 @@ namespace ContainerNetworking.Bench
                 finally
                 {
                     impl.TeardownContainers(t, n);
-                    var sw = Stopwatch.StartNew();
-                    while (t.BridgePorts() != 0 && sw.Elapsed.TotalSeconds < 30) Thread.Sleep(10);
+                    t.WaitForEmptyBridge(TimeSpan.FromSeconds(30));
                     impl.TeardownNetwork(t);
                 }
                 var left = Topology.ContainerNamespaces();

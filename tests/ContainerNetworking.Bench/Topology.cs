@@ -78,6 +78,16 @@ public sealed class Topology : IDisposable
         return r.ExitCode != 0 ? 0 : r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length;
     }
 
+    /// <summary>
+    /// Waits until the bridge has no ports left (namespace deletion removes the veths in the kernel asynchronously), at
+    /// most <paramref name="limit"/> counted on <paramref name="clock"/> (from now when none is given).
+    /// </summary>
+    public void WaitForEmptyBridge(TimeSpan limit, System.Diagnostics.Stopwatch? clock = null)
+    {
+        clock ??= System.Diagnostics.Stopwatch.StartNew();
+        while (BridgePorts() != 0 && clock.Elapsed < limit) Thread.Sleep(10);
+    }
+
     public static int ContainerNamespaces() =>
         NetNamespace.ListNames().Count(n => n.StartsWith(Cleanup.Own + "ctr", StringComparison.Ordinal));
 

@@ -152,9 +152,12 @@ public sealed partial class NetNamespace
                 if (_made is not null) return _made.Id;
                 if (_failed is not null || _discarded) return null;
                 try { return ReadInode(_job.Wait().Handle, "/proc/thread-self/ns/net"); }
-                catch (Exception e) when (e is ContainerNetworkingException or LinuxException or IOException or UnauthorizedAccessException) { return null; }
+                catch (Exception e) when (NeverMade(e)) { return null; }
             }
         }
+
+        /// <summary>The errors of a creation that did not make the namespace (nothing of it is left then).</summary>
+        private static bool NeverMade(Exception e) => e is ContainerNetworkingException or LinuxException or IOException or UnauthorizedAccessException;
 
         /// <summary>
         /// Lets go of a namespace that was not taken (<see cref="Wait(string)"/> never called, or failed): waits until the
@@ -172,7 +175,7 @@ public sealed partial class NetNamespace
                     socket.Dispose();
                     handle.Dispose();
                 }
-                catch (Exception e) when (e is ContainerNetworkingException or LinuxException or IOException or UnauthorizedAccessException) { /* never made */ }
+                catch (Exception e) when (NeverMade(e)) { /* never made */ }
             }
         }
     }

@@ -1,7 +1,7 @@
-using System.Text.Json;
 using ContainerNetworking.Model;
 using ContainerNetworking.Route;
 using ContainerNetworking.Tests.Fixtures;
+using ContainerNetworking.Tests.RouteLayer;
 using static ContainerNetworking.Tests.Model.ModelFixture;
 
 namespace ContainerNetworking.Tests.Model;
@@ -16,11 +16,10 @@ public sealed class ContainerIPv6Tests : IDisposable
     private readonly ModelFixture _f = new();
     public void Dispose() => _f.Dispose();
 
-    private static JsonElement Link(string ns, string dev) => Cli.IpJson(ns, "-d", "link", "show", "dev", dev)[0];
+    private static string? AddrGenMode(string ns, string dev) => Oracle.Link(ns, dev)!.Value.Str("inet6_addr_gen_mode");
 
     private static string[] IPv6Addresses(string ns, string dev) =>
-        [.. Cli.IpJson(ns, "-6", "addr", "show", "dev", dev).EnumerateArray()
-            .SelectMany(l => l.GetProperty("addr_info").EnumerateArray()).Select(a => a.GetProperty("local").GetString()!)];
+        [.. Oracle.Addresses(ns, dev).Where(a => a.Str("family") == "inet6").Select(a => a.Str("local")!)];
 
     /// <summary>Packets the container has sent: what the host end of its veth has received.</summary>
     private long SentByContainer(ContainerEndpoint e) =>
@@ -34,8 +33,8 @@ public sealed class ContainerIPv6Tests : IDisposable
         var quiet = _f.Run("v4", "q");
         var dual = _f.Run("ds", "d");
 
-        Assert.Equal("none", Link(quiet.Namespace!, "eth0").GetProperty("inet6_addr_gen_mode").GetString());
-        Assert.Equal("eui64", Link(dual.Namespace!, "eth0").GetProperty("inet6_addr_gen_mode").GetString());
+        Assert.Equal("none", AddrGenMode(quiet.Namespace!, "eth0"));
+        Assert.Equal("eui64", AddrGenMode(dual.Namespace!, "eth0"));
         // The dual-stack container is heard within seconds (duplicate address detection, MLD reports, router
         // solicitations): this is what the count below would see from the IPv4-only one if it had IPv6.
         var deadline = DateTime.UtcNow.AddSeconds(5);
@@ -56,8 +55,8 @@ public sealed class ContainerIPv6Tests : IDisposable
     {
         _f.Manager.CreateNetwork(new NetworkSpec { Name = "small", BridgeName = "cn-small", Subnet = Net("172.23.0.0/16"), Mtu = 1200 });
         var c = _f.Run("small", "s");
-        var eth0 = Link(c.Namespace!, "eth0");
-        Assert.Equal(1200, eth0.GetProperty("mtu").GetInt32());
+        var eth0 = Oracle.Link(c.Namespace!, "eth0")!.Value;
+        Assert.Equal(1200, eth0.Int("mtu"));
         Assert.False(eth0.TryGetProperty("inet6_addr_gen_mode", out _));
         Assert.True(Cli.Ping(c.Namespace!, "172.23.0.1"));
     }
@@ -70,8 +69,8 @@ public sealed class ContainerIPv6Tests : IDisposable
         var a = _f.Run("one", "m");
         var b = _f.Manager.Connect(new EndpointSpec { Network = "two", Namespace = a.Namespace!, Container = "m-two" });
         Assert.Equal("eth1", b.InterfaceName);
-        Assert.Equal("eui64", Link(a.Namespace!, "eth0").GetProperty("inet6_addr_gen_mode").GetString());
-        Assert.Equal("none", Link(a.Namespace!, "eth1").GetProperty("inet6_addr_gen_mode").GetString());
+        Assert.Equal("eui64", AddrGenMode(a.Namespace!, "eth0"));
+        Assert.Equal("none", AddrGenMode(a.Namespace!, "eth1"));
         Assert.Empty(IPv6Addresses(a.Namespace!, "eth1"));
         using var ns = ContainerNetworking.Namespaces.NetNamespace.Open(a.Namespace!);
         Assert.Equal(IPv6AddressGeneration.None, ns.Rtnl.GetLink("eth1").IPv6AddressGeneration);
