@@ -7,7 +7,9 @@
 .DESCRIPTION
     Tasks (run in the order given; each runs what it depends on once):
       Build    dotnet publish of the module into ./bin (ContainerNetworking.dll, ContainerNetworking.Core.dll, the
-               format and type files), so that `Import-Module ./ContainerNetworking.psd1` works from the repo root.
+               format and type files), so that `Import-Module ./ContainerNetworking.psd1` works from the repo root;
+               then precompiles the module's own assemblies (ReadyToRun) for the runtime of the pwsh that runs it
+               (build/ReadyToRun.ps1; IL only, with a warning, where crossgen2 cannot be had).
       Docs     en-US/*.md (PlatyPS markdown) -> en-US/ContainerNetworking.dll-Help.xml (MAML, committed: it ships),
                with PlatyPS 0.14 (New-ExternalHelp) or else Microsoft.PowerShell.PlatyPS 1.x (Export-MamlCommandHelp);
                skipped with a warning where neither is installed (the committed MAML is then used as it is).
@@ -53,6 +55,7 @@ $MamlFile = Join-Path $HelpDir "$ModuleName.dll-Help.xml"
 $script:Done = @{}
 
 . (Join-Path $PSScriptRoot 'build/Get-PwshCommand.ps1')
+. (Join-Path $PSScriptRoot 'build/ReadyToRun.ps1')
 
 function Invoke-Native {
     # Runs a program and fails the build when it fails (exit codes propagate).
@@ -71,6 +74,8 @@ function Invoke-Task([string] $Name) {
 
 function Task-Build {
     if (-not (Get-Command dotnet -ErrorAction Ignore)) { throw 'The .NET SDK (dotnet, 8.0 or later) is required to build the module.' }
+    # The IL first: the precompiled copies of an earlier build are replaced, never compiled again.
+    foreach ($f in $ReadyToRunAssemblies) { Remove-Item (Join-Path $BinDir $f) -ErrorAction Ignore }
     Invoke-Native dotnet @('publish', (Join-Path $Root "src/$ModuleName/$ModuleName.csproj"), '-c', $Configuration, '-o', $BinDir, '--nologo', '-v', 'quiet')
     foreach ($f in "$ModuleName.dll", "$ModuleName.Core.dll", "$ModuleName.Cluster.dll", 'dotnet-etcd.dll', 'Grpc.Net.Client.dll', 'Google.Protobuf.dll', "$ModuleName.Format.ps1xml", "$ModuleName.Types.ps1xml") {
         if (-not (Test-Path (Join-Path $BinDir $f))) { throw "Build did not produce bin/$f." }
@@ -84,6 +89,7 @@ function Task-Build {
     }
     # The reference assembly must never ship: pwsh brings the real System.Management.Automation.
     Remove-Item (Join-Path $BinDir 'System.Management.Automation.dll') -ErrorAction Ignore
+    Add-ReadyToRunCode -BinDir $BinDir -Root $Root
 }
 
 function Task-Docs {

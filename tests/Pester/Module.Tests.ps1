@@ -26,6 +26,73 @@ Describe 'Module' {
     }
 }
 
+Describe 'Precompiled code (ReadyToRun)' {
+    BeforeAll { . (Join-Path $PSScriptRoot '../../build/ReadyToRun.ps1') }
+
+    It 'the module''s own assemblies carry code in the format of the runtime that runs pwsh' {
+        $expected = Get-RuntimeReadyToRunMajorVersion
+        $expected | Should -Not -BeNullOrEmpty -Because 'the runtime''s own framework is precompiled'
+        foreach ($name in $ReadyToRunAssemblies) {
+            Get-ReadyToRunMajorVersion (Join-Path $PSScriptRoot "../../bin/$name") |
+                Should -Be $expected -Because "build.ps1 Build precompiles bin/$name for this runtime (ReadyToRun format $expected; another major version ignores the code)"
+        }
+    }
+
+    It 'a first network and container in a fresh pwsh compile few of our methods at run time' -Tag 'Root' -Skip:(-not $isRoot) {
+        # The runtime's own JIT events, counted in a clean pwsh for the methods of our types: with the IL alone
+        # (src/ContainerNetworking/bin/Release/net8.0) this script compiled 1,754 of them, precompiled 37.
+        $hostNs = New-TestNamespace 'r2r-host'
+        $container = New-TestName 'r2r-c'
+        $script:CreatedNamespaces.Add($container)
+        $state = Join-Path $TestDrive 'r2r-state'
+        $child = @"
+`$ErrorActionPreference = 'Stop'
+Add-Type -TypeDefinition @'
+using System.Diagnostics.Tracing;
+using System.Threading;
+public sealed class CnJitCounter : EventListener
+{
+    private int _ours, _all;
+    public int Ours => Volatile.Read(ref _ours);
+    public int All => Volatile.Read(ref _all);
+    protected override void OnEventSourceCreated(EventSource source)
+    {
+        // Keyword 0x10: JIT (MethodJittingStarted).
+        if (source.Name == "Microsoft-Windows-DotNETRuntime") EnableEvents(source, EventLevel.Verbose, (EventKeywords)0x10);
+    }
+    protected override void OnEventWritten(EventWrittenEventArgs e)
+    {
+        if (e.EventName is null || !e.EventName.StartsWith("MethodJittingStarted")) return;
+        Interlocked.Increment(ref _all);
+        var i = e.PayloadNames?.IndexOf("MethodNamespace") ?? -1;
+        if (i >= 0 && e.Payload?[i] is string ns && ns.StartsWith("ContainerNetworking.")) Interlocked.Increment(ref _ours);
+    }
+}
+'@
+Import-Module '$script:ModuleManifest'
+`$counter = [CnJitCounter]::new()
+`$common = @{ NetNamespace = '$($hostNs.Name)'; StateDirectory = '$state' }
+`$null = New-ContainerNetwork r2rnet -Subnet 10.89.0.0/24 @common
+`$e = Connect-ContainerNetwork r2rnet -Container '$container' -CreateNamespace -Publish 80 @common
+`$e | Disconnect-ContainerNetwork @common
+Remove-ContainerNetwork r2rnet @common
+# The events come on the runtime's dispatch thread: wait until the count holds still.
+`$last = -1
+while (`$counter.All -ne `$last) { `$last = `$counter.All; Start-Sleep -Milliseconds 500 }
+"`$(`$counter.Ours) `$(`$counter.All)"
+"@
+        try {
+            $pwsh = Get-PwshCommand
+            $out = & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive -Command $child 2>&1
+            $LASTEXITCODE | Should -Be 0 -Because ($out -join "`n")
+            $ours, $all = [int[]] (($out | Select-Object -Last 1) -split ' ')
+            $all | Should -BeGreaterThan 0 -Because 'the listener must see the runtime''s JIT events at all'
+            $ours | Should -BeLessThan 200 -Because "build.ps1 Build precompiles our assemblies ($ours of $all methods compiled at run time were ours)"
+        }
+        finally { Remove-TestNamespaces }
+    }
+}
+
 Describe '<_>' -ForEach ((Import-PowerShellDataFile (Join-Path $PSScriptRoot '../../ContainerNetworking.psd1')).CmdletsToExport) {
     BeforeAll { $command = Get-Command $_ }
 
