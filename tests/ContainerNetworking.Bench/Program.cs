@@ -128,8 +128,13 @@ namespace ContainerNetworking.Bench
             if (!opt.CniOnly && !opt.SkipBulk) PwshBulk.Run(opt, report);
             RootGuard.Verify("the bulk pipeline");
 
-            // 6. Import-Module.
-            if (!opt.CniOnly) report.ImportModule = ImportModule.Measure();
+            // 6. Import-Module, and the first calls of a session.
+            if (!opt.CniOnly)
+            {
+                report.ImportModule = ImportModule.Measure();
+                report.FirstCalls = FirstCalls.Measure();
+                RootGuard.Verify("the first calls");
+            }
             report.Load("end");
         }
 

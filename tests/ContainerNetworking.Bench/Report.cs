@@ -77,6 +77,7 @@ public sealed class Report(Options opt)
     public List<ScenarioResult> Scenario { get; } = [];
     public List<PortScaleResult> Ports { get; } = [];
     public ImportModule.Result? ImportModule { get; set; }
+    public FirstCalls.Result? FirstCalls { get; set; }
     public FlowTeardownResult? FlowTeardown { get; set; }
     /// <summary>The pwsh bulk pipeline against single calls, per N (see <see cref="PwshBulk"/>).</summary>
     public List<BulkResult> Bulk { get; } = [];
@@ -298,6 +299,7 @@ public sealed class Report(Options opt)
             sb.AppendLine($"{t.What,-42} {t.Goal,-20} {t.Measured,-60} {(t.Met is null ? "n/a" : t.Met.Value ? "met" : "missed")}");
         sb.AppendLine();
         sb.AppendLine($"Import-Module: {ImportModule?.Status}{(ImportModule?.MedianMs is { } im ? $" — {im:F0} ms (pwsh -c Import-Module {ImportModule.ImportMs:F0} ms − pwsh -c $null {ImportModule.BaselineMs:F0} ms, fastest of {ImportModule.Runs} each)" : "")}");
+        if (FirstCalls is not null) sb.AppendLine(FirstCalls.Line());
         foreach (var (k, v) in Skipped) sb.AppendLine($"skipped {k}: {v}");
         sb.AppendLine($"load average: {string.Join("; ", LoadAverage.Select(kv => kv.Key + " " + kv.Value))}  (2 cores, shared)");
         sb.AppendLine($"root namespace: {(RootUnchanged ? "unchanged (links, addresses, routes, nft ruleset, ip_forward compared before/after)" : "CHANGED or not verified")}");
@@ -337,6 +339,11 @@ public sealed class Report(Options opt)
             growth = Scenario.Select(s => s.Impl).Distinct().ToDictionary(i => i, i => Growth(i) is { } g ? new { ratio = g.Ratio, from = g.From, to = g.To } : null),
             ports = Ports.Select(p => new { impl = p.Impl, method = p.Method, publishMs = p.PublishMs, latency = p.Latency, error = p.Error }),
             importModule = ImportModule,
+            firstCalls = FirstCalls is null ? null : new
+            {
+                status = FirstCalls.Status, runs = FirstCalls.Runs, newNetworkMs = FirstCalls.NewNetworkMs, connectMs = FirstCalls.ConnectMs,
+                secondConnectMs = FirstCalls.SecondConnectMs, jitMethods = FirstCalls.JitMethods,
+            },
             teardownWithFlows = FlowTeardown,
             bulk = new
             {
