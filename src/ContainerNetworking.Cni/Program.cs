@@ -13,19 +13,6 @@ AppContext.SetSwitch("ContainerNetworking.Namespaces.NoSocketEngine", true);
 // One thing to do and then the end: the main thread enters the container's namespace itself for its socket, instead
 // of starting a worker thread for it (see NamespaceThread.InlineSwitch).
 AppContext.SetSwitch(ContainerNetworking.Namespaces.NamespaceThread.InlineSwitch, true);
-// The serializer's metadata of the state records (each type's properties and converters configured, reflection over
-// their attributes included: about a millisecond of an exec's CPU, paid once per process) is built on a thread of its
-// own at once, meanwhile the request is read and checked and the namespaces opened, instead of by the state's first read.
-if (Environment.GetEnvironmentVariable("CNI_COMMAND") is "ADD" or "DEL" or "CHECK" or "GC" or "STATUS")
-    new Thread(() =>
-    {
-        try
-        {
-            _ = ContainerNetworking.Model.StateJson.Default.ContainerNetwork;
-            _ = ContainerNetworking.Model.StateJson.Default.ContainerEndpoint;
-        }
-        catch (Exception) { } // the first read builds it again and reports what failed
-    }) { IsBackground = true, Name = "json metadata" }.Start();
 var stderr = StdStreams.Error(); // not System.Console (see StdStreams)
 CniTiming.Start(stderr);
 var env = new Dictionary<string, string>(StringComparer.Ordinal);

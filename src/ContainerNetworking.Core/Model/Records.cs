@@ -170,20 +170,6 @@ public sealed class ContainerEndpoint
     public override string ToString() => $"{Container} on {Network}";
 }
 
-/// <summary>
-/// JSON for the state files: addresses and prefixes as strings, enums as names, indented, camelCase. Generated at
-/// build time (no reflection), so the core stays trimming- and NativeAOT-safe (the CNI plugin is compiled ahead of time).
-/// </summary>
-[JsonSourceGenerationOptions(
-    WriteIndented = true,
-    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
-    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    UseStringEnumConverter = true,
-    Converters = [typeof(IPAddressJsonConverter), typeof(IPNetworkJsonConverter)])]
-[JsonSerializable(typeof(ContainerNetwork))]
-[JsonSerializable(typeof(ContainerEndpoint))]
-internal sealed partial class StateJson : JsonSerializerContext;
-
 /// <summary>An <see cref="IPAddress"/> as its text ("172.17.0.2", "fd00::2").</summary>
 public sealed class IPAddressJsonConverter : JsonConverter<IPAddress>
 {

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
-using System.Text.Json.Serialization.Metadata;
 using ContainerNetworking.Interop;
 
 namespace ContainerNetworking.Model;
@@ -68,7 +67,7 @@ public sealed partial class StateStore
     }
     // ---- files ---------------------------------------------------------------------------------------------
 
-    private T? Read<T>(string path, JsonTypeInfo<T> type) where T : class
+    private T? Read<T>(string path, RecordJson.Parser<T> type) where T : class
     {
         var (value, damage) = TryRead(path, type);
         // Without the lock, a record being overwritten in place (WriteRecord) can be read half old, half new for a few
@@ -87,7 +86,7 @@ public sealed partial class StateStore
     }
 
     /// <summary>The record in <paramref name="path"/>, or null when there is none; or why it cannot be read.</summary>
-    private static (T? Value, string? Damage) TryRead<T>(string path, JsonTypeInfo<T> type) where T : class
+    private static (T? Value, string? Damage) TryRead<T>(string path, RecordJson.Parser<T> type) where T : class
     {
         byte[] bytes;
         try { bytes = File.ReadAllBytes(path); }
@@ -97,10 +96,9 @@ public sealed partial class StateStore
         if (bytes.Length == 0) return (null, "it is empty");
         try
         {
-            return JsonSerializer.Deserialize(bytes, type) is { } v ? (v, null) : (null, "it holds no record (null)");
+            return type(bytes) is { } v ? (v, null) : (null, "it holds no record (null)");
         }
-        // Where, not the serializer's text: that names .NET types ("could not be converted to System.Net.IPNetwork").
-        catch (JsonException e) { return (null, $"it is not a valid record (at {e.Path ?? "$"}, line {e.LineNumber + 1 ?? 1})"); }
+        catch (JsonException e) { return (null, $"it is not a valid record (at {e.Path ?? "$"}, line {e.LineNumber + 1 ?? 1}: {e.Message})"); }
         catch (ContainerNetworkingException e) when (e.ErrorId == "StateCorrupt") { return (null, e.Message); }
     }
 
@@ -154,11 +152,11 @@ public sealed partial class StateStore
         {
             var name = Path.GetFileName(d);
             var netFile = Path.Combine(d, "network.json");
-            if (TryRead(netFile, StateJson.Default.ContainerNetwork).Damage is { } why) list.Add(new CorruptRecord(netFile, name, null, why));
+            if (TryRead(netFile, RecordJson.ReadNetwork).Damage is { } why) list.Add(new CorruptRecord(netFile, name, null, why));
             var eps = EndpointsDir(name);
             if (!Directory.Exists(eps)) continue;
             foreach (var f in Directory.EnumerateFiles(eps, "*.json").Order(StringComparer.Ordinal))
-                if (TryRead(f, StateJson.Default.ContainerEndpoint).Damage is { } w)
+                if (TryRead(f, RecordJson.ReadEndpoint).Damage is { } w)
                     list.Add(new CorruptRecord(f, name, Path.GetFileNameWithoutExtension(f), w));
         }
         return list;
@@ -195,7 +193,6 @@ public sealed partial class StateStore
         return to;
     }
 
-    private void Write<T>(string path, T value, JsonTypeInfo<T> type) => WriteBytes(path, JsonSerializer.SerializeToUtf8Bytes(value, type));
 
     /// <summary>
     /// Writes a record that need survive only a killed process (<see cref="Durability.ProcessCrash"/>: an endpoint's)

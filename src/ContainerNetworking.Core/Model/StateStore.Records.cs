@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
-using System.Text.Json.Serialization.Metadata;
 using ContainerNetworking.Interop;
 
 namespace ContainerNetworking.Model;
@@ -54,7 +53,7 @@ public sealed partial class StateStore
         var stamp = HoldingLock() ? DurableFile.Stamp(path) : null;
         lock (_cacheSync)
             if (stamp is { } s && _networkCache.TryGetValue(name, out var c) && c.Stamp == s) return c.Network.Copy();
-        var network = Read(path, StateJson.Default.ContainerNetwork);
+        var network = Read(path, RecordJson.ReadNetwork);
         lock (_cacheSync)
         {
             if (network is not null && stamp is { } s && Holding) _networkCache[name] = (s, network.Copy());
@@ -72,7 +71,7 @@ public sealed partial class StateStore
         EnsureDirectory(LeasesDir(network.Name));
         EnsureDirectory(EndpointsDir(network.Name));
         EnsureDirectory(NetworkEtcDirectory(network.Name));
-        Write(Path.Combine(NetworkDir(network.Name), "network.json"), network, StateJson.Default.ContainerNetwork);
+        WriteBytes(Path.Combine(NetworkDir(network.Name), "network.json"), RecordJson.Write(network));
     }
 
     /// <summary>Removes a network's directory with everything in it.</summary>
@@ -110,7 +109,7 @@ public sealed partial class StateStore
         var list = new List<ContainerEndpoint>();
         if (Directory.Exists(d))
             foreach (var f in Directory.EnumerateFiles(d, "*.json"))
-                if (Read(f, StateJson.Default.ContainerEndpoint) is { } e) list.Add(e);
+                if (Read(f, RecordJson.ReadEndpoint) is { } e) list.Add(e);
         list = Sorted(list);
         lock (_cacheSync)
             if (Holding) _endpointCache[network] = new CachedEndpoints(stamp, list.ToDictionary(e => e.Id, StringComparer.Ordinal), list);
@@ -132,7 +131,7 @@ public sealed partial class StateStore
         return all;
     }
 
-    public ContainerEndpoint? ReadEndpoint(string network, string id) => Read(Path.Combine(EndpointsDir(network), id + ".json"), StateJson.Default.ContainerEndpoint);
+    public ContainerEndpoint? ReadEndpoint(string network, string id) => Read(Path.Combine(EndpointsDir(network), id + ".json"), RecordJson.ReadEndpoint);
 
     public void WriteEndpoint(ContainerEndpoint endpoint) => WriteEndpoint(endpoint, withStaged: false);
 
@@ -149,7 +148,7 @@ public sealed partial class StateStore
         var path = Path.Combine(EndpointsDir(endpoint.Network), endpoint.Id + ".json");
         // The staged files (its leases) first: the record says Ready only once they are in place.
         if (withStaged) CommitStaged();
-        WriteRecord(path, JsonSerializer.SerializeToUtf8Bytes(endpoint, StateJson.Default.ContainerEndpoint));
+        WriteRecord(path, RecordJson.Write(endpoint));
         Cached(endpoint.Network, before, endpoint.Id, endpoint);
     }
 

@@ -6,9 +6,9 @@ using ContainerNetworking.Netfilter;
 namespace ContainerNetworking.Tests.Model;
 
 /// <summary>
-/// The state files are written by source-generated JSON (no reflection, for NativeAOT): the layout must be the one
-/// the reflection-based serializer wrote before (camelCase, enums as names, addresses and prefixes as text, nulls
-/// left out), so that state written by an older module still reads and the CNI plugin and the cmdlets share it.
+/// The state files, through the store: the layout the serializer wrote before (camelCase, enums as names, addresses
+/// and prefixes as text, nulls left out; RecordJsonTests compares RecordJson with the serializer itself), so that
+/// state written by an older module still reads and the CNI plugin and the cmdlets share it.
 /// </summary>
 public sealed class StateJsonTests : IDisposable
 {
