@@ -350,7 +350,8 @@ internal static partial class RecordJson
         {
             _r.Read();
             if (_r.TokenType == JsonTokenType.Number && _r.TryGetInt64(out var n)) return (T)System.Enum.ToObject(typeof(T), n);
-            if (_r.TokenType == JsonTokenType.String && _r.GetString() is { } s && !char.IsAsciiDigit(s.FirstOrDefault()) && !s.StartsWith('-')
+            // A name, not a number in quotes ("6") nor a list of names ("Tcp, Udp"): Enum.TryParse takes those too.
+            if (_r.TokenType == JsonTokenType.String && _r.GetString() is { Length: > 0 } s && !char.IsAsciiDigit(s[0]) && s[0] != '-'
                 && System.Enum.TryParse(typeof(T), s, ignoreCase: true, out var v) && System.Enum.IsDefined(typeof(T), v!))
                 return (T)v!;
             throw Fail($"one of {string.Join(", ", System.Enum.GetNames(typeof(T)))} is expected");

@@ -67,15 +67,15 @@ public sealed partial class StateStore
     }
     // ---- files ---------------------------------------------------------------------------------------------
 
-    private T? Read<T>(string path, RecordJson.Parser<T> type) where T : class
+    private T? Read<T>(string path, RecordJson.Parser<T> parse) where T : class
     {
-        var (value, damage) = TryRead(path, type);
+        var (value, damage) = TryRead(path, parse);
         // Without the lock, a record being overwritten in place (WriteRecord) can be read half old, half new for a few
         // microseconds: read again before calling it damaged.
         for (var attempt = 0; damage is not null && attempt < 3 && !HoldingLock(); attempt++)
         {
             Thread.Sleep(1);
-            (value, damage) = TryRead(path, type);
+            (value, damage) = TryRead(path, parse);
         }
         if (damage is null) return value;
         if (IgnoringCorrupt) return null;
@@ -86,7 +86,7 @@ public sealed partial class StateStore
     }
 
     /// <summary>The record in <paramref name="path"/>, or null when there is none; or why it cannot be read.</summary>
-    private static (T? Value, string? Damage) TryRead<T>(string path, RecordJson.Parser<T> type) where T : class
+    private static (T? Value, string? Damage) TryRead<T>(string path, RecordJson.Parser<T> parse) where T : class
     {
         byte[] bytes;
         try { bytes = File.ReadAllBytes(path); }
@@ -96,10 +96,9 @@ public sealed partial class StateStore
         if (bytes.Length == 0) return (null, "it is empty");
         try
         {
-            return type(bytes) is { } v ? (v, null) : (null, "it holds no record (null)");
+            return parse(bytes) is { } v ? (v, null) : (null, "it holds no record (null)");
         }
         catch (JsonException e) { return (null, $"it is not a valid record (at {e.Path ?? "$"}, line {e.LineNumber + 1 ?? 1}: {e.Message})"); }
-        catch (ContainerNetworkingException e) when (e.ErrorId == "StateCorrupt") { return (null, e.Message); }
     }
 
     /// <summary>
@@ -192,7 +191,6 @@ public sealed partial class StateStore
         Removed();
         return to;
     }
-
 
     /// <summary>
     /// Writes a record that need survive only a killed process (<see cref="Durability.ProcessCrash"/>: an endpoint's)

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using System.Text.Json;
 using ContainerNetworking.Interop;
 
 namespace ContainerNetworking.Model;
