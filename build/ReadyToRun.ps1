@@ -6,22 +6,21 @@
 # assemblies, by crossgen2 from the runtime's NuGet package of the same version. A runtime of another major version
 # does not take the code (each major version reads only its own ReadyToRun format) and compiles the IL, as without it.
 
-# The modules' own assemblies; the third-party ones are left as their packages ship them.
+# The module's own assemblies; the third-party ones are left as their packages ship them.
 $script:ReadyToRunAssemblies = 'ContainerNetworking.dll', 'ContainerNetworking.Core.dll', 'ContainerNetworking.Cluster.dll'
 
 function Get-ReadyToRunMajorVersion([string] $Path) {
     # The major version of the ReadyToRun header (READYTORUN_HEADER: signature 'RTR', major, minor) of an assembly, or
     # $null when it carries IL only.
-    $stream = [IO.File]::OpenRead($Path)
+    $pe = [Reflection.PortableExecutable.PEReader]::new([IO.File]::OpenRead($Path))
     try {
-        $pe = [Reflection.PortableExecutable.PEReader]::new($stream)
         $dir = $pe.PEHeaders.CorHeader.ManagedNativeHeaderDirectory
         if ($dir.Size -eq 0) { return $null }
         $reader = $pe.GetSectionData($dir.RelativeVirtualAddress).GetReader()
         if ($reader.ReadUInt32() -ne 0x00525452) { return $null }
         return [int] $reader.ReadUInt16()
     }
-    finally { $stream.Dispose() }
+    finally { $pe.Dispose() }
 }
 
 function Get-RuntimeReadyToRunMajorVersion {
