@@ -1,7 +1,7 @@
 # Dot-sourced by build.ps1 (Build) and the Pester suite: precompiled code (ReadyToRun) in the module's own assemblies.
 #
-# Without it, the first call of each cmdlet in a pwsh session JIT-compiles our code: about 1,600 methods for a first
-# New-ContainerNetwork and Connect-ContainerNetwork, 130 ms and 100 ms where the second calls take 4 ms. The code is
+# Without it, the first call of each cmdlet in a pwsh session JIT-compiles our code: about 1,600 of our methods for a
+# first New-ContainerNetwork and Connect-ContainerNetwork (README: the first calls of a session). The code is
 # compiled for the runtime of the pwsh that runs the build, against that runtime's own framework and pwsh's own
 # assemblies, by crossgen2 from the runtime's NuGet package of the same version. A runtime of another major version
 # does not take the code (each major version reads only its own ReadyToRun format) and compiles the IL, as without it.
