@@ -94,6 +94,8 @@ internal static partial class RecordJson
             };
         }
         catch (JsonException e) when (e.Path is null) { throw r.Where(e); }
+        // A string that is not UTF-8 (the serializer wraps this one too).
+        catch (InvalidOperationException e) { throw r.Where(new JsonException(e.Message, e)); }
     }
 
     /// <summary>An endpoint record; null for the JSON literal <c>null</c>.</summary>
@@ -174,6 +176,8 @@ internal static partial class RecordJson
             };
         }
         catch (JsonException e) when (e.Path is null) { throw r.Where(e); }
+        // A string that is not UTF-8 (the serializer wraps this one too).
+        catch (InvalidOperationException e) { throw r.Where(new JsonException(e.Message, e)); }
     }
 
     private static List<NetworkRoute>? ReadRoutes(ref Reader r)
@@ -361,8 +365,9 @@ internal static partial class RecordJson
 
         public readonly JsonException Fail(string why) => new(why, PathHere(), Line(), null);
 
-        /// <summary>The reader's own exception (bad JSON, cut short), said in words and with the path added.</summary>
-        public readonly JsonException Where(JsonException e) => new("the JSON is malformed or cut short", PathHere(), e.LineNumber, e.BytePositionInLine, e);
+        /// <summary>The reader's own exception (bad JSON, cut short, not UTF-8), said in words and with the path added.</summary>
+        public readonly JsonException Where(JsonException e) =>
+            new("the JSON is malformed or cut short", PathHere(), e.LineNumber ?? Line(), e.BytePositionInLine, e);
 
         private readonly long Line()
         {

@@ -195,6 +195,37 @@ public sealed class RecordJsonTests
         Assert.Equal("$.network", e.Path);
     }
 
+    /// <summary>
+    /// A record read while another process overwrites it in place, or damaged on disk: whatever the bytes, a record or a
+    /// JsonException (which the store turns into a retry, then StateCorrupt), never another exception.
+    /// </summary>
+    [Fact]
+    public void AnyDamage_IsARecordOrAJsonException()
+    {
+        var rnd = new Random(7);
+        foreach (var json in new[] { RecordJson.Write(FullNetwork()), RecordJson.Write(FullEndpoint()) })
+        {
+            for (var cut = 1; cut < json.Length; cut++) Check(json[..cut]);
+            for (var i = 0; i < 3000; i++)
+            {
+                var bytes = (byte[])json.Clone();
+                for (var k = rnd.Next(1, 4); k > 0; k--)
+                    bytes[rnd.Next(bytes.Length)] = new byte[] { 0xC3, 0x28, 0xFF, 0x00, (byte)'"', (byte)'{', (byte)']', (byte)'9', (byte)'-', (byte)'\\' }[rnd.Next(10)];
+                Check(bytes);
+            }
+        }
+
+        static void Check(byte[] bytes)
+        {
+            foreach (var read in new Func<byte[], object?>[] { b => RecordJson.ReadNetwork(b), b => RecordJson.ReadEndpoint(b) })
+            {
+                try { read(bytes); }
+                catch (JsonException) { }
+                catch (Exception e) { Assert.Fail($"{e.GetType().Name} for {Encoding.UTF8.GetString(bytes)}: {e.Message}"); }
+            }
+        }
+    }
+
     private static ContainerNetwork RandomNetwork(Random r) => new()
     {
         Name = Text(r), Id = Text(r), Driver = (NetworkDriver)r.Next(3), BridgeName = Maybe(r, Text),
