@@ -13,7 +13,10 @@ namespace ContainerNetworking.Model;
 /// the first command of every process about 600 compiled methods and 30-45 ms in pwsh (enums and other value types
 /// each instantiate the serializer's generic code), and the CNI plugin a millisecond of each exec.
 /// Reading follows the serializer too: names are case-sensitive, unknown ones are skipped, a missing required one
-/// (name, id; id, network, container) or a value of the wrong kind is a <see cref="JsonException"/> that names where.
+/// (name, id; id, network, container), a value of the wrong kind or bytes that are not JSON are a
+/// <see cref="JsonException"/> that names where. One difference, on purpose: a property missing from the file reads as
+/// the record's own initial value (icc and masquerade true, lists empty), where the serializer's generated code gave
+/// init-only properties default(T) (false, null).
 /// </summary>
 internal static partial class RecordJson
 {
