@@ -98,6 +98,17 @@ public static class Cleanup
         return removed;
     }
 
+    /// <summary>
+    /// Removes the /etc/netns directories of this run's namespaces whose name starts with Own + <paramref name="role"/>:
+    /// the hosts and resolv.conf files Connect-ContainerNetwork writes, which a pwsh that died half-way leaves behind.
+    /// </summary>
+    public static void RemoveEtcNetns(string role)
+    {
+        if (!Directory.Exists("/etc/netns")) return;
+        foreach (var d in Directory.GetDirectories("/etc/netns", Name(role) + "*"))
+            try { Directory.Delete(d, recursive: true); } catch (IOException) { }
+    }
+
     private static bool TryDelete(string name)
     {
         try

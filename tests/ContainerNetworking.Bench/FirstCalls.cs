@@ -61,8 +61,7 @@ public static class FirstCalls
         }
         finally
         {
-            foreach (var d in Directory.Exists("/etc/netns") ? Directory.GetDirectories("/etc/netns", Cleanup.Name("first") + "*") : [])
-                try { Directory.Delete(d, recursive: true); } catch (IOException) { }
+            Cleanup.RemoveEtcNetns("first");
         }
         return result;
     }

@@ -90,8 +90,7 @@ public static class PwshBulk
         finally
         {
             // A pwsh that died half-way may leave the containers' /etc/netns files (the namespaces go with Topology).
-            foreach (var d in Directory.Exists("/etc/netns") ? Directory.GetDirectories("/etc/netns", Cleanup.Name("ctr") + "*") : [])
-                try { Directory.Delete(d, recursive: true); } catch (IOException) { }
+            Cleanup.RemoveEtcNetns("ctr");
         }
         foreach (var res in results.Values.Where(x => x.Runs.Count > 0))
         {
