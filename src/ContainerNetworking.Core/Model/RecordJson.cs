@@ -22,12 +22,8 @@ internal static partial class RecordJson
 {
     private static readonly JsonWriterOptions Options = new() { Indented = true };
 
-    public static byte[] Write(ContainerNetwork n)
-    {
-        var buffer = new ArrayBufferWriter<byte>(1024);
-        using (var w = new Utf8JsonWriter(buffer, Options))
+    public static byte[] Write(ContainerNetwork network) => Document(network, static (w, n) =>
         {
-            w.WriteStartObject();
             w.WriteString("name"u8, n.Name);
             w.WriteString("id"u8, n.Id);
             Enum(w, "driver"u8, n.Driver);
@@ -65,17 +61,10 @@ internal static partial class RecordJson
             w.WriteString("created"u8, n.Created);
             Enum(w, "state"u8, n.State);
             w.WriteNumber("ownerPid"u8, n.OwnerPid);
-            w.WriteEndObject();
-        }
-        return buffer.WrittenSpan.ToArray();
-    }
+        });
 
-    public static byte[] Write(ContainerEndpoint e)
-    {
-        var buffer = new ArrayBufferWriter<byte>(1024);
-        using (var w = new Utf8JsonWriter(buffer, Options))
+    public static byte[] Write(ContainerEndpoint endpoint) => Document(endpoint, static (w, e) =>
         {
-            w.WriteStartObject();
             w.WriteString("id"u8, e.Id);
             w.WriteString("network"u8, e.Network);
             w.WriteString("container"u8, e.Container);
@@ -115,6 +104,16 @@ internal static partial class RecordJson
             w.WriteString("created"u8, e.Created);
             Enum(w, "state"u8, e.State);
             w.WriteNumber("ownerPid"u8, e.OwnerPid);
+        });
+
+    /// <summary>One record as a JSON object: <paramref name="properties"/> writes what goes between its braces.</summary>
+    private static byte[] Document<T>(T record, Action<Utf8JsonWriter, T> properties)
+    {
+        var buffer = new ArrayBufferWriter<byte>(1024);
+        using (var w = new Utf8JsonWriter(buffer, Options))
+        {
+            w.WriteStartObject();
+            properties(w, record);
             w.WriteEndObject();
         }
         return buffer.WrittenSpan.ToArray();
